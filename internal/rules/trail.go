@@ -1,0 +1,4 @@
+package rules
+
+// trailRules is filled in by the trail rule family.
+func trailRules() []Rule { return nil }
