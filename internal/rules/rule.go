@@ -52,10 +52,10 @@ type Remediation struct {
 
 // Rule is one posture rule with its metadata.
 type Rule struct {
-	ID       string             `json:"id"`
-	Aliases  []string           `json:"aliases,omitempty"`
-	Severity findings.Severity  `json:"severity"`
-	Title    string             `json:"title"`
+	ID       string            `json:"id"`
+	Aliases  []string          `json:"aliases,omitempty"`
+	Severity findings.Severity `json:"severity"`
+	Title    string            `json:"title"`
 	// Scope is "account", "trail", "bucket", "key", "iam", "monitoring" or "config".
 	Scope       string      `json:"scope"`
 	Rationale   string      `json:"rationale"`

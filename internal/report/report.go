@@ -1,0 +1,67 @@
+// Package report writes a findings.Report for people (terminal table) and
+// machines (JSON and the other formats). Writers only read the report and
+// the rule catalog; they never change a verdict.
+package report
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/trailseal/trailseal/internal/findings"
+	"github.com/trailseal/trailseal/internal/rules"
+)
+
+// Options tune the writers.
+type Options struct {
+	// Color enables ANSI colour in the table format.
+	Color bool
+	// Verbose shows PASS and N/A findings in the table format.
+	Verbose bool
+}
+
+// Writer renders a report in one format.
+type Writer func(w io.Writer, rep *findings.Report, catalog []rules.Rule, opts Options) error
+
+// writers maps a --format name to its writer.
+var writers = map[string]Writer{
+	"table": writeTable,
+	"json":  writeJSON,
+}
+
+// Formats returns the supported format names, sorted.
+func Formats() []string {
+	var names []string
+	for n := range writers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Lookup returns the writer for a format name.
+func Lookup(format string) (Writer, error) {
+	w, ok := writers[strings.ToLower(format)]
+	if !ok {
+		return nil, fmt.Errorf("unknown format %q (supported: %s)", format, strings.Join(Formats(), ", "))
+	}
+	return w, nil
+}
+
+// Write renders rep in format.
+func Write(w io.Writer, format string, rep *findings.Report, catalog []rules.Rule, opts Options) error {
+	wr, err := Lookup(format)
+	if err != nil {
+		return err
+	}
+	return wr(w, rep, catalog, opts)
+}
+
+func ruleIndex(catalog []rules.Rule) map[string]rules.Rule {
+	idx := make(map[string]rules.Rule, len(catalog))
+	for _, r := range catalog {
+		idx[r.ID] = r
+	}
+	return idx
+}
