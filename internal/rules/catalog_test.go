@@ -1,0 +1,112 @@
+package rules
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/trailseal/trailseal/internal/findings"
+	"github.com/trailseal/trailseal/internal/inventory"
+)
+
+// specIDs are the rule IDs of the specification (docs/rules.md). IDs are
+// stable: users put them in suppression files.
+var specIDs = []string{
+	"account.trail_logging", "account.multi_region_trail", "account.organization_trail",
+	"trail.logging", "trail.multi_region", "trail.global_service_events", "trail.management_events",
+	"trail.log_file_validation", "trail.digest_delivery", "trail.delivery_health", "trail.cloudwatch_logs",
+	"trail.kms_encryption", "trail.kms_key_rotation", "trail.kms_key_usable",
+	"trail.s3_data_events_write", "trail.s3_data_events_read", "trail.insights",
+	"bucket.object_lock", "bucket.object_lock_retention", "bucket.versioning", "bucket.mfa_delete",
+	"bucket.lifecycle", "bucket.public_access", "bucket.access_logging", "bucket.encryption",
+	"bucket.policy_source_arn", "bucket.least_privilege", "bucket.dedicated_account",
+	"iam.cloudtrail_full_access", "iam.cloudtrail_wildcard",
+	"monitoring.trail_changes_alarm", "monitoring.bucket_policy_changes_alarm", "config.recorder",
+}
+
+func TestCatalogCoversSpec(t *testing.T) {
+	all := All()
+	for _, id := range specIDs {
+		if _, ok := Lookup(all, id); !ok {
+			t.Errorf("rule %s of the specification is not in the catalog", id)
+		}
+	}
+	if len(all) != len(specIDs) {
+		t.Errorf("catalog has %d rules, the specification %d", len(all), len(specIDs))
+	}
+}
+
+func TestCatalogMetadataComplete(t *testing.T) {
+	seen := map[string]bool{}
+	for _, r := range All() {
+		if seen[r.ID] {
+			t.Errorf("duplicate rule ID %s", r.ID)
+		}
+		seen[r.ID] = true
+		for _, a := range r.Aliases {
+			if seen[a] {
+				t.Errorf("alias %s of %s collides", a, r.ID)
+			}
+			seen[a] = true
+		}
+		if r.Severity.Rank() < 0 {
+			t.Errorf("%s: invalid severity %q", r.ID, r.Severity)
+		}
+		for field, v := range map[string]string{
+			"Title": r.Title, "Scope": r.Scope, "Rationale": r.Rationale, "Audit": r.Audit,
+			"Remediation.Console": r.Remediation.Console, "Remediation.CLI": r.Remediation.CLI,
+			"Remediation.Terraform": r.Remediation.Terraform,
+		} {
+			if strings.TrimSpace(v) == "" {
+				t.Errorf("%s: %s is empty", r.ID, field)
+			}
+		}
+		if len(r.References) == 0 {
+			t.Errorf("%s: no references", r.ID)
+		}
+		if r.Check == nil {
+			t.Errorf("%s: no Check", r.ID)
+		}
+	}
+}
+
+// TestNoPassOnEmptyInventory runs every rule on an inventory where nothing
+// but the trail list could be read: no rule that needs more may say PASS.
+func TestNoPassOnEmptyInventory(t *testing.T) {
+	denied := func(call string) *inventory.CallError {
+		return &inventory.CallError{Call: call, Code: "AccessDenied"}
+	}
+	inv := &inventory.Inventory{
+		SchemaVersion: inventory.SchemaVersion,
+		Partition:     "aws",
+		Account:       inventory.Account{ID: "111122223333"},
+		Regions:       []string{"us-east-1"},
+		Organization:  inventory.Result[inventory.Organization]{Error: denied("organizations:DescribeOrganization")},
+		Trails: []inventory.Trail{{
+			ARN: "arn:aws:cloudtrail:us-east-1:111122223333:trail/t", Name: "t", HomeRegion: "us-east-1",
+			OwnerAccountID: "111122223333", S3BucketName: "b", KMSKeyID: "arn:aws:kms:us-east-1:111122223333:key/k",
+			CloudWatchLogsLogGroupARN: "arn:aws:logs:us-east-1:111122223333:log-group:g:*",
+			IsMultiRegion:             true, LogFileValidationEnabled: true, IncludeGlobalServiceEvents: true,
+			Status:    inventory.Result[inventory.TrailStatus]{Error: denied("cloudtrail:GetTrailStatus")},
+			Selectors: inventory.Result[inventory.EventSelectors]{Error: denied("cloudtrail:GetEventSelectors")},
+			Insights:  inventory.Result[[]string]{Error: denied("cloudtrail:GetInsightSelectors")},
+		}},
+		Buckets:                  []inventory.Bucket{{Name: "b", ARN: "arn:aws:s3:::b", OwnedByScannedAccount: true}},
+		Keys:                     []inventory.KMSKey{{ARN: "arn:aws:kms:us-east-1:111122223333:key/k", Region: "us-east-1"}},
+		LogGroups:                []inventory.LogGroup{{ARN: "arn:aws:logs:us-east-1:111122223333:log-group:g:*", Name: "g", Region: "us-east-1"}},
+		AccountPublicAccessBlock: inventory.Result[inventory.PublicAccessBlock]{Error: denied("s3control:GetPublicAccessBlock")},
+		IAM:                      inventory.Result[inventory.IAMAuthorization]{Error: denied("iam:GetAccountAuthorizationDetails")},
+	}
+	// These rules read only DescribeTrails fields, which were read.
+	fromDescribeTrails := map[string]bool{
+		"trail.multi_region": true, "trail.log_file_validation": true,
+		"trail.global_service_events": true, "trail.kms_encryption": true,
+	}
+	for _, f := range Evaluate(inv, All(), DefaultOptions()) {
+		if f.Status == findings.Pass && !fromDescribeTrails[f.RuleID] {
+			t.Errorf("%s on %s: PASS although no evidence could be read: %s", f.RuleID, f.Resource, f.Message)
+		}
+		if f.Message == "" {
+			t.Errorf("%s on %s: empty message", f.RuleID, f.Resource)
+		}
+	}
+}
