@@ -19,6 +19,8 @@ type Options struct {
 	Color bool
 	// Verbose shows PASS and N/A findings in the table format.
 	Verbose bool
+	// Width wraps the table to this many columns; 0 means no wrapping.
+	Width int
 }
 
 // Writer renders a report in one format.

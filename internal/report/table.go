@@ -55,13 +55,14 @@ func writeTable(w io.Writer, rep *findings.Report, _ []rules.Rule, opts Options)
 			if f.Suppressed != nil {
 				status += " (suppressed)"
 			}
-			rows = append(rows, []string{status, f.RuleID, f.Resource, f.Region, f.Message})
+			rows = append(rows, []string{status, f.RuleID, shortResource(f.Resource), f.Region, f.Message})
 			statuses = append(statuses, f.Status)
 		}
 		if len(rows) == 0 {
 			continue
 		}
 		shown += len(rows)
+		wrapMessages(rows, opts.Width)
 		head := re.NewStyle().Bold(true).Foreground(lipgloss.Color(severityColor[sev]))
 		fmt.Fprintf(w, "%s (%d)\n", head.Render(strings.ToUpper(string(sev))), len(rows))
 		t := table.New().
@@ -132,4 +133,86 @@ func regionSummary(regions []string) string {
 		return strings.Join(regions, ",")
 	}
 	return fmt.Sprintf("%s,... (%d)", strings.Join(regions[:3], ","), len(regions))
+}
+
+// shortResource keeps the table readable: "arn:aws:cloudtrail:us-west-2:
+// 111122223333:trail/legacy-audit" becomes "trail/legacy-audit" (the region
+// and account have their own columns or header). Other strings pass through.
+func shortResource(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" {
+		return arn
+	}
+	service, account, resource := parts[2], parts[4], parts[5]
+	switch {
+	case service == "s3" && account == "":
+		return "bucket/" + resource
+	case service == "iam" && resource == "root":
+		return "account/" + account
+	case service == "logs":
+		return strings.TrimSuffix(resource, ":*")
+	}
+	return resource
+}
+
+// wrapMessages wraps the last (message) column so the table fits in width
+// columns, leaving the short columns intact; lipgloss's own table width
+// would squeeze every column alike and split rule IDs.
+func wrapMessages(rows [][]string, width int) {
+	if width <= 0 || len(rows) == 0 {
+		return
+	}
+	last := len(rows[0]) - 1
+	headers := []string{"STATUS", "RULE", "RESOURCE", "REGION"}
+	used := 0
+	for col := 0; col < last; col++ {
+		w := lipgloss.Width(headers[col])
+		for _, r := range rows {
+			w = max(w, lipgloss.Width(r[col]))
+		}
+		used += w
+	}
+	// one border per column plus the closing one, and a padding of one
+	// space on each side of every cell.
+	msgWidth := width - used - (last + 2) - 2*(last+1)
+	if msgWidth < 24 {
+		return
+	}
+	for _, r := range rows {
+		r[last] = wordwrap(r[last], msgWidth)
+	}
+}
+
+// wordwrap breaks s at spaces so that no line is longer than width, and
+// hard-breaks words longer than width.
+func wordwrap(s string, width int) string {
+	var out, line strings.Builder
+	flush := func() {
+		if out.Len() > 0 {
+			out.WriteByte('\n')
+		}
+		out.WriteString(line.String())
+		line.Reset()
+	}
+	for _, word := range strings.Fields(s) {
+		for len(word) > width {
+			if line.Len() > 0 {
+				flush()
+			}
+			line.WriteString(word[:width])
+			flush()
+			word = word[width:]
+		}
+		if line.Len() > 0 && line.Len()+1+len(word) > width {
+			flush()
+		}
+		if line.Len() > 0 {
+			line.WriteByte(' ')
+		}
+		line.WriteString(word)
+	}
+	if line.Len() > 0 {
+		flush()
+	}
+	return out.String()
 }
