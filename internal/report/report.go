@@ -30,6 +30,12 @@ type Writer func(w io.Writer, rep *findings.Report, catalog []rules.Rule, opts O
 var writers = map[string]Writer{
 	"table": writeTable,
 	"json":  writeJSON,
+	"sarif": writeSARIF,
+	"asff":  writeASFF,
+	"ocsf":  writeOCSF,
+	"junit": writeJUnit,
+	"csv":   writeCSV,
+	"html":  writeHTML,
 }
 
 // Formats returns the supported format names, sorted.
