@@ -1,0 +1,256 @@
+package collect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+
+	"github.com/trailseal/trailseal/internal/inventory"
+)
+
+// Options tune a collection run.
+type Options struct {
+	// Regions to scan. Empty means the account's enabled regions
+	// (ec2:DescribeRegions); if that call fails, the config's region only,
+	// recorded in Inventory.RegionErrors.
+	Regions []string
+	// Concurrency bounds the number of API calls in flight; 0 means 16.
+	Concurrency int
+	// Logger receives debug messages; nil discards them.
+	Logger *slog.Logger
+	// Progress, when set, is told how many collection tasks are done out of
+	// those known so far. The total grows as the scan discovers resources.
+	Progress func(done, total int)
+}
+
+// defaultConcurrency keeps well under the per-account API rate limits of
+// the read calls we make while still overlapping network latency.
+const defaultConcurrency = 16
+
+// maxAttempts is generous because a scan fans out many calls at once and
+// hitting a throttle must not turn evidence into an ERROR finding.
+const maxAttempts = 8
+
+// Collect reads the account that cfg's credentials belong to. It returns an
+// error only when nothing can be collected (no usable credentials); every
+// other failure is recorded on the evidence it affects.
+func Collect(ctx context.Context, cfg aws.Config, opts Options) (*inventory.Inventory, error) {
+	c := newCollector(cfg, opts)
+
+	ident, err := c.sts().GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		code, _ := errorCode(err)
+		return nil, fmt.Errorf("no usable AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run 'aws sso login' (sts:GetCallerIdentity: %s)", code)
+	}
+	inv := &inventory.Inventory{
+		SchemaVersion: inventory.SchemaVersion,
+		Generator:     "trailseal",
+		CollectedAt:   time.Now().UTC(),
+		Account: inventory.Account{
+			ID:        aws.ToString(ident.Account),
+			CallerARN: aws.ToString(ident.Arn),
+		},
+	}
+	inv.Partition = partitionOf(inv.Account.CallerARN)
+	c.account = inv.Account.ID
+	c.partition = inv.Partition
+
+	// Account-wide evidence does not depend on the trails: start it now and
+	// let it overlap with trail discovery.
+	var wg sync.WaitGroup
+	c.spawn(&wg, func() { inv.Organization = c.organization(ctx) })
+	c.spawn(&wg, func() { inv.IAM = c.iamAuthorization(ctx) })
+	c.spawn(&wg, func() { inv.AccountPublicAccessBlock = c.accountPublicAccessBlock(ctx) })
+
+	inv.Regions, inv.RegionErrors = c.regions(ctx)
+	trails, regionErrs := c.trails(ctx, inv.Regions)
+	inv.RegionErrors = append(inv.RegionErrors, regionErrs...)
+	inv.Trails = trails
+
+	// Trail details, buckets, keys and log groups are independent of each
+	// other; each of them fans out further on its own.
+	// The resource readers get their own copy of the trails: trailDetails
+	// fills in the originals at the same time.
+	listed := slices.Clone(inv.Trails)
+	var tw sync.WaitGroup
+	for i := range inv.Trails {
+		c.spawn(&tw, func() { c.trailDetails(ctx, &inv.Trails[i]) })
+	}
+	c.spawn(&tw, func() { inv.Buckets = c.buckets(ctx, listed) })
+	c.spawn(&tw, func() { inv.Keys = c.keys(ctx, listed) })
+	c.spawn(&tw, func() { inv.LogGroups, inv.Topics = c.logGroups(ctx, listed) })
+	tw.Wait()
+
+	// AWS Config matters only where a trail bucket of ours lives, which is
+	// known once the buckets have been located.
+	inv.ConfigRecorders = c.configRecorders(ctx, inv.Buckets)
+
+	wg.Wait()
+	inv.Calls = c.counter.snapshot()
+	return inv, nil
+}
+
+// collector holds what every part of a scan shares.
+type collector struct {
+	cfg       aws.Config
+	log       *slog.Logger
+	counter   *callCounter
+	progress  func(done, total int)
+	account   string
+	partition string
+	custom    bool // requests go to a custom endpoint (an emulator, a proxy)
+
+	optsRegions []string
+
+	progMu      sync.Mutex
+	done, total int
+
+	listOnce    sync.Once
+	ownBuckets  map[string]bool
+	listBuckets error
+}
+
+func newCollector(cfg aws.Config, opts Options) *collector {
+	n := opts.Concurrency
+	if n <= 0 {
+		n = defaultConcurrency
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	counter := newCallCounter(n)
+	cfg = cfg.Copy()
+	cfg.APIOptions = append(cfg.APIOptions, counter.middleware)
+	cfg.Retryer = func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = maxAttempts
+			o.MaxBackoff = 20 * time.Second
+		})
+	}
+	return &collector{
+		cfg:      cfg,
+		log:      log,
+		counter:  counter,
+		progress: opts.Progress,
+		custom:   hasCustomEndpoint(cfg),
+
+		optsRegions: opts.Regions,
+	}
+}
+
+// spawn runs fn in its own goroutine and reports it to the progress
+// callback. Concurrency is bounded per API call (see callCounter), not per
+// goroutine, so a task may wait for tasks it started without deadlocking.
+func (c *collector) spawn(wg *sync.WaitGroup, fn func()) {
+	c.step(0, 1)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer c.step(1, 0)
+		fn()
+	}()
+}
+
+func (c *collector) step(done, total int) {
+	if c.progress == nil {
+		return
+	}
+	c.progMu.Lock()
+	defer c.progMu.Unlock()
+	c.done += done
+	c.total += total
+	c.progress(c.done, c.total)
+}
+
+// errorCode returns the AWS error code of err, or a short description of a
+// failure that never reached AWS, and a message worth keeping.
+func errorCode(err error) (code, msg string) {
+	var apiErr smithy.APIError
+	switch {
+	case errors.As(err, &apiErr):
+		return apiErr.ErrorCode(), apiErr.ErrorMessage()
+	case errors.Is(err, context.DeadlineExceeded):
+		return "Timeout", ""
+	case errors.Is(err, context.Canceled):
+		return "Canceled", ""
+	}
+	msg = err.Error()
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		msg = msg[:i]
+	}
+	return "RequestError", msg
+}
+
+// hasCode reports whether err carries one of the AWS error codes.
+func hasCode(err error, codes ...string) bool {
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	for _, c := range codes {
+		if apiErr.ErrorCode() == c {
+			return true
+		}
+	}
+	return false
+}
+
+// isAccessDenied covers the spellings services use for a refused call.
+func isAccessDenied(err error) bool {
+	return hasCode(err, "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError")
+}
+
+// failed turns an error into a Result for call.
+func failed[T any](call string, err error) inventory.Result[T] {
+	code, msg := errorCode(err)
+	return inventory.Failed[T](call, code, msg)
+}
+
+// arnParts splits an ARN into partition, service, region, account and
+// resource. ok is false when s is not an ARN.
+func arnParts(s string) (partition, service, region, account, resource string, ok bool) {
+	p := strings.SplitN(s, ":", 6)
+	if len(p) != 6 || p[0] != "arn" {
+		return "", "", "", "", "", false
+	}
+	return p[1], p[2], p[3], p[4], p[5], true
+}
+
+func partitionOf(arn string) string {
+	if p, _, _, _, _, ok := arnParts(arn); ok && p != "" {
+		return p
+	}
+	return "aws"
+}
+
+func regionOf(arn string) string {
+	_, _, r, _, _, _ := arnParts(arn)
+	return r
+}
+
+func accountOf(arn string) string {
+	_, _, _, a, _, _ := arnParts(arn)
+	return a
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
