@@ -124,6 +124,11 @@ func Select(all []Rule, ids []string) ([]Rule, error) {
 func Evaluate(inv *inventory.Inventory, rules []Rule, opts Options) []findings.Finding {
 	var out []findings.Finding
 	for _, r := range rules {
+		if r.Check == nil {
+			// Rules evaluated elsewhere (organization-level rules) carry
+			// metadata only.
+			continue
+		}
 		for _, res := range r.Check(inv, opts) {
 			acct := res.Account
 			if acct == "" {

@@ -256,3 +256,14 @@ func (l *lowerMetaWriter) Write(b []byte) (int, error) {
 }
 
 func (l *lowerMetaWriter) Unwrap() http.ResponseWriter { return l.ResponseWriter }
+
+// FaultsPending counts injected faults not yet delivered.
+func (p *KeysProxy) FaultsPending() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, f := range p.faults {
+		n += f.left
+	}
+	return n
+}

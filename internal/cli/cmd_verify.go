@@ -1,0 +1,474 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/trailseal/trailseal/internal/verify"
+)
+
+var _ = registerCommand(newVerifyCommand)
+
+type verifyOptions struct {
+	aws         awsOptions
+	trailARN    string
+	startTime   string
+	endTime     string
+	bucket      string
+	prefix      string
+	accountID   string
+	regions     string
+	publicKeys  string
+	fromDir     string
+	format      string
+	verbose     bool
+	concurrency int
+	// now pins the current time in tests.
+	now time.Time
+}
+
+const verifyLong = `Verify proves that the CloudTrail log files of a period are complete and
+unchanged. It lists the trail's digest files for every source region, checks
+each digest's RSA signature (SHA256withRSA, keys from CloudTrail's
+ListPublicKeys or --public-keys) and its link to the previous digest, then
+re-hashes every log file a digest names. The flags of 'aws cloudtrail
+validate-logs' keep their names and meaning.
+
+Beyond validate-logs, verify reports with a reason code each: several
+consecutive deleted digests (every one named), deleted newest digests (the
+chain end is compared with the trail's latest digest delivery and with the
+hourly cadence up to --end-time), data appended after a gzip member, wrong
+previousDigestHashValue/previousDigestSignature links, log files in the
+period that no digest names, gaps (validation or logging off), unsupported
+signature algorithms, unknown keys and keys not valid at signing time. A gap
+fails the run too: nothing proves the logs of that period complete.
+
+--from-dir verifies an offline copy made by 'trailseal pull' (DIR/<bucket>/
+<key>, signatures in <key>.metadata.json). Without those files a digest's
+signature is taken from the next digest, so the newest digest of each chain
+is reported as unverifiable. Offline runs need --public-keys (the JSON of
+'aws cloudtrail list-public-keys' or 'trailseal keys export').
+
+Exit codes:
+  0  every digest and log file in the period is valid
+  1  something is invalid, missing, unreferenced, or a gap (see the report)
+  2  usage error (bad flag, time, ARN or key file)
+  4  could not verify: objects or keys could not be read, and nothing was
+     found invalid`
+
+const verifyExample = `  # the same flags as 'aws cloudtrail validate-logs', every region of the trail
+  trailseal verify --trail-arn arn:aws:cloudtrail:us-east-1:111122223333:trail/org-audit \
+      --start-time 2026-01-01T00:00:00Z --end-time 2026-02-01T00:00:00Z
+
+  # one member account of an organization trail, two regions, JSON report
+  trailseal verify --trail-arn arn:aws:cloudtrail:us-east-1:111122223333:trail/org-audit \
+      --account-id 444455556666 --regions eu-west-1,us-east-1 \
+      --start-time 2026-01-01T00:00:00Z --format json > report.json
+
+  # air-gapped: verify a copy made by 'trailseal pull' with exported keys
+  trailseal keys export --start-time 2026-01-01T00:00:00Z > keys.json
+  trailseal pull --trail-arn ARN --start-time 2026-01-01T00:00:00Z --to evidence/
+  trailseal verify --trail-arn ARN --start-time 2026-01-01T00:00:00Z \
+      --from-dir evidence/ --public-keys keys.json`
+
+func newVerifyCommand(g *globals) *cobra.Command {
+	o := &verifyOptions{}
+	cmd := &cobra.Command{
+		Use:     "verify",
+		Short:   "Verify CloudTrail digest chains and log files: complete, unchanged, in place",
+		Long:    verifyLong,
+		Example: verifyExample,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runVerify(cmd.Context(), g, o)
+		},
+	}
+	f := cmd.Flags()
+	addTrailFlags(f, &o.trailARN, &o.startTime, &o.endTime, &o.bucket, &o.prefix, &o.accountID, &o.regions)
+	f.StringVar(&o.publicKeys, "public-keys", "", "read public keys from this JSON file (output of 'aws cloudtrail list-public-keys') instead of calling ListPublicKeys")
+	f.StringVar(&o.fromDir, "from-dir", "", "verify an offline copy laid out as DIR/<bucket>/<key> (made by 'trailseal pull') instead of S3")
+	f.StringVarP(&o.format, "format", "f", "text", "output format: text or json")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "list every valid digest and log file too")
+	f.IntVar(&o.concurrency, "concurrency", 32, "maximum objects read at once")
+	addAWSFlags(f, &o.aws)
+	return cmd
+}
+
+type flagSet interface {
+	StringVar(p *string, name, value, usage string)
+}
+
+func addTrailFlags(f flagSet, arn, start, end, bucket, prefix, account, regions *string) {
+	f.StringVar(arn, "trail-arn", "", "ARN of the trail (required)")
+	f.StringVar(start, "start-time", "", "verify log files delivered at or after this UTC time, e.g. 2026-01-08T05:21:42Z (required)")
+	f.StringVar(end, "end-time", "", "verify log files delivered at or before this UTC time (default: now)")
+	f.StringVar(bucket, "s3-bucket", "", "bucket of the digests, when it differs from the trail's current bucket")
+	f.StringVar(prefix, "s3-prefix", "", "key prefix of the digests, when it differs from the trail's current prefix")
+	f.StringVar(account, "account-id", "", "account whose files to verify (member account of an organization trail; default: the trail's account)")
+	f.StringVar(regions, "regions", "", "comma-separated source regions, or 'all' (default: every region with digests)")
+}
+
+func addAWSFlags(f flagSet, a *awsOptions) {
+	f.StringVar(&a.profile, "profile", "", "use this profile from the AWS config files")
+	f.StringVar(&a.roleARN, "role-arn", "", "assume this IAM role first")
+	f.StringVar(&a.externalID, "external-id", "", "external ID for --role-arn")
+}
+
+// trailARN is a parsed CloudTrail trail ARN.
+type trailARN struct {
+	raw, partition, region, account, name string
+}
+
+var trailARNPattern = regexp.MustCompile(`^arn:(aws[a-z-]*):cloudtrail:([a-z0-9-]+):(\d{12}):trail/([A-Za-z0-9._-]{3,128})$`)
+
+func parseTrailARN(s string) (trailARN, error) {
+	if s == "" {
+		return trailARN{}, usageError("--trail-arn is required (arn:aws:cloudtrail:REGION:ACCOUNT:trail/NAME)")
+	}
+	m := trailARNPattern.FindStringSubmatch(s)
+	if m == nil {
+		return trailARN{}, usageError("--trail-arn %q is not a trail ARN (want arn:aws:cloudtrail:REGION:ACCOUNT:trail/NAME)", s)
+	}
+	return trailARN{raw: s, partition: m[1], region: m[2], account: m[3], name: m[4]}, nil
+}
+
+// parseFlagTime accepts RFC 3339 and, as UTC, a date or a date and time
+// without zone, like validate-logs does.
+func parseFlagTime(flag, s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, usageError("--%s %q is not a time; use ISO 8601 such as 2026-01-08T05:21:42Z", flag, s)
+}
+
+// periodFlags validates --start-time and --end-time.
+func periodFlags(start, end string, now time.Time) (time.Time, time.Time, error) {
+	if start == "" {
+		return time.Time{}, time.Time{}, usageError("--start-time is required, e.g. --start-time 2026-01-01T00:00:00Z")
+	}
+	s, err := parseFlagTime("start-time", start)
+	if err != nil {
+		return s, s, err
+	}
+	e := now.UTC()
+	if end != "" {
+		if e, err = parseFlagTime("end-time", end); err != nil {
+			return s, e, err
+		}
+	}
+	if !s.Before(e) {
+		return s, e, usageError("--start-time %s is not before --end-time %s", s.Format(time.RFC3339), e.Format(time.RFC3339))
+	}
+	return s, e, nil
+}
+
+func parseRegions(s string) ([]string, error) {
+	if s == "" || s == "all" {
+		return nil, nil
+	}
+	var out []string
+	for _, r := range strings.Split(s, ",") {
+		r = strings.TrimSpace(r)
+		if !regionPattern.MatchString(r) {
+			return nil, usageError("--regions: %q is not a region name such as eu-west-1", r)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
+
+// trailTarget is where a trail's files are and how to read them.
+type trailTarget struct {
+	store   verify.Store
+	bucket  string
+	layout  verify.Layout
+	latest  time.Time // LatestDigestDeliveryTime, zero when unknown
+	keys    verify.KeySource
+	regions []string
+}
+
+// resolveTarget works out bucket, prefix, layout and key source from the
+// flags, asking CloudTrail only for what the flags leave open.
+func resolveTarget(ctx context.Context, g *globals, a awsOptions, arn trailARN, bucket, prefix, account, fromDir, keysFile string, needKeys bool) (*trailTarget, error) {
+	t := &trailTarget{bucket: bucket}
+	if account == "" {
+		account = arn.account
+	} else if !accountIDPattern.MatchString(account) {
+		return nil, usageError("--account-id %q is not a 12-digit account ID", account)
+	}
+	prefix = strings.Trim(prefix, "/")
+	t.layout = verify.Layout{Prefix: prefix, AccountID: account, TrailName: arn.name, HomeRegion: arn.region}
+	if keysFile != "" {
+		f, err := os.Open(keysFile)
+		if err != nil {
+			return nil, usageError("--public-keys: %v", err)
+		}
+		keys, err := verify.ReadKeysFile(f)
+		f.Close()
+		if err != nil {
+			return nil, usageError("--public-keys %s: %v", keysFile, err)
+		}
+		t.keys = keys
+	}
+	if fromDir != "" {
+		if needKeys && t.keys == nil {
+			return nil, usageError("--from-dir needs --public-keys: export them with 'trailseal keys export' while online")
+		}
+		if t.bucket == "" {
+			entries, err := os.ReadDir(fromDir)
+			if err != nil {
+				return nil, usageError("--from-dir: %v", err)
+			}
+			var dirs []string
+			for _, e := range entries {
+				if e.IsDir() {
+					dirs = append(dirs, e.Name())
+				}
+			}
+			if len(dirs) != 1 {
+				return nil, usageError("--from-dir %s holds %d bucket folders; name the one to verify with --s3-bucket", fromDir, len(dirs))
+			}
+			t.bucket = dirs[0]
+		}
+		t.store = verify.DirStore{Root: filepath.Clean(fromDir)}
+	} else {
+		cfg, err := loadAWSConfig(ctx, awsOptions{profile: a.profile, roleARN: a.roleARN, externalID: a.externalID, region: arn.region}, g.logger, g.debug)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Retryer = func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = 6 })
+		}
+		ct := cloudtrail.NewFromConfig(cfg)
+		if t.bucket == "" {
+			out, err := ct.DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{TrailNameList: []string{arn.raw}})
+			if err != nil {
+				return nil, withCode(ExitUnverifiable, fmt.Errorf("find the trail's bucket with DescribeTrails: %w (pass --s3-bucket to skip this call)", err))
+			}
+			if len(out.TrailList) == 0 {
+				return nil, withCode(ExitUnverifiable, fmt.Errorf("trail %s not found; check the ARN or pass --s3-bucket", arn.raw))
+			}
+			tr := out.TrailList[0]
+			t.bucket = aws.ToString(tr.S3BucketName)
+			if prefix == "" {
+				t.layout.Prefix = strings.Trim(aws.ToString(tr.S3KeyPrefix), "/")
+			}
+		}
+		if st, err := ct.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: aws.String(arn.raw)}); err == nil {
+			t.latest = aws.ToTime(st.LatestDigestDeliveryTime)
+		} else {
+			g.logger.Debug("GetTrailStatus failed; the chain end is checked against the hourly cadence only", "err", err)
+		}
+		if t.keys == nil {
+			t.keys = verify.APIKeys{Client: ct}
+		}
+		t.store = verify.S3Store{Client: newS3Client(ctx, g, cfg, t.bucket)}
+	}
+	// Organization trails add the organization ID before the account:
+	// find it in the bucket rather than asking Organizations.
+	org, err := findOrgID(ctx, t.store, t.bucket, t.layout)
+	if err != nil {
+		return nil, withCode(ExitUnverifiable, err)
+	}
+	t.layout.OrgID = org
+	return t, nil
+}
+
+func findOrgID(ctx context.Context, st verify.Store, bucket string, l verify.Layout) (string, error) {
+	root := "AWSLogs/"
+	if l.Prefix != "" {
+		root = l.Prefix + "/" + root
+	}
+	dirs, err := st.ListDirs(ctx, bucket, root)
+	if err != nil {
+		return "", err
+	}
+	for _, d := range dirs {
+		if d == l.AccountID {
+			return "", nil
+		}
+	}
+	for _, d := range dirs {
+		if strings.HasPrefix(d, "o-") {
+			sub, err := st.ListDirs(ctx, bucket, root+d+"/")
+			if err != nil {
+				return "", err
+			}
+			for _, s := range sub {
+				if s == l.AccountID {
+					return d, nil
+				}
+			}
+		}
+	}
+	return "", nil
+}
+
+// newS3Client builds an S3 client for the bucket's region, path-style when
+// an endpoint override points at an emulator.
+func newS3Client(ctx context.Context, g *globals, cfg aws.Config, bucket string) *s3.Client {
+	pathStyle := cfg.BaseEndpoint != nil || os.Getenv("AWS_ENDPOINT_URL") != "" || os.Getenv("AWS_ENDPOINT_URL_S3") != ""
+	opts := func(o *s3.Options) {
+		o.UsePathStyle = pathStyle
+		// Every object is hashed with SHA-256 by the verifier itself.
+		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+	}
+	c := s3.NewFromConfig(cfg, opts)
+	loc, err := c.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String(bucket)})
+	if err != nil {
+		g.logger.Debug("GetBucketLocation failed; using the trail's home region for S3", "bucket", bucket, "err", err)
+		return c
+	}
+	region := string(loc.LocationConstraint)
+	if region == "" {
+		region = "us-east-1"
+	}
+	if region == cfg.Region {
+		return c
+	}
+	return s3.NewFromConfig(cfg, opts, func(o *s3.Options) { o.Region = region })
+}
+
+func runVerify(ctx context.Context, g *globals, o *verifyOptions) error {
+	report, err := executeVerify(ctx, g, o)
+	if err != nil {
+		return err
+	}
+	if err := writeVerifyReport(g, report, o.format, o.verbose); err != nil {
+		return err
+	}
+	return verifyExit(report)
+}
+
+// executeVerify validates the flags and runs the verification; the caller
+// prints the report.
+func executeVerify(ctx context.Context, g *globals, o *verifyOptions) (*verify.Report, error) {
+	now := o.now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	arn, err := parseTrailARN(o.trailARN)
+	if err != nil {
+		return nil, err
+	}
+	start, end, err := periodFlags(o.startTime, o.endTime, now)
+	if err != nil {
+		return nil, err
+	}
+	regions, err := parseRegions(o.regions)
+	if err != nil {
+		return nil, err
+	}
+	if o.format != "text" && o.format != "json" {
+		return nil, usageError("--format must be text or json, not %q", o.format)
+	}
+	if o.concurrency < 1 || o.concurrency > 1024 {
+		return nil, usageError("--concurrency must be between 1 and 1024, not %d", o.concurrency)
+	}
+	if err := validateRoleARN(o.aws.roleARN); err != nil {
+		return nil, err
+	}
+	t, err := resolveTarget(ctx, g, o.aws, arn, o.bucket, o.prefix, o.accountID, o.fromDir, o.publicKeys, true)
+	if err != nil {
+		return nil, err
+	}
+	vo := verify.Options{
+		Store: t.store, Bucket: t.bucket, Layout: t.layout, Regions: regions,
+		Start: start, End: end, Keys: t.keys, Concurrency: o.concurrency,
+		LatestDigestDelivery: t.latest, Now: now, Offline: o.fromDir != "", Logger: g.logger,
+	}
+	var bar *progressBar
+	if isTerminal(g.stderr) {
+		bar = &progressBar{g: g}
+		vo.Progress = bar
+	}
+	report, err := verify.Run(ctx, vo)
+	if bar != nil {
+		bar.finish()
+	}
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return nil, err
+		}
+		return nil, withCode(ExitUnverifiable, fmt.Errorf("verify s3://%s: %w", t.bucket, err))
+	}
+	report.Trail = arn.raw
+	return report, nil
+}
+
+func writeVerifyReport(g *globals, r *verify.Report, format string, verbose bool) error {
+	if format == "json" {
+		enc := json.NewEncoder(g.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	return r.WriteText(g.stdout, verbose)
+}
+
+// verifyExit maps the outcome to the exit code; the report already says why.
+func verifyExit(r *verify.Report) error {
+	switch r.Outcome {
+	case verify.OutcomeValid:
+		return nil
+	case verify.OutcomeInvalid:
+		return withCode(ExitRuntime, nil)
+	default:
+		return withCode(ExitUnverifiable, nil)
+	}
+}
+
+// progressBar draws objects, bytes, rate and ETA on a terminal's stderr.
+type progressBar struct {
+	g       *globals
+	bar     *progressbar.ProgressBar
+	objects int
+}
+
+// Plan is called once per phase (digests, then logs); totals add up.
+func (p *progressBar) Plan(objects int, bytes int64) {
+	p.objects += objects
+	if p.bar != nil {
+		p.bar.ChangeMax64(p.bar.GetMax64() + bytes)
+		p.bar.Describe(fmt.Sprintf("verifying %d objects", p.objects))
+		return
+	}
+	p.bar = progressbar.NewOptions64(bytes,
+		progressbar.OptionSetWriter(p.g.stderr),
+		progressbar.OptionSetDescription(fmt.Sprintf("verifying %d objects", p.objects)),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+	)
+}
+
+func (p *progressBar) Done(bytes int64) {
+	if p.bar != nil {
+		p.bar.Add64(bytes)
+	}
+}
+
+func (p *progressBar) finish() {
+	if p.bar != nil {
+		p.bar.Finish()
+	}
+}

@@ -1,0 +1,130 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/trailseal/trailseal/internal/fix"
+	"github.com/trailseal/trailseal/internal/testenv"
+)
+
+func TestFixUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		want string
+		args []string
+	}{
+		{"--emit must be cli or terraform", []string{"fix", "--emit", "pulumi"}},
+		{"--emit and --apply cannot be used together", []string{"fix", "--emit", "cli", "--apply"}},
+		{"--lock-mode must be GOVERNANCE or COMPLIANCE", []string{"fix", "--lock-mode", "strict"}},
+		{"--retention-days 30 is shorter than --min-retention-days 365", []string{"fix", "--retention-days", "30"}},
+		{"--undo cannot be combined with --apply", []string{"fix", "--undo", "j.json", "--apply"}},
+		{"unknown rule ID", []string{"fix", "--rules", "bucket.nope"}},
+		{"is not a KMS key ARN", []string{"fix", "--kms-key", "alias/foo"}},
+		{"is not an SNS topic ARN", []string{"fix", "--alarm-topic", "security"}},
+		{"--journal only applies with --apply", []string{"fix", "--journal", "j.json"}},
+		{"--yes only applies with --apply or --undo", []string{"fix", "--yes"}},
+		{"--log-retention-days 42 is not a value", []string{"fix", "--log-retention-days", "42"}},
+		{"--format must be text or json", []string{"fix", "--format", "yaml"}},
+	} {
+		assertUserError(t, ExitUsage, tc.want, tc.args...)
+	}
+	bad := writeFile(t, "journal.json", `{"version": 99}`)
+	assertUserError(t, ExitUsage, "is not a trailseal journal", "fix", "--undo", bad, "--yes")
+}
+
+// TestFixApplyRefusesWithoutTerminal: with stdin a file (no terminal) and
+// no --yes, fix must not guess: it stops before any AWS call.
+func TestFixApplyRefusesWithoutTerminal(t *testing.T) {
+	f, err := os.Open(writeFile(t, "stdin", "y\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"fix", "--apply"}, f, &stdout, &stderr)
+	if code != ExitUsage || !strings.Contains(stderr.String(), "pass --yes") {
+		t.Fatalf("exit %d, stderr %q; want a usage error asking for --yes", code, stderr.String())
+	}
+}
+
+func runFixCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(stdin), &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+// TestFixEndToEnd drives the command as a user would against the
+// emulator: plan (exit 3, nothing changed), decline the prompt, accept it,
+// plan again (nothing left), then undo from the journal.
+func TestFixEndToEnd(t *testing.T) {
+	m := startScanMoto(t)
+	ctx := context.Background()
+	cfg, err := testenv.Config(ctx, m.Endpoint, "us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed, err := testenv.SeedMisconfigured(ctx, cfg, "us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	common := []string{"fix", "--regions", "us-east-1", "--access-log-bucket", seed.AccessBucket, "--alarm-topic", seed.TopicARN}
+
+	code, stdout, stderr := runFixCLI(t, "", common...)
+	if code != ExitFixPending {
+		t.Fatalf("plan: exit %d, want %d\n%s\n%s", code, ExitFixPending, stdout, stderr)
+	}
+	for _, want := range []string{"bucket.versioning:" + seed.TrailBucket, "before: versioning never enabled", "after:  versioning Enabled",
+		"not reversible: Object Lock cannot be turned off", "Manual steps", "Not planned", "--with-read-events"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("plan output lacks %q:\n%s", want, stdout)
+		}
+	}
+
+	code, _, stderr = runFixCLI(t, "n\n", append(common, "--apply")...)
+	if code != ExitOK || !strings.Contains(stderr, "Apply ") || !strings.Contains(stderr, "Nothing was changed") {
+		t.Fatalf("declined apply: exit %d, stderr %q", code, stderr)
+	}
+	if code, _, _ := runFixCLI(t, "", common...); code != ExitFixPending {
+		t.Fatalf("after declining, the plan must still be pending, exit %d", code)
+	}
+
+	journal := filepath.Join(t.TempDir(), "journal.json")
+	code, stdout, stderr = runFixCLI(t, "y\n", append(common, "--apply", "--journal", journal)...)
+	if code != ExitOK {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "failed 0, not attempted 0") || !strings.Contains(stdout, "Undo with: trailseal fix --undo "+journal) {
+		t.Errorf("apply report:\n%s", stdout)
+	}
+	j, err := fix.LoadJournal(journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(j.Entries) == 0 {
+		t.Fatal("journal is empty after apply")
+	}
+
+	code, stdout, stderr = runFixCLI(t, "", common...)
+	if code != ExitOK || !strings.Contains(stdout, ": 0 changes") {
+		t.Fatalf("second run must plan nothing: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+
+	code, stdout, stderr = runFixCLI(t, "", "fix", "--undo", journal, "--yes")
+	if code != ExitOK {
+		t.Fatalf("undo: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"cannot undo bucket.object_lock:" + seed.TrailBucket, "reverted     bucket.public_access:" + seed.TrailBucket} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("undo output lacks %q:\n%s", want, stdout)
+		}
+	}
+	code, stdout, _ = runFixCLI(t, "", common...)
+	if code != ExitFixPending || !strings.Contains(stdout, "bucket.public_access:"+seed.TrailBucket) {
+		t.Errorf("after undo the reverted fixes must be planned again: exit %d\n%s", code, stdout)
+	}
+}

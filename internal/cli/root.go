@@ -1,0 +1,209 @@
+// Package cli implements trailseal's commands. Each command lives in its own
+// file (cmd_scan.go, cmd_verify.go, ...) as a newXCommand constructor that
+// parses flags and calls a plain runX function, which tests call directly.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// version is set at build time with -ldflags "-X .../internal/cli.version=v1.2.3".
+var version = ""
+
+// Version returns the program version.
+func Version() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// globals are the streams and flags every command shares.
+type globals struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	debug  bool
+	color  string // auto, always, never
+	logger *slog.Logger
+}
+
+// useColor decides whether w gets ANSI colour: never when NO_COLOR is set
+// (https://no-color.org) or --color=never, always with --color=always,
+// otherwise only on a terminal.
+func (g *globals) useColor(w io.Writer) bool {
+	switch g.color {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	if _, ok := os.LookupEnv("NO_COLOR"); ok {
+		return false
+	}
+	return isTerminal(w)
+}
+
+// terminalWidth returns w's width in columns when it is a terminal, else 0.
+func terminalWidth(w io.Writer) int {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return 0
+	}
+	width, _, err := term.GetSize(int(f.Fd()))
+	if err != nil {
+		return 0
+	}
+	return width
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+const rootLong = `trailseal proves that an AWS account's (or organization's) audit trail is
+complete, protected and tamper-evident.
+
+  scan     audit every CloudTrail trail and what it depends on (bucket, key,
+           log group, alarms, IAM), with findings that say how to fix them
+  verify   check the signed digest chain of CloudTrail log files
+  rules    list the rule catalog; explain RULE-ID shows one rule in full
+  demo     run a full scan of a built-in sample account (no credentials needed)
+
+Nothing is changed in your account: every command is read-only.
+
+` + exitCodesHelp
+
+func newRootCommand(g *globals) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "trailseal",
+		Short:         "Audit and verify AWS CloudTrail audit trails",
+		Long:          rootLong,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       Version(),
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			switch g.color {
+			case "auto", "always", "never":
+			default:
+				return usageError("--color must be auto, always or never, not %q", g.color)
+			}
+			level := slog.LevelWarn
+			if g.debug {
+				level = slog.LevelDebug
+			}
+			g.logger = slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: level}))
+			return nil
+		},
+	}
+	root.SetIn(g.stdin)
+	root.SetOut(g.stdout)
+	root.SetErr(g.stderr)
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return usageError("%v (see '%s --help')", err, cmd.CommandPath())
+	})
+	root.PersistentFlags().BoolVar(&g.debug, "debug", false, "log every AWS API call and other details to stderr")
+	root.PersistentFlags().StringVar(&g.color, "color", "auto", "colour output: auto (terminal only, honours NO_COLOR), always or never")
+	root.CompletionOptions.HiddenDefaultCmd = true
+
+	root.AddCommand(
+		newScanCommand(g),
+		newRulesCommand(g),
+		newExplainCommand(g),
+		newDemoCommand(g),
+		newVersionCommand(g),
+	)
+	for _, add := range extraCommands {
+		root.AddCommand(add(g))
+	}
+	return root
+}
+
+// extraCommands lets command families in other files (verify, keys, pull)
+// register themselves without editing this file. It is filled by plain
+// package-level variable initialisers, not init() wiring.
+var extraCommands []func(*globals) *cobra.Command
+
+// Main runs trailseal with args and returns the process exit code. Errors
+// are printed as one line on stderr; there are no stack traces for user
+// errors.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return run(ctx, args, stdin, stdout, stderr)
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	g := &globals{stdin: stdin, stdout: stdout, stderr: stderr, color: "auto"}
+	g.logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	root := newRootCommand(g)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err != nil && isCobraUsage(err) {
+		err = usageError("%v (see 'trailseal --help')", err)
+	}
+	code := exitCode(err)
+	if err != nil {
+		var ee *exitError
+		if !errors.As(err, &ee) || ee.err != nil {
+			msg := strings.TrimSpace(err.Error())
+			if code == ExitInterrupted {
+				msg = "interrupted"
+			}
+			fmt.Fprintf(stderr, "trailseal: %s\n", strings.ReplaceAll(msg, "\n", " "))
+		}
+	}
+	return code
+}
+
+// isCobraUsage recognises the errors cobra returns for unknown commands and
+// wrong argument counts, which are usage errors.
+func isCobraUsage(err error) bool {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return false
+	}
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "accepts ", "requires at least", "requires at most", "received ", "invalid argument"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func newVersionCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the trailseal version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fmt.Fprintf(g.stdout, "trailseal %s\n", Version())
+			return nil
+		},
+	}
+}
+
+// registerCommand adds a command constructor to the root command. Files that
+// implement a command family call it from a package-level variable
+// initialiser: var _ = registerCommand(newVerifyCommand).
+func registerCommand(f func(*globals) *cobra.Command) bool {
+	extraCommands = append(extraCommands, f)
+	return true
+}

@@ -1,0 +1,94 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/trailseal/trailseal/internal/verify"
+	"github.com/trailseal/trailseal/internal/verify/chaingen"
+)
+
+// runVerifyDemo builds a small signed archive (five hours of one region of
+// a sample trail, signed with a key generated now), tampers with one log
+// file and deletes one digest, verifies it offline with the generated key
+// as --public-keys, and prints the report. It fails unless exactly those
+// two problems are found.
+func runVerifyDemo(ctx context.Context, g *globals) error {
+	dir, err := os.MkdirTemp("", "trailseal-demo-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	first := time.Date(2026, 3, 1, 9, 1, 31, 0, time.UTC)
+	signer, err := chaingen.NewSigner(2048, first.Add(-24*time.Hour), first.Add(30*24*time.Hour))
+	if err != nil {
+		return err
+	}
+	layout := verify.Layout{AccountID: "111122223333", TrailName: "organization-trail", HomeRegion: "us-east-1"}
+	a, err := chaingen.Generate(chaingen.Spec{
+		Bucket: "acme-cloudtrail-logs", Layout: layout, Regions: []string{"eu-west-1"},
+		First: first, Hours: 5, LogsPerDigest: 4, LogBytes: 4000, Signer: signer, Seed: 42,
+	})
+	if err != nil {
+		return err
+	}
+	tampered := a.LogKeys("eu-west-1")[6]
+	obj := a.Get(tampered)
+	raw := chaingen.Gunzip(obj.Body)
+	// Someone hides their tracks: one source IP address is rewritten.
+	copy(raw[len(raw)-60:], "198.51.100.7")
+	obj.Body = chaingen.Gzip(raw)
+	deleted := a.DigestKeys("eu-west-1")[3]
+	a.Delete(deleted)
+
+	archive := filepath.Join(dir, "archive")
+	if err := a.WriteDir(archive, true); err != nil {
+		return err
+	}
+	keysPath := filepath.Join(dir, "keys.json")
+	kf, err := os.Create(keysPath)
+	if err != nil {
+		return err
+	}
+	if err := verify.WriteKeysFile(kf, []verify.PublicKey{signer.Public}); err != nil {
+		kf.Close()
+		return err
+	}
+	if err := kf.Close(); err != nil {
+		return err
+	}
+
+	fmt.Fprintf(g.stdout, "Verifying a sample archive of %d files in which one log file was modified and one digest deleted:\n\n", len(a.Objects))
+	o := &verifyOptions{
+		trailARN:  "arn:aws:cloudtrail:us-east-1:111122223333:trail/organization-trail",
+		startTime: first.Add(-time.Hour).Format(time.RFC3339),
+		endTime:   first.Add(5 * time.Hour).Format(time.RFC3339),
+		fromDir:   archive, publicKeys: keysPath,
+		format: "text", concurrency: 8, now: first.Add(48 * time.Hour),
+	}
+	report, err := executeVerify(ctx, g, o)
+	if err != nil {
+		return err
+	}
+	if err := report.WriteText(g.stdout, false); err != nil {
+		return err
+	}
+	problems := report.Problems()
+	foundLog, foundDigest := false, false
+	for _, p := range problems {
+		switch {
+		case p.Key == tampered && len(p.Reasons) == 1 && p.Reasons[0] == verify.LogModified:
+			foundLog = true
+		case p.Key == deleted && len(p.Reasons) == 1 && p.Reasons[0] == verify.DigestMissing:
+			foundDigest = true
+		}
+	}
+	if !foundLog || !foundDigest || len(problems) != 2 || len(report.Gaps) != 0 {
+		return fmt.Errorf("verify demo: expected exactly the modified log and the deleted digest, got %d problems and %d gaps", len(problems), len(report.Gaps))
+	}
+	return nil
+}

@@ -1,0 +1,460 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/trailseal/trailseal/internal/testenv"
+	"github.com/trailseal/trailseal/internal/verify"
+	"github.com/trailseal/trailseal/internal/verify/chaingen"
+)
+
+// verifyEnv is moto_server behind a KeysProxy that answers CloudTrail
+// ListPublicKeys with the test signing key (moto has no ListPublicKeys)
+// and sends x-amz-meta-* headers in lower case as S3 does.
+type verifyEnv struct {
+	moto   *testenv.Moto
+	proxy  *testenv.KeysProxy
+	s3     *s3.Client
+	ct     *cloudtrail.Client
+	signer *chaingen.Signer
+	env    []string
+}
+
+// moto's default account, so the trail ARN it returns names our archive.
+const testAccount = "123456789012"
+
+var (
+	vFirst = time.Date(2026, 3, 1, 0, 1, 31, 0, time.UTC)
+	vStart = "2026-03-01T00:00:00Z"
+	vEnd   = vFirst.Add(6 * time.Hour).Format(time.RFC3339)
+	vARN   = "arn:aws:cloudtrail:us-east-1:" + testAccount + ":trail/org-audit"
+)
+
+func startVerifyEnv(t *testing.T) *verifyEnv {
+	t.Helper()
+	m, err := testenv.StartMoto()
+	if err != nil {
+		t.Fatal(err) // a missing emulator is a failure, never a skip
+	}
+	t.Cleanup(m.Stop)
+	signer, err := chaingen.NewSigner(1024, vFirst.Add(-24*time.Hour), vFirst.Add(365*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := testenv.StartKeysProxy(m.Endpoint, testenv.PublicKey{DER: signer.Public.DER, Fingerprint: signer.Public.Fingerprint, From: signer.ValidFrom, To: signer.ValidTo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	cfg, err := testenv.Config(context.Background(), m.Endpoint, "us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &verifyEnv{moto: m, proxy: p, signer: signer,
+		s3: s3.NewFromConfig(cfg, func(o *s3.Options) {
+			o.UsePathStyle = true
+			o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+		}),
+		ct:  cloudtrail.NewFromConfig(cfg),
+		env: testenv.Env(p.URL, "us-east-1"),
+	}
+	for _, kv := range e.env {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	return e
+}
+
+// seed generates a 6-hour chain in bucket, lets corrupt change it, and
+// stores it with the SDK, signature metadata included.
+func (e *verifyEnv) seed(t *testing.T, bucket string, spec func(*chaingen.Spec), corrupt func(*chaingen.Archive)) *chaingen.Archive {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := e.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	s := chaingen.Spec{Bucket: bucket, Layout: verify.Layout{AccountID: testAccount, TrailName: "org-audit", HomeRegion: "us-east-1"},
+		Regions: []string{"us-east-1"}, First: vFirst, Hours: 6, LogsPerDigest: 3, LogBytes: 500, Signer: e.signer, Seed: 3}
+	if spec != nil {
+		spec(&s)
+	}
+	a, err := chaingen.Generate(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if corrupt != nil {
+		corrupt(a)
+	}
+	for _, o := range a.Sorted() {
+		if _, err := e.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(o.Bucket), Key: aws.String(o.Key),
+			Body: bytes.NewReader(o.Body), Metadata: o.Metadata}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return a
+}
+
+func verifyArgs(bucket string, extra ...string) []string {
+	args := []string{"verify", "--trail-arn", vARN, "--start-time", vStart, "--end-time", vEnd}
+	if bucket != "" {
+		args = append(args, "--s3-bucket", bucket)
+	}
+	return append(args, extra...)
+}
+
+// TestVerifyCommands runs verify, pull and keys export end to end through
+// the command line against moto (S3, CloudTrail DescribeTrails) and the keys
+// proxy (ListPublicKeys).
+func TestVerifyCommands(t *testing.T) {
+	e := startVerifyEnv(t)
+	ctx := context.Background()
+	e.seed(t, "clean-trail-bucket", nil, nil)
+	// The trail is found through DescribeTrails when --s3-bucket is absent.
+	if _, err := e.ct.CreateTrail(ctx, &cloudtrail.CreateTrailInput{Name: aws.String("org-audit"),
+		S3BucketName: aws.String("clean-trail-bucket"), EnableLogFileValidation: aws.Bool(true), IsMultiRegionTrail: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("valid chain exits 0 and says so", func(t *testing.T) {
+		code, out, errOut := runCLI(t, verifyArgs("")...)
+		if code != ExitOK || !strings.Contains(out, "RESULT: all digests and log files are valid") {
+			t.Fatalf("exit %d, stdout:\n%s\nstderr: %s", code, out, errOut)
+		}
+		if !strings.Contains(out, "us-east-1: digests 6 valid") || !strings.Contains(out, "logs 18 valid") {
+			t.Errorf("summary does not count 6 digests and 18 logs:\n%s", out)
+		}
+	})
+
+	t.Run("json report", func(t *testing.T) {
+		code, out, _ := runCLI(t, verifyArgs("", "--format", "json")...)
+		var r verify.Report
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatalf("not JSON: %v\n%s", err, out)
+		}
+		if code != ExitOK || r.Outcome != verify.OutcomeValid || len(r.Digests) != 6 || len(r.Logs) != 18 || r.Bucket != "clean-trail-bucket" {
+			t.Errorf("exit %d, outcome %s, %d digests, %d logs, bucket %s", code, r.Outcome, len(r.Digests), len(r.Logs), r.Bucket)
+		}
+	})
+
+	t.Run("tampered log exits 1 with problems first", func(t *testing.T) {
+		var key string
+		e.seed(t, "tampered-bucket", nil, func(a *chaingen.Archive) {
+			key = a.LogKeys("us-east-1")[3]
+			a.Get(key).Body = chaingen.Gzip([]byte(`{"Records":[]}`))
+		})
+		code, out, _ := runCLI(t, verifyArgs("tampered-bucket")...)
+		if code != ExitRuntime {
+			t.Fatalf("exit %d, want 1:\n%s", code, out)
+		}
+		if p, s := strings.Index(out, "LOG_MODIFIED"), strings.Index(out, "SUMMARY"); p < 0 || s < p || !strings.Contains(out, key) {
+			t.Errorf("want LOG_MODIFIED on %s before the summary:\n%s", key, out)
+		}
+	})
+
+	t.Run("keys from a file, no ListPublicKeys call", func(t *testing.T) {
+		// Epoch seconds, as some AWS CLI output settings print them.
+		keysJSON := `{"PublicKeyList":[{"Value":"` + b64(e.signer.Public.DER) + `","ValidityStartTime":` +
+			itoa(e.signer.ValidFrom.Unix()) + `,"ValidityEndTime":` + itoa(e.signer.ValidTo.Unix()) + `,"Fingerprint":"` + e.signer.Public.Fingerprint + `"}]}`
+		path := writeFile(t, "keys.json", keysJSON)
+		before := e.proxy.ListPublicKeysCalls()
+		code, out, _ := runCLI(t, verifyArgs("clean-trail-bucket", "--public-keys", path)...)
+		if code != ExitOK {
+			t.Fatalf("exit %d:\n%s", code, out)
+		}
+		if n := e.proxy.ListPublicKeysCalls(); n != before {
+			t.Errorf("ListPublicKeys was called %d times with --public-keys", n-before)
+		}
+	})
+
+	t.Run("ListPublicKeys denied exits 4", func(t *testing.T) {
+		e.proxy.FailListPublicKeys(true)
+		defer e.proxy.FailListPublicKeys(false)
+		code, out, _ := runCLI(t, verifyArgs("clean-trail-bucket")...)
+		if code != ExitUnverifiable || !strings.Contains(out, "DIGEST_KEYS_UNAVAILABLE") {
+			t.Errorf("exit %d, want 4 with DIGEST_KEYS_UNAVAILABLE:\n%s", code, out)
+		}
+	})
+
+	t.Run("unknown bucket exits 4", func(t *testing.T) {
+		code, _, errOut := runCLI(t, verifyArgs("no-such-bucket-here")...)
+		if code != ExitUnverifiable || !strings.Contains(errOut, "no-such-bucket-here") {
+			t.Errorf("exit %d, want 4; stderr %q", code, errOut)
+		}
+	})
+
+	t.Run("pull then verify offline", func(t *testing.T) {
+		dir := t.TempDir()
+		code, out, errOut := runCLI(t, "pull", "--trail-arn", vARN, "--start-time", vStart, "--end-time", vEnd, "--to", dir)
+		if code != ExitOK || !strings.Contains(out, "Copied 6 digest files and 18 log files") {
+			t.Fatalf("pull exit %d:\n%s%s", code, out, errOut)
+		}
+		keys := filepath.Join(t.TempDir(), "keys.json")
+		code, kout, errOut := runCLI(t, "keys", "export", "--regions", "us-east-1", "--start-time", vStart, "--end-time", vEnd)
+		if code != ExitOK {
+			t.Fatalf("keys export exit %d: %s", code, errOut)
+		}
+		if err := os.WriteFile(keys, []byte(kout), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		exported, err := verify.ReadKeysFile(strings.NewReader(kout))
+		if err != nil || len(exported) != 1 || exported[0].Fingerprint != e.signer.Public.Fingerprint {
+			t.Fatalf("exported keys %v, %v; want the signer's key", exported, err)
+		}
+		code, out, _ = runCLI(t, verifyArgs("", "--from-dir", dir, "--public-keys", keys)...)
+		if code != ExitOK {
+			t.Fatalf("offline verify exit %d:\n%s", code, out)
+		}
+
+		// Without the metadata files a digest's signature comes from the
+		// next digest: the newest one cannot be checked.
+		filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+			if err == nil && strings.HasSuffix(p, verify.SidecarSuffix) {
+				os.Remove(p)
+			}
+			return nil
+		})
+		code, out, _ = runCLI(t, verifyArgs("", "--from-dir", dir, "--public-keys", keys)...)
+		if code != ExitUnverifiable || strings.Count(out, string(verify.DigestNoSignatureOffline)) != 1 || strings.Contains(out, "INVALID ") {
+			t.Errorf("exit %d, want 4 with exactly the newest digest unverifiable:\n%s", code, out)
+		}
+
+		// A log tampered with in the copy is caught offline too.
+		var logKey string
+		filepath.Walk(filepath.Join(dir, "clean-trail-bucket"), func(p string, info os.FileInfo, err error) error {
+			if err == nil && logKey == "" && strings.Contains(p, "/CloudTrail/") && strings.HasSuffix(p, ".json.gz") {
+				logKey = p
+			}
+			return nil
+		})
+		os.WriteFile(logKey, chaingen.Gzip([]byte(`{"Records":[]}`)), 0o644)
+		code, out, _ = runCLI(t, verifyArgs("", "--from-dir", dir, "--public-keys", keys)...)
+		if code != ExitRuntime || !strings.Contains(out, "LOG_MODIFIED") {
+			t.Errorf("exit %d, want 1 with LOG_MODIFIED:\n%s", code, out)
+		}
+	})
+}
+
+func TestVerifyUsageErrors(t *testing.T) {
+	keys := writeFile(t, "bad-keys.json", `{"PublicKeyList":[{"Value":"bm90IGEga2V5","Fingerprint":"00"}]}`)
+	for _, tc := range []struct {
+		want string
+		args []string
+	}{
+		{"is not a trail ARN", []string{"verify", "--trail-arn", "arn:aws:s3:::bucket", "--start-time", vStart}},
+		{"--trail-arn is required", []string{"verify", "--start-time", vStart}},
+		{"--start-time is required", []string{"verify", "--trail-arn", vARN}},
+		{"is not before --end-time", []string{"verify", "--trail-arn", vARN, "--start-time", vEnd, "--end-time", vStart}},
+		{"is not a time", []string{"verify", "--trail-arn", vARN, "--start-time", "yesterday"}},
+		{"--format must be text or json", []string{"verify", "--trail-arn", vARN, "--start-time", vStart, "--format", "xml"}},
+		{"is not a region name", []string{"verify", "--trail-arn", vARN, "--start-time", vStart, "--regions", "Europe"}},
+		{"--from-dir needs --public-keys", []string{"verify", "--trail-arn", vARN, "--start-time", vStart, "--from-dir", t.TempDir()}},
+		{"--public-keys", []string{"verify", "--trail-arn", vARN, "--start-time", vStart, "--public-keys", keys}},
+		{"--to is required", []string{"pull", "--trail-arn", vARN, "--start-time", vStart}},
+		{"--regions is required", []string{"keys", "export", "--start-time", vStart}},
+	} {
+		assertUserError(t, ExitUsage, tc.want, tc.args...)
+	}
+}
+
+// TestVerifyDemo runs the demo hook: a generated archive with one tampered
+// log and one deleted digest, verified offline.
+func TestVerifyDemo(t *testing.T) {
+	var out, errOut bytes.Buffer
+	g := &globals{stdout: &out, stderr: &errOut, logger: nil}
+	g.logger = discardLogger()
+	if err := runVerifyDemo(context.Background(), g); err != nil {
+		t.Fatalf("runVerifyDemo: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"LOG_MODIFIED", "DIGEST_MISSING", "RESULT: INVALID"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("demo output lacks %s:\n%s", want, out.String())
+		}
+	}
+}
+
+// awsCLIResult is what 'aws cloudtrail validate-logs' said.
+type awsCLIResult struct {
+	code    int
+	invalid []string // keys reported INVALID
+	output  string
+}
+
+var awsInvalidLine = regexp.MustCompile(`(?m)^(?:\(backfill\) )?(?:Digest|Log) file\ts3://[^/]+/(\S+)\tINVALID`)
+
+func runAWSCLI(t *testing.T, e *verifyEnv, bucket string) awsCLIResult {
+	t.Helper()
+	args := []string{"cloudtrail", "validate-logs", "--trail-arn", vARN, "--start-time", vStart, "--end-time", vEnd, "--region", "us-east-1"}
+	if bucket != "" {
+		args = append(args, "--s3-bucket", bucket)
+	}
+	cmd := exec.Command("aws", args...)
+	cmd.Env = append(os.Environ(), e.env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("aws cli: %v (is the AWS CLI installed?)", err)
+	}
+	r := awsCLIResult{code: code, output: out.String()}
+	for _, m := range awsInvalidLine.FindAllStringSubmatch(r.output, -1) {
+		r.invalid = append(r.invalid, m[1])
+	}
+	sort.Strings(r.invalid)
+	return r
+}
+
+func runTrailseal(t *testing.T, bucket string) (int, *verify.Report) {
+	t.Helper()
+	code, out, errOut := runCLI(t, verifyArgs(bucket, "--format", "json", "--regions", "us-east-1")...)
+	var r verify.Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("trailseal exit %d, no JSON report: %v\n%s", code, err, errOut)
+	}
+	return code, &r
+}
+
+func problemKeys(r *verify.Report) []string {
+	var keys []string
+	for _, p := range r.Problems() {
+		keys = append(keys, p.Key)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// TestAgreesWithAWSCLI re-expresses the scenarios of the AWS CLI's own
+// validate-logs tests (valid chain, modified and deleted logs and digests,
+// gaps, backfill) on the same data in moto and runs both tools: where the
+// AWS CLI is right they must flag the same objects. The last cases are
+// tampering the AWS CLI does not detect; trailseal must.
+func TestAgreesWithAWSCLI(t *testing.T) {
+	if _, err := exec.LookPath("aws"); err != nil {
+		t.Fatal("the AWS CLI (aws) is needed as the independent baseline: pip install awscli")
+	}
+	e := startVerifyEnv(t)
+	type scenario struct {
+		name    string
+		spec    func(*chaingen.Spec)
+		corrupt func(a *chaingen.Archive)
+	}
+	digest := func(a *chaingen.Archive, i int) string { return a.DigestKeys("us-east-1")[i] }
+	logKey := func(a *chaingen.Archive, i int) string { return a.LogKeys("us-east-1")[i] }
+	agree := []scenario{
+		{name: "valid"},
+		{name: "modified log", corrupt: func(a *chaingen.Archive) {
+			o := a.Get(logKey(a, 5))
+			o.Body = chaingen.Gzip(append(chaingen.Gunzip(o.Body), ' '))
+		}},
+		{name: "deleted log", corrupt: func(a *chaingen.Archive) { a.Delete(logKey(a, 9)) }},
+		{name: "modified digest", corrupt: func(a *chaingen.Archive) {
+			o := a.Get(digest(a, 2))
+			o.Body = chaingen.Gzip(bytes.Replace(chaingen.Gunzip(o.Body), []byte(`"awsAccountId":"`), []byte(`"awsAccountId": "`), 1))
+		}},
+		{name: "deleted digest", corrupt: func(a *chaingen.Archive) { a.Delete(digest(a, 3)) }},
+		{name: "invalid signature metadata", corrupt: func(a *chaingen.Archive) {
+			a.Get(digest(a, 4)).Metadata["signature"] = strings.Repeat("ab", 128)
+		}},
+		{name: "backfill", corrupt: func(a *chaingen.Archive) {
+			if _, err := a.AddBackfill("us-east-1", vFirst.Add(2*time.Hour), 2, vFirst.Add(3*time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for i, sc := range agree {
+		t.Run(sc.name, func(t *testing.T) {
+			bucket := "agree-bucket-" + itoa(int64(i))
+			e.seed(t, bucket, sc.spec, sc.corrupt)
+			cli := runAWSCLI(t, e, bucket)
+			t.Logf("AWS CLI exit %d:\n%s", cli.code, cli.output)
+			code, r := runTrailseal(t, bucket)
+			if got, want := problemKeys(r), cli.invalid; strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("trailseal flagged %v, the AWS CLI %v\nAWS CLI output:\n%s", got, want, cli.output)
+			}
+			if code != cli.code {
+				t.Errorf("trailseal exit %d, AWS CLI exit %d\n%s", code, cli.code, cli.output)
+			}
+			if sc.name == "backfill" && !strings.Contains(cli.output, "1/1 backfill digest files valid") {
+				t.Errorf("the AWS CLI did not validate the backfill digest:\n%s", cli.output)
+			}
+		})
+	}
+
+	t.Run("gap: both report it, only trailseal fails the run", func(t *testing.T) {
+		e.seed(t, "agree-gap", func(s *chaingen.Spec) { s.GapHours = map[int]bool{2: true} }, nil)
+		cli := runAWSCLI(t, e, "agree-gap")
+		code, r := runTrailseal(t, "agree-gap")
+		if len(r.Gaps) != 1 || len(r.Problems()) != 0 || code != ExitRuntime {
+			t.Fatalf("trailseal: exit %d, gaps %v, problems %v", code, r.Gaps, r.Problems())
+		}
+		g := r.Gaps[0]
+		want := "between " + g.From.Format("2006-01-02T15:04:05Z") + " and " + g.To.Format("2006-01-02T15:04:05Z")
+		if cli.code != 0 || !strings.Contains(cli.output, want) {
+			t.Errorf("AWS CLI exit %d, output lacks %q:\n%s", cli.code, want, cli.output)
+		}
+	})
+
+	missed := []struct {
+		scenario
+		reason verify.Reason
+	}{
+		{scenario{name: "second gzip member appended to a log", corrupt: func(a *chaingen.Archive) {
+			o := a.Get(logKey(a, 4))
+			o.Body = append(o.Body, chaingen.Gzip([]byte(`{"Records":[{"eventName":"Forged"}]}`))...)
+		}}, verify.LogTrailingData},
+		{scenario{name: "log added that no digest names", corrupt: func(a *chaingen.Archive) {
+			k := a.Spec.Layout.LogKey("us-east-1", vFirst.Add(90*time.Minute), "ADDED0000000000")
+			a.Objects[a.Spec.Bucket+"/"+k] = &chaingen.Object{Bucket: a.Spec.Bucket, Key: k, Body: chaingen.Gzip([]byte(`{"Records":[]}`))}
+		}}, verify.LogUnreferenced},
+		{scenario{name: "newest digests deleted", corrupt: func(a *chaingen.Archive) {
+			a.Delete(digest(a, 5))
+			a.Delete(digest(a, 4))
+		}}, verify.DigestChainEndsEarly},
+	}
+	for i, sc := range missed {
+		t.Run("AWS CLI misses: "+sc.name, func(t *testing.T) {
+			bucket := "missed-bucket-" + itoa(int64(i))
+			e.seed(t, bucket, sc.spec, sc.corrupt)
+			cli := runAWSCLI(t, e, bucket)
+			code, r := runTrailseal(t, bucket)
+			if cli.code != 0 || len(cli.invalid) != 0 {
+				t.Errorf("the AWS CLI now detects this (exit %d, %v): update docs/verify.md", cli.code, cli.invalid)
+			}
+			found := false
+			for _, p := range r.Problems() {
+				found = found || (len(p.Reasons) > 0 && p.Reasons[0] == sc.reason)
+			}
+			if code != ExitRuntime || !found {
+				t.Errorf("trailseal exit %d, problems %v; want %s", code, r.Problems(), sc.reason)
+			}
+		})
+	}
+}
+
+func b64(b []byte) string { return base64Std(b) }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func base64Std(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

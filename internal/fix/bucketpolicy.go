@@ -1,0 +1,391 @@
+package fix
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/trailseal/trailseal/internal/inventory"
+	"github.com/trailseal/trailseal/internal/policy"
+)
+
+// HardenInput is what HardenBucketPolicy needs to know about the bucket.
+type HardenInput struct {
+	Bucket    string
+	Partition string
+	Account   string
+	// OrgID is the organization ID, needed for organization trails.
+	OrgID string
+	// Trails are the trails that deliver to the bucket.
+	Trails []inventory.Trail
+}
+
+// Hardened is the outcome of HardenBucketPolicy.
+type Hardened struct {
+	// Document is the new policy; equal to the input when Changes is empty.
+	Document string
+	// Changes says, one line each, what was added.
+	Changes []string
+	// Manual lists problems that cannot be fixed without removing or
+	// rewriting a statement, which this function never does.
+	Manual []string
+}
+
+var accountID = regexp.MustCompile(`^\d{12}$`)
+
+// HardenBucketPolicy adds to a trail bucket's policy what the rules ask for
+// without removing or loosening anything: a source condition on CloudTrail's
+// write statements, the CloudTrail statements a trail needs if they are
+// missing, and a deny of plain-HTTP access. doc is "" when the bucket has no
+// policy. It returns an error, and no document, when the result would not
+// let every trail deliver.
+func HardenBucketPolicy(doc string, in HardenInput) (*Hardened, error) {
+	raw := map[string]any{"Version": "2012-10-17"}
+	var stmts []any
+	var parsed *policy.Document
+	if strings.TrimSpace(doc) != "" {
+		dec := json.NewDecoder(strings.NewReader(doc))
+		dec.UseNumber()
+		if err := dec.Decode(&raw); err != nil {
+			return nil, fmt.Errorf("bucket policy of %s is not valid JSON (%v): fix it by hand first", in.Bucket, err)
+		}
+		var err error
+		if parsed, err = policy.Parse(doc); err != nil {
+			return nil, fmt.Errorf("bucket policy of %s cannot be parsed (%v): fix it by hand first", in.Bucket, err)
+		}
+		switch s := raw["Statement"].(type) {
+		case []any:
+			stmts = s
+		case map[string]any:
+			stmts = []any{s}
+		}
+		if len(stmts) != len(parsed.Statements) {
+			return nil, fmt.Errorf("bucket policy of %s has statements that are not objects: fix it by hand first", in.Bucket)
+		}
+	} else {
+		parsed = &policy.Document{}
+	}
+	h := &Hardened{}
+	bucketARN := fmt.Sprintf("arn:%s:s3:::%s", in.Partition, in.Bucket)
+	sids := map[string]bool{}
+	for _, s := range parsed.Statements {
+		sids[s.Sid] = true
+	}
+	uniqueSid := func(base string) string {
+		sid := base
+		for i := 2; sids[sid]; i++ {
+			sid = fmt.Sprintf("%s%d", base, i)
+		}
+		sids[sid] = true
+		return sid
+	}
+
+	paths, sources, pathErr := trailPaths(in, bucketARN)
+
+	for i, s := range parsed.Statements {
+		if !s.Allows() || !s.Principal.HasService("cloudtrail.amazonaws.com") || !s.CoversAction("s3:PutObject") {
+			continue
+		}
+		name := statementName(i, s)
+		st := stmts[i].(map[string]any)
+		if s.NotResources != nil {
+			h.Manual = append(h.Manual, fmt.Sprintf("%s of the policy of %s uses NotResource; replace it with Resource %s", name, in.Bucket, strings.Join(paths, ", ")))
+			continue
+		}
+		if wide := wideResources(s.Resources, bucketARN); len(wide) > 0 {
+			if pathErr != nil {
+				h.Manual = append(h.Manual, fmt.Sprintf("%s allows PutObject on %s: narrow it by hand (%v)", name, strings.Join(wide, ", "), pathErr))
+			} else {
+				var keep []any
+				for _, r := range s.Resources {
+					if !slices.Contains(wide, r) {
+						keep = append(keep, r)
+					}
+				}
+				for _, p := range paths {
+					if !slices.Contains(s.Resources, p) {
+						keep = append(keep, p)
+					}
+				}
+				st["Resource"] = keep
+				h.Changes = append(h.Changes, fmt.Sprintf("%s: PutObject narrowed from %s to %s", name, strings.Join(wide, ", "), strings.Join(paths, ", ")))
+			}
+		}
+		if !hasSourceCondition(s) {
+			accts := resourceAccounts(s.Resources, bucketARN)
+			if len(accts) == 0 && pathErr == nil {
+				accts = sources
+			}
+			if len(accts) == 0 {
+				h.Manual = append(h.Manual, fmt.Sprintf("%s grants CloudTrail PutObject without aws:SourceArn or aws:SourceAccount and the writing accounts are unknown: add the condition by hand", name))
+				continue
+			}
+			addCondition(st, "StringEquals", "aws:SourceAccount", accts)
+			h.Changes = append(h.Changes, fmt.Sprintf("%s: added condition aws:SourceAccount = %s", name, strings.Join(accts, ", ")))
+		}
+	}
+
+	// Statements CloudTrail needs but the policy lacks. Without them the
+	// trail cannot deliver at all, so adding them can only help.
+	if pathErr == nil {
+		if !allowsTrail(parsed, "s3:GetBucketAcl", bucketARN) {
+			stmts = append(stmts, map[string]any{
+				"Sid": uniqueSid("AWSCloudTrailAclCheck"), "Effect": "Allow",
+				"Principal": map[string]any{"Service": "cloudtrail.amazonaws.com"},
+				"Action":    "s3:GetBucketAcl", "Resource": bucketARN,
+				"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": sources}},
+			})
+			h.Changes = append(h.Changes, "added statement letting CloudTrail read the bucket ACL (s3:GetBucketAcl), conditioned on aws:SourceAccount")
+		}
+		var missing []string
+		for _, p := range paths {
+			if !allowsTrail(parsed, "s3:PutObject", strings.TrimSuffix(p, "*")+"x") {
+				missing = append(missing, p)
+			}
+		}
+		if len(missing) > 0 {
+			stmts = append(stmts, map[string]any{
+				"Sid": uniqueSid("AWSCloudTrailWrite"), "Effect": "Allow",
+				"Principal": map[string]any{"Service": "cloudtrail.amazonaws.com"},
+				"Action":    "s3:PutObject", "Resource": missing,
+				"Condition": map[string]any{"StringEquals": map[string]any{
+					"aws:SourceAccount": sources, "s3:x-amz-acl": "bucket-owner-full-control",
+				}},
+			})
+			h.Changes = append(h.Changes, "added statement letting CloudTrail write "+strings.Join(missing, ", ")+", conditioned on aws:SourceAccount")
+		}
+	}
+
+	if !parsed.DeniesInsecureTransport(bucketARN, bucketARN+"/*") {
+		stmts = append(stmts, map[string]any{
+			"Sid": uniqueSid("DenyInsecureTransport"), "Effect": "Deny", "Principal": "*",
+			"Action": "s3:*", "Resource": []any{bucketARN, bucketARN + "/*"},
+			"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
+		})
+		h.Changes = append(h.Changes, "added statement DenyInsecureTransport (deny s3:* without TLS)")
+	}
+	if len(h.Changes) == 0 {
+		h.Document = doc
+		return h, nil
+	}
+	raw["Statement"] = stmts
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(raw); err != nil {
+		return nil, err
+	}
+	h.Document = strings.TrimSpace(buf.String())
+	if err := CheckDelivery(h.Document, in); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// CheckDelivery refuses a bucket policy that would stop a trail of the
+// account from delivering: CloudTrail must be allowed to read the ACL and to
+// write under each trail's prefix, and no deny may reach it over TLS.
+func CheckDelivery(doc string, in HardenInput) error {
+	d, err := policy.Parse(doc)
+	if err != nil {
+		return fmt.Errorf("the new bucket policy of %s does not parse (%v); nothing was changed", in.Bucket, err)
+	}
+	bucketARN := fmt.Sprintf("arn:%s:s3:::%s", in.Partition, in.Bucket)
+	paths, _, err := trailPaths(in, bucketARN)
+	if err != nil {
+		// Trails of other accounts: their paths cannot be checked from here.
+		return nil
+	}
+	if !allowsTrail(d, "s3:GetBucketAcl", bucketARN) {
+		return fmt.Errorf("refusing: the new policy of %s would not let CloudTrail read the bucket ACL (s3:GetBucketAcl), so delivery would stop", in.Bucket)
+	}
+	for _, p := range paths {
+		if !allowsTrail(d, "s3:PutObject", strings.TrimSuffix(p, "*")+"x") {
+			return fmt.Errorf("refusing: the new policy of %s would not let CloudTrail write %s, so delivery would stop", in.Bucket, p)
+		}
+	}
+	for i, s := range d.Statements {
+		if s.Denies() && s.CoversAction("s3:PutObject") && (s.Principal.IsAnyone() || s.Principal.HasService("cloudtrail.amazonaws.com")) && len(s.Conditions) == 0 {
+			return fmt.Errorf("refusing: %s of the new policy of %s denies PutObject without a condition, so delivery would stop", statementName(i, s), in.Bucket)
+		}
+	}
+	return nil
+}
+
+// trailPaths returns the object ARN patterns the bucket's trails write to
+// and the accounts they write as. It fails when a trail belongs to an
+// organization whose ID is unknown.
+func trailPaths(in HardenInput, bucketARN string) (paths, accounts []string, err error) {
+	if len(in.Trails) == 0 {
+		return nil, nil, fmt.Errorf("no trail of the scan delivers to %s", in.Bucket)
+	}
+	add := func(l []string, v string) []string {
+		if !slices.Contains(l, v) {
+			l = append(l, v)
+		}
+		return l
+	}
+	for _, t := range in.Trails {
+		owner := t.OwnerAccountID
+		if owner == "" {
+			owner = in.Account
+		}
+		if !accountID.MatchString(owner) {
+			return nil, nil, fmt.Errorf("trail %s has no known owner account", t.Name)
+		}
+		prefix := strings.Trim(t.S3KeyPrefix, "/")
+		if prefix != "" {
+			prefix += "/"
+		}
+		paths = add(paths, fmt.Sprintf("%s/%sAWSLogs/%s/*", bucketARN, prefix, owner))
+		if t.IsOrganizationTrail {
+			if in.OrgID == "" {
+				return nil, nil, fmt.Errorf("trail %s is an organization trail and the organization ID is unknown", t.Name)
+			}
+			paths = add(paths, fmt.Sprintf("%s/%sAWSLogs/%s/*", bucketARN, prefix, in.OrgID))
+		}
+		accounts = add(accounts, owner)
+	}
+	return paths, accounts, nil
+}
+
+func allowsTrail(d *policy.Document, action, resource string) bool {
+	for _, s := range d.Statements {
+		if s.Allows() && s.Principal.HasService("cloudtrail.amazonaws.com") && s.CoversAction(action) && s.CoversResource(resource) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasSourceCondition(s policy.Statement) bool {
+	for _, key := range []string{"aws:SourceArn", "aws:SourceAccount"} {
+		for _, c := range s.ConditionsOn(key) {
+			if c.Restricts() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// wideResources mirrors the bucket.policy_source_arn rule: a write resource
+// must name one account's (or organization's) AWSLogs folder literally.
+func wideResources(resources []string, bucketARN string) []string {
+	var wide []string
+	base := bucketARN + "/"
+	for _, r := range resources {
+		if !strings.HasPrefix(r, base) {
+			if strings.ContainsAny(r, "*?") {
+				wide = append(wide, r)
+			}
+			continue
+		}
+		key := strings.TrimPrefix(r, base)
+		i := strings.Index(key, "AWSLogs/")
+		if i < 0 || strings.ContainsAny(key[:i], "*?") {
+			wide = append(wide, r)
+			continue
+		}
+		id, _, _ := strings.Cut(key[i+len("AWSLogs/"):], "/")
+		if id == "" || strings.ContainsAny(id, "*?") {
+			wide = append(wide, r)
+		}
+	}
+	return wide
+}
+
+// resourceAccounts returns the account IDs named after AWSLogs/ in the
+// statement's resources on this bucket.
+func resourceAccounts(resources []string, bucketARN string) []string {
+	var out []string
+	for _, r := range resources {
+		key, ok := strings.CutPrefix(r, bucketARN+"/")
+		if !ok {
+			continue
+		}
+		i := strings.Index(key, "AWSLogs/")
+		if i < 0 {
+			continue
+		}
+		id, _, _ := strings.Cut(key[i+len("AWSLogs/"):], "/")
+		if accountID.MatchString(id) && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func addCondition(st map[string]any, op, key string, values []string) {
+	cond, _ := st["Condition"].(map[string]any)
+	if cond == nil {
+		cond = map[string]any{}
+		st["Condition"] = cond
+	}
+	block, _ := cond[op].(map[string]any)
+	if block == nil {
+		block = map[string]any{}
+		cond[op] = block
+	}
+	if len(values) == 1 {
+		block[key] = values[0]
+	} else {
+		block[key] = values
+	}
+}
+
+func statementName(i int, s policy.Statement) string {
+	if s.Sid != "" {
+		return fmt.Sprintf("statement %d (%s)", i+1, s.Sid)
+	}
+	return fmt.Sprintf("statement %d", i+1)
+}
+
+// describeStatements summarises a policy for the plan's "before" column.
+func describeStatements(doc string) string {
+	if strings.TrimSpace(doc) == "" {
+		return ""
+	}
+	d, err := policy.Parse(doc)
+	if err != nil {
+		return "unparsable policy"
+	}
+	var names []string
+	for i, s := range d.Statements {
+		names = append(names, statementName(i, s))
+	}
+	return fmt.Sprintf("%d statements: %s", len(d.Statements), strings.Join(names, ", "))
+}
+
+// kmsOnlyDeny names Deny statements that refuse PutObject unless SSE-KMS is
+// used. CloudTrail writes digest files with SSE-S3, so such a statement
+// breaks digest delivery once log file validation is on.
+func kmsOnlyDeny(doc string) []string {
+	d, err := policy.Parse(doc)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for i, s := range d.Statements {
+		if !s.Denies() || !s.CoversAction("s3:PutObject") {
+			continue
+		}
+		if !s.Principal.IsAnyone() && !s.Principal.HasService("cloudtrail.amazonaws.com") {
+			continue
+		}
+		for _, c := range s.ConditionsOn("s3:x-amz-server-side-encryption") {
+			base := strings.ToLower(c.Base)
+			if !strings.HasPrefix(base, "stringnot") {
+				continue
+			}
+			aes := slices.ContainsFunc(c.Values, func(v string) bool { return strings.EqualFold(v, "AES256") })
+			if !aes {
+				out = append(out, statementName(i, s))
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,233 @@
+package verify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// PullOptions select what Pull copies.
+type PullOptions struct {
+	Store       Store
+	Bucket      string
+	Layout      Layout
+	Regions     []string
+	Start, End  time.Time
+	Dest        string
+	Concurrency int
+	Progress    Progress
+}
+
+// PullStats counts what Pull copied.
+type PullStats struct {
+	Digests int
+	Logs    int
+	Bytes   int64
+	// Missing lists objects a digest names that could not be found; they
+	// are evidence too, and verify will report them.
+	Missing []string
+	// Failed lists objects that could not be copied, with the error.
+	Failed []string
+}
+
+// Pull copies a period's digests and log files to Dest/<bucket>/<key>,
+// keeping each object's S3 user metadata (the digest signature) in a
+// <key>.metadata.json file, so the copy can be verified offline. It copies
+// the log files every digest names, wherever they are, and every log file
+// in the period's folders, named or not.
+func Pull(ctx context.Context, o PullOptions) (*PullStats, error) {
+	if o.Concurrency <= 0 {
+		o.Concurrency = 32
+	}
+	o.Start, o.End = o.Start.UTC(), o.End.UTC()
+	v := &verifier{o: Options{Store: o.Store, Bucket: o.Bucket, Layout: o.Layout, Start: o.Start, End: o.End, Concurrency: o.Concurrency,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}}
+	regions := o.Regions
+	if len(regions) == 0 {
+		var err error
+		if regions, err = o.Store.ListDirs(ctx, o.Bucket, o.Layout.DigestRoot()); err != nil {
+			return nil, err
+		}
+	}
+	digests, err := v.listDigests(ctx, regions)
+	if err != nil {
+		return nil, err
+	}
+	if o.Progress != nil {
+		size := int64(0)
+		for _, d := range digests {
+			size += d.size
+		}
+		o.Progress.Plan(len(digests), size)
+	}
+	stats := &PullStats{}
+	var bytes atomic.Int64
+	var mu sync.Mutex
+	named := map[string][2]string{} // bucket/key -> bucket, key
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(o.Concurrency)
+	for _, ds := range digests {
+		g.Go(func() error {
+			data, n, err := copyObject(gctx, o, ds.bucket, ds.key, true)
+			bytes.Add(n)
+			mu.Lock()
+			defer mu.Unlock()
+			if errors.Is(err, ErrNotFound) {
+				stats.Missing = append(stats.Missing, ds.bucket+"/"+ds.key)
+				return nil
+			}
+			if err != nil {
+				stats.Failed = append(stats.Failed, fmt.Sprintf("%s/%s: %v", ds.bucket, ds.key, err))
+				return gctx.Err()
+			}
+			stats.Digests++
+			var d struct {
+				LogFiles []LogFile `json:"logFiles"`
+			}
+			// A digest that does not parse is still copied; verify reports it.
+			if raw, err := gunzipAll(data); err == nil && json.Unmarshal(raw, &d) == nil {
+				for _, l := range d.LogFiles {
+					named[l.S3Bucket+"/"+l.S3Object] = [2]string{l.S3Bucket, l.S3Object}
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	for _, region := range regions {
+		err := v.listLogs(ctx, region, func(key string, _ time.Time, _ int64) {
+			named[o.Bucket+"/"+key] = [2]string{o.Bucket, key}
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if o.Progress != nil {
+		o.Progress.Plan(len(named), 0)
+	}
+	ids := make([]string, 0, len(named))
+	for id := range named {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	g, gctx = errgroup.WithContext(ctx)
+	g.SetLimit(o.Concurrency)
+	for _, id := range ids {
+		bk := named[id]
+		g.Go(func() error {
+			_, n, err := copyObject(gctx, o, bk[0], bk[1], false)
+			bytes.Add(n)
+			mu.Lock()
+			defer mu.Unlock()
+			if errors.Is(err, ErrNotFound) {
+				stats.Missing = append(stats.Missing, id)
+				return nil
+			}
+			if err != nil {
+				stats.Failed = append(stats.Failed, fmt.Sprintf("%s: %v", id, err))
+				return gctx.Err()
+			}
+			stats.Logs++
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	stats.Bytes = bytes.Load()
+	sort.Strings(stats.Missing)
+	sort.Strings(stats.Failed)
+	return stats, nil
+}
+
+// copyObject writes one object (and its metadata) under Dest through a
+// temporary file, so an interrupted pull leaves no truncated evidence.
+// Digests (keep) are also returned in memory to find the logs they name.
+func copyObject(ctx context.Context, o PullOptions, bucket, key string, keep bool) ([]byte, int64, error) {
+	dst, err := DirStore{Root: o.Dest}.path(bucket, key)
+	if err != nil {
+		return nil, 0, err
+	}
+	var lastErr error
+	for attempt := 1; attempt <= fetchAttempts; attempt++ {
+		data, n, err := copyOnce(ctx, o, bucket, key, dst, keep)
+		if o.Progress != nil {
+			o.Progress.Done(n)
+		}
+		var re *readError
+		if err == nil || !errors.As(err, &re) || ctx.Err() != nil {
+			return data, n, err
+		}
+		lastErr = err
+		backoff(ctx, attempt)
+	}
+	return nil, 0, lastErr
+}
+
+func copyOnce(ctx context.Context, o PullOptions, bucket, key, dst string, keep bool) ([]byte, int64, error) {
+	body, md, err := o.Store.Open(ctx, bucket, key)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return nil, 0, err
+		}
+		return nil, 0, fmt.Errorf("read s3://%s/%s: %w", bucket, key, err)
+	}
+	defer body.Close()
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return nil, 0, err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(dst), ".pull-*")
+	if err != nil {
+		return nil, 0, err
+	}
+	defer os.Remove(tmp.Name())
+	var w io.Writer = tmp
+	var buf limitedBuffer
+	if keep {
+		buf.limit = maxDigestSize
+		w = io.MultiWriter(tmp, &buf)
+	}
+	cr := &countingReader{r: body}
+	n, err := io.Copy(w, cr)
+	if err != nil {
+		tmp.Close()
+		if cr.err != nil {
+			return nil, n, &readError{cr.err}
+		}
+		return nil, n, err
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, n, err
+	}
+	if err := os.Rename(tmp.Name(), dst); err != nil {
+		return nil, n, err
+	}
+	if len(md) > 0 {
+		if err := WriteSidecar(dst, md); err != nil {
+			return nil, n, err
+		}
+	}
+	return buf.b, n, nil
+}
+
+func gunzipAll(b []byte) ([]byte, error) {
+	var out []byte
+	_, _, _, err := gunzipHash(bytesReader(b), &out, maxDigestSize)
+	if err != nil && !errors.Is(err, errTrailingData) {
+		return nil, err
+	}
+	return out, nil
+}

@@ -1,0 +1,320 @@
+package verify
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Status is the verdict on one digest, log file or period.
+type Status string
+
+// Statuses. Invalid and Missing prove a problem; Error and Unverifiable
+// mean the evidence could not be checked, which is never a pass.
+const (
+	StatusValid        Status = "valid"
+	StatusInvalid      Status = "invalid"
+	StatusMissing      Status = "missing"
+	StatusGap          Status = "gap"
+	StatusError        Status = "error"
+	StatusUnverifiable Status = "unverifiable"
+)
+
+// Reason says why an item is not valid. Each has one meaning; docs/verify.md
+// lists them.
+type Reason string
+
+// Reason codes.
+const (
+	DigestMissing            Reason = "DIGEST_MISSING"           // named by the next digest, not in the bucket
+	DigestSlotMissing        Reason = "DIGEST_SLOT_MISSING"      // an hourly digest between two chain links is gone
+	DigestTailMissing        Reason = "DIGEST_TAIL_MISSING"      // CloudTrail delivered digests later than the newest found
+	DigestChainEndsEarly     Reason = "DIGEST_CHAIN_ENDS_EARLY"  // no digest for the last hours before --end-time
+	DigestNone               Reason = "DIGEST_NONE"              // no digest at all for a requested region
+	DigestBadFormat          Reason = "DIGEST_BAD_FORMAT"        // not gzip, not JSON, or a required field missing
+	DigestTrailingData       Reason = "DIGEST_TRAILING_DATA"     // bytes after the gzip member
+	DigestMoved              Reason = "DIGEST_MOVED"             // digestS3Bucket/Object differ from where it was read
+	DigestSignatureMissing   Reason = "DIGEST_SIGNATURE_MISSING" // no signature metadata
+	DigestSignatureInvalid   Reason = "DIGEST_SIGNATURE_INVALID" // RSA verification failed: content or signature changed
+	DigestAlgorithm          Reason = "DIGEST_ALGORITHM_UNSUPPORTED"
+	DigestKeyNotFound        Reason = "DIGEST_KEY_NOT_FOUND" // no public key has the digest's fingerprint
+	DigestKeyNotValid        Reason = "DIGEST_KEY_NOT_VALID_AT_SIGNING"
+	DigestPrevHash           Reason = "DIGEST_PREVIOUS_HASH_MISMATCH"
+	DigestPrevSignature      Reason = "DIGEST_PREVIOUS_SIGNATURE_MISMATCH"
+	DigestBackfillMetadata   Reason = "DIGEST_BACKFILL_METADATA_MISSING"
+	DigestNoSignatureOffline Reason = "DIGEST_SIGNATURE_UNAVAILABLE_OFFLINE"
+	DigestReadError          Reason = "DIGEST_READ_ERROR"
+	DigestKeysUnavailable    Reason = "DIGEST_KEYS_UNAVAILABLE"
+	LogModified              Reason = "LOG_MODIFIED"
+	LogMissing               Reason = "LOG_MISSING"
+	LogTrailingData          Reason = "LOG_TRAILING_DATA"
+	LogBadFormat             Reason = "LOG_BAD_FORMAT"
+	LogUnreferenced          Reason = "LOG_UNREFERENCED"
+	LogReadError             Reason = "LOG_READ_ERROR"
+	LogNotChecked            Reason = "LOG_DIGEST_INVALID" // its digest failed, so its hash cannot be trusted
+	ValidationGap            Reason = "GAP"                // the chain restarted: validation or logging was off
+)
+
+// Item is the verdict on one digest or log file.
+type Item struct {
+	Kind     string    `json:"kind"` // digest or log
+	Region   string    `json:"region"`
+	Bucket   string    `json:"bucket,omitempty"`
+	Key      string    `json:"key,omitempty"`
+	Status   Status    `json:"status"`
+	Reasons  []Reason  `json:"reasons,omitempty"`
+	Detail   string    `json:"detail,omitempty"`
+	Backfill bool      `json:"backfill,omitempty"`
+	Start    time.Time `json:"start,omitzero"`
+	End      time.Time `json:"end,omitzero"`
+	Size     int64     `json:"size,omitempty"` // uncompressed bytes hashed
+}
+
+// Gap is a period no digest covers because the chain restarted.
+type Gap struct {
+	Region string    `json:"region"`
+	From   time.Time `json:"from"`
+	To     time.Time `json:"to"`
+	Reason Reason    `json:"reason"`
+}
+
+// RegionSummary counts results for one source region.
+type RegionSummary struct {
+	Region            string    `json:"region"`
+	DigestsValid      int       `json:"digests_valid"`
+	DigestsInvalid    int       `json:"digests_invalid"`
+	DigestsMissing    int       `json:"digests_missing"`
+	DigestsUnverified int       `json:"digests_unverified"`
+	LogsValid         int       `json:"logs_valid"`
+	LogsInvalid       int       `json:"logs_invalid"`
+	LogsMissing       int       `json:"logs_missing"`
+	LogsUnverified    int       `json:"logs_unverified"`
+	LogsUnreferenced  int       `json:"logs_unreferenced"`
+	Gaps              int       `json:"gaps"`
+	CoveredFrom       time.Time `json:"covered_from,omitzero"`
+	CoveredTo         time.Time `json:"covered_to,omitzero"`
+	UncompressedBytes int64     `json:"uncompressed_bytes"`
+}
+
+// Report is the result of a verification run.
+type Report struct {
+	Bucket  string          `json:"bucket"`
+	Prefix  string          `json:"prefix,omitempty"`
+	Account string          `json:"account"`
+	Trail   string          `json:"trail"`
+	Start   time.Time       `json:"start"`
+	End     time.Time       `json:"end"`
+	Regions []string        `json:"regions"`
+	Digests []Item          `json:"digests"`
+	Logs    []Item          `json:"logs"`
+	Gaps    []Gap           `json:"gaps"`
+	Summary []RegionSummary `json:"summary"`
+	Outcome Outcome         `json:"outcome"`
+}
+
+// Outcome is the overall verdict.
+type Outcome string
+
+// Outcomes, from best to worst for the exit code.
+const (
+	OutcomeValid        Outcome = "valid"
+	OutcomeUnverifiable Outcome = "unverifiable" // something could not be read or checked, nothing proven wrong
+	OutcomeInvalid      Outcome = "invalid"      // something is modified, missing or out of the chain
+)
+
+// Problems returns every item that is not valid, digests first.
+func (r *Report) Problems() []Item {
+	var out []Item
+	for _, it := range r.Digests {
+		if it.Status != StatusValid {
+			out = append(out, it)
+		}
+	}
+	for _, it := range r.Logs {
+		if it.Status != StatusValid {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+func (r *Report) finish() {
+	sort.SliceStable(r.Digests, func(i, j int) bool {
+		a, b := r.Digests[i], r.Digests[j]
+		if a.Region != b.Region {
+			return a.Region < b.Region
+		}
+		if !a.End.Equal(b.End) {
+			return a.End.Before(b.End)
+		}
+		return a.Key < b.Key
+	})
+	sort.SliceStable(r.Logs, func(i, j int) bool {
+		a, b := r.Logs[i], r.Logs[j]
+		if a.Region != b.Region {
+			return a.Region < b.Region
+		}
+		return a.Key < b.Key
+	})
+	sort.SliceStable(r.Gaps, func(i, j int) bool {
+		if r.Gaps[i].Region != r.Gaps[j].Region {
+			return r.Gaps[i].Region < r.Gaps[j].Region
+		}
+		return r.Gaps[i].From.Before(r.Gaps[j].From)
+	})
+	sums := map[string]*RegionSummary{}
+	get := func(region string) *RegionSummary {
+		s, ok := sums[region]
+		if !ok {
+			s = &RegionSummary{Region: region}
+			sums[region] = s
+		}
+		return s
+	}
+	for _, region := range r.Regions {
+		get(region)
+	}
+	r.Outcome = OutcomeValid
+	worse := func(o Outcome) {
+		if o == OutcomeInvalid || (o == OutcomeUnverifiable && r.Outcome == OutcomeValid) {
+			r.Outcome = o
+		}
+	}
+	for _, it := range r.Digests {
+		s := get(it.Region)
+		switch it.Status {
+		case StatusValid:
+			s.DigestsValid++
+			if s.CoveredFrom.IsZero() || it.Start.Before(s.CoveredFrom) {
+				s.CoveredFrom = it.Start
+			}
+			if it.End.After(s.CoveredTo) {
+				s.CoveredTo = it.End
+			}
+		case StatusInvalid:
+			s.DigestsInvalid++
+			worse(OutcomeInvalid)
+		case StatusMissing:
+			s.DigestsMissing++
+			worse(OutcomeInvalid)
+		default:
+			s.DigestsUnverified++
+			worse(OutcomeUnverifiable)
+		}
+	}
+	for _, it := range r.Logs {
+		s := get(it.Region)
+		switch {
+		case it.Status == StatusValid:
+			s.LogsValid++
+			s.UncompressedBytes += it.Size
+		case it.Status == StatusMissing:
+			s.LogsMissing++
+			worse(OutcomeInvalid)
+		case it.Status == StatusInvalid && len(it.Reasons) > 0 && it.Reasons[0] == LogUnreferenced:
+			s.LogsUnreferenced++
+			worse(OutcomeInvalid)
+		case it.Status == StatusInvalid:
+			s.LogsInvalid++
+			worse(OutcomeInvalid)
+		default:
+			s.LogsUnverified++
+			worse(OutcomeUnverifiable)
+		}
+	}
+	for _, g := range r.Gaps {
+		get(g.Region).Gaps++
+		// A gap is a period without integrity evidence: it fails the run,
+		// though it is reported apart from deletions.
+		worse(OutcomeInvalid)
+	}
+	r.Summary = r.Summary[:0]
+	for _, s := range sums {
+		r.Summary = append(r.Summary, *s)
+	}
+	sort.Slice(r.Summary, func(i, j int) bool { return r.Summary[i].Region < r.Summary[j].Region })
+	if r.Digests == nil {
+		r.Digests = []Item{}
+	}
+	if r.Logs == nil {
+		r.Logs = []Item{}
+	}
+	if r.Gaps == nil {
+		r.Gaps = []Gap{}
+	}
+}
+
+const displayTime = "2006-01-02T15:04:05Z"
+
+// WriteText writes problems first, then a summary per region. With verbose
+// every valid item is listed too.
+func (r *Report) WriteText(w io.Writer, verbose bool) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Verified trail %s (account %s) in s3://%s", r.Trail, r.Account, r.Bucket)
+	if r.Prefix != "" {
+		fmt.Fprintf(&b, "/%s", r.Prefix)
+	}
+	fmt.Fprintf(&b, " from %s to %s\n\n", r.Start.Format(displayTime), r.End.Format(displayTime))
+	problems := r.Problems()
+	if len(problems) > 0 || len(r.Gaps) > 0 {
+		b.WriteString("PROBLEMS\n")
+		for _, it := range problems {
+			fmt.Fprintf(&b, "  %-12s %-6s %-40s %s\n", strings.ToUpper(string(it.Status)), it.Kind, reasonList(it.Reasons), it.Region)
+			if it.Key != "" {
+				fmt.Fprintf(&b, "               s3://%s/%s\n", it.Bucket, it.Key)
+			}
+			if it.Detail != "" {
+				fmt.Fprintf(&b, "               %s\n", it.Detail)
+			}
+		}
+		for _, g := range r.Gaps {
+			fmt.Fprintf(&b, "  %-12s %-6s %-40s %s\n", "GAP", "period", string(g.Reason), g.Region)
+			fmt.Fprintf(&b, "               no digest covers %s to %s: validation or logging was off, or digests were removed with their links\n",
+				g.From.Format(displayTime), g.To.Format(displayTime))
+		}
+		b.WriteString("\n")
+	}
+	if verbose {
+		for _, it := range r.Digests {
+			if it.Status == StatusValid {
+				fmt.Fprintf(&b, "  valid  digest s3://%s/%s\n", it.Bucket, it.Key)
+			}
+		}
+		for _, it := range r.Logs {
+			if it.Status == StatusValid {
+				fmt.Fprintf(&b, "  valid  log    s3://%s/%s\n", it.Bucket, it.Key)
+			}
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("SUMMARY\n")
+	for _, s := range r.Summary {
+		fmt.Fprintf(&b, "  %s: digests %d valid, %d invalid, %d missing, %d unverified; logs %d valid, %d invalid, %d missing, %d unreferenced, %d unverified; %d gaps",
+			s.Region, s.DigestsValid, s.DigestsInvalid, s.DigestsMissing, s.DigestsUnverified,
+			s.LogsValid, s.LogsInvalid, s.LogsMissing, s.LogsUnreferenced, s.LogsUnverified, s.Gaps)
+		if !s.CoveredFrom.IsZero() {
+			fmt.Fprintf(&b, "; valid digests cover %s to %s", s.CoveredFrom.Format(displayTime), s.CoveredTo.Format(displayTime))
+		}
+		b.WriteString("\n")
+	}
+	switch r.Outcome {
+	case OutcomeValid:
+		b.WriteString("\nRESULT: all digests and log files are valid\n")
+	case OutcomeInvalid:
+		b.WriteString("\nRESULT: INVALID: files are modified, missing or outside the chain (see PROBLEMS)\n")
+	default:
+		b.WriteString("\nRESULT: UNVERIFIABLE: some files or keys could not be read (see PROBLEMS)\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func reasonList(rs []Reason) string {
+	s := make([]string, len(rs))
+	for i, r := range rs {
+		s[i] = string(r)
+	}
+	return strings.Join(s, ",")
+}

@@ -1,0 +1,237 @@
+package verify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+)
+
+// ErrNotFound is returned by Store.Open for an object that does not exist.
+var ErrNotFound = errors.New("object not found")
+
+// Object is one listed object.
+type Object struct {
+	Key  string
+	Size int64
+}
+
+// Store reads the objects of a trail's bucket(s).
+type Store interface {
+	// List calls fn for every object under prefix, in key order.
+	List(ctx context.Context, bucket, prefix string, fn func(Object) error) error
+	// ListDirs returns the sub-folder names directly under prefix.
+	ListDirs(ctx context.Context, bucket, prefix string) ([]string, error)
+	// Open returns the object's body and its user metadata with lower-case
+	// names (nil when the store has no metadata for it, as for an offline
+	// copy without sidecar files).
+	Open(ctx context.Context, bucket, key string) (io.ReadCloser, map[string]string, error)
+}
+
+// S3Store reads from Amazon S3.
+type S3Store struct{ Client *s3.Client }
+
+// List implements Store.
+func (s S3Store) List(ctx context.Context, bucket, prefix string, fn func(Object) error) error {
+	p := s3.NewListObjectsV2Paginator(s.Client, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list s3://%s/%s: %w", bucket, prefix, err)
+		}
+		for _, o := range page.Contents {
+			if err := fn(Object{Key: aws.ToString(o.Key), Size: aws.ToInt64(o.Size)}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// ListDirs implements Store.
+func (s S3Store) ListDirs(ctx context.Context, bucket, prefix string) ([]string, error) {
+	var dirs []string
+	p := s3.NewListObjectsV2Paginator(s.Client, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix), Delimiter: aws.String("/")})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list s3://%s/%s: %w", bucket, prefix, err)
+		}
+		for _, cp := range page.CommonPrefixes {
+			d := strings.TrimSuffix(strings.TrimPrefix(aws.ToString(cp.Prefix), prefix), "/")
+			if d != "" {
+				dirs = append(dirs, d)
+			}
+		}
+	}
+	return dirs, nil
+}
+
+// Open implements Store.
+func (s S3Store) Open(ctx context.Context, bucket, key string) (io.ReadCloser, map[string]string, error) {
+	out, err := s.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		var nsk *s3types.NoSuchKey
+		var ae smithy.APIError
+		if errors.As(err, &nsk) || (errors.As(err, &ae) && (ae.ErrorCode() == "NoSuchKey" || ae.ErrorCode() == "NotFound")) {
+			return nil, nil, ErrNotFound
+		}
+		return nil, nil, err
+	}
+	md := make(map[string]string, len(out.Metadata))
+	for k, v := range out.Metadata {
+		md[strings.ToLower(k)] = v
+	}
+	return out.Body, md, nil
+}
+
+// SidecarSuffix names the file next to an offline object that keeps its S3
+// user metadata (the digest signature in particular).
+const SidecarSuffix = ".metadata.json"
+
+// DirStore reads an offline copy: Root/<bucket>/<key>, with the S3 user
+// metadata of each object in <key>.metadata.json when 'trailseal pull'
+// made the copy.
+type DirStore struct{ Root string }
+
+func (d DirStore) path(bucket, key string) (string, error) {
+	if strings.Contains(bucket, "/") || bucket == "" || bucket == "." || bucket == ".." {
+		return "", fmt.Errorf("bucket name %q cannot be a folder name", bucket)
+	}
+	p := filepath.Join(d.Root, bucket, filepath.FromSlash(key))
+	if !strings.HasPrefix(p, filepath.Join(d.Root, bucket)+string(filepath.Separator)) {
+		return "", fmt.Errorf("key %q leaves the bucket folder", key)
+	}
+	return p, nil
+}
+
+// List implements Store.
+func (d DirStore) List(ctx context.Context, bucket, prefix string, fn func(Object) error) error {
+	base := filepath.Join(d.Root, bucket)
+	// Walk only the deepest folder the prefix names.
+	dir := prefix
+	if i := strings.LastIndexByte(dir, '/'); i >= 0 {
+		dir = dir[:i]
+	} else {
+		dir = ""
+	}
+	start := filepath.Join(base, filepath.FromSlash(dir))
+	var objs []Object
+	err := filepath.WalkDir(start, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if e.IsDir() || strings.HasSuffix(p, SidecarSuffix) {
+			return nil
+		}
+		rel, err := filepath.Rel(base, p)
+		if err != nil {
+			return err
+		}
+		key := filepath.ToSlash(rel)
+		if !strings.HasPrefix(key, prefix) {
+			return nil
+		}
+		info, err := e.Info()
+		if err != nil {
+			return err
+		}
+		objs = append(objs, Object{Key: key, Size: info.Size()})
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("list %s: %w", start, err)
+	}
+	sort.Slice(objs, func(i, j int) bool { return objs[i].Key < objs[j].Key })
+	for _, o := range objs {
+		if err := fn(o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ListDirs implements Store.
+func (d DirStore) ListDirs(ctx context.Context, bucket, prefix string) ([]string, error) {
+	p, err := d.path(bucket, prefix+"x")
+	if err != nil {
+		return nil, err
+	}
+	entries, err := os.ReadDir(filepath.Dir(p))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var dirs []string
+	for _, e := range entries {
+		if e.IsDir() {
+			dirs = append(dirs, e.Name())
+		}
+	}
+	return dirs, nil
+}
+
+// Open implements Store.
+func (d DirStore) Open(ctx context.Context, bucket, key string) (io.ReadCloser, map[string]string, error) {
+	p, err := d.path(bucket, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := os.Open(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	md, err := readSidecar(p + SidecarSuffix)
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, md, nil
+}
+
+func readSidecar(p string) (map[string]string, error) {
+	b, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var raw map[string]string
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return nil, fmt.Errorf("metadata file %s is not a JSON object of strings: %w", p, err)
+	}
+	md := make(map[string]string, len(raw))
+	for k, v := range raw {
+		md[strings.ToLower(k)] = v
+	}
+	return md, nil
+}
+
+// WriteSidecar stores an object's user metadata next to its offline copy.
+func WriteSidecar(objectPath string, md map[string]string) error {
+	b, err := json.MarshalIndent(md, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(objectPath+SidecarSuffix, append(b, '\n'), 0o644)
+}

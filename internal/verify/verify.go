@@ -1,0 +1,821 @@
+package verify
+
+import (
+	"context"
+	"crypto"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// Options describe one verification run.
+type Options struct {
+	Store  Store
+	Bucket string
+	Layout Layout
+	// Regions are the source regions to verify; empty means every region
+	// that has a digest folder.
+	Regions []string
+	Start   time.Time
+	End     time.Time
+	Keys    KeySource
+	// Concurrency bounds the number of objects read at once.
+	Concurrency int
+	// LatestDigestDelivery is the trail's LatestDigestDeliveryTime from
+	// GetTrailStatus; zero when it could not be asked (offline).
+	LatestDigestDelivery time.Time
+	// Now is the current time (tests pin it); zero means time.Now.
+	Now time.Time
+	// Offline allows a digest's signature to come from the next digest's
+	// previousDigestSignature when the store has no metadata for it.
+	Offline  bool
+	Progress Progress
+	Logger   *slog.Logger
+}
+
+// Progress is told how much work is planned and done; the CLI draws a bar.
+type Progress interface {
+	Plan(objects int, bytes int64)
+	Done(bytes int64)
+}
+
+// maxDigestSize bounds the uncompressed digest kept in memory.
+const maxDigestSize = 64 << 20
+
+// fetchAttempts is how often a read that failed mid-stream is tried; the
+// SDK already retries failed requests (503 SlowDown, 500, throttling).
+const fetchAttempts = 4
+
+type digestState struct {
+	region string
+	bucket string
+	key    string
+	name   DigestName
+	size   int64
+
+	d        *Digest
+	sha      string
+	md       map[string]string
+	reasons  []Reason
+	detail   []string
+	status   Status
+	boundary bool // read only to check the link into the period
+	nextSig  *string
+	unpacked int64
+	// logs is the digest's logFiles in compact form; d.LogFiles is dropped
+	// after parsing, since a long period names millions of log files.
+	logs []logRef
+	// parsed, start and end outlive d, which is released once the chain
+	// is checked.
+	parsed     bool
+	start, end time.Time
+}
+
+// objRef names an object without building a bucket/key string.
+type objRef struct{ bucket, key string }
+
+type logRef struct {
+	objRef
+	sum [32]byte
+}
+
+func (s *digestState) fail(st Status, r Reason, format string, args ...any) {
+	// The worst status wins: invalid over unverifiable over error.
+	if s.status == "" || s.status == StatusValid || rank(st) > rank(s.status) {
+		s.status = st
+	}
+	s.reasons = append(s.reasons, r)
+	if format != "" {
+		s.detail = append(s.detail, fmt.Sprintf(format, args...))
+	}
+}
+
+func rank(s Status) int {
+	switch s {
+	case StatusInvalid, StatusMissing:
+		return 3
+	case StatusUnverifiable:
+		return 2
+	case StatusError:
+		return 1
+	}
+	return 0
+}
+
+type verifier struct {
+	o      Options
+	mu     sync.Mutex
+	report *Report
+}
+
+// Run verifies the digest chains and log files of o's trail. It returns an
+// error only when nothing could be verified at all (bucket unreadable,
+// cancelled); per-object problems are in the report.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	if o.Concurrency <= 0 {
+		o.Concurrency = 32
+	}
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	o.Start, o.End = o.Start.UTC(), o.End.UTC()
+	v := &verifier{o: o, report: &Report{
+		Bucket: o.Bucket, Prefix: o.Layout.Prefix, Account: o.Layout.AccountID, Trail: o.Layout.TrailName,
+		Start: o.Start, End: o.End,
+	}}
+	regions := o.Regions
+	explicit := len(regions) > 0
+	if !explicit {
+		var err error
+		regions, err = o.Store.ListDirs(ctx, o.Bucket, o.Layout.DigestRoot())
+		if err != nil {
+			return nil, err
+		}
+	}
+	sort.Strings(regions)
+	v.report.Regions = regions
+
+	// 1. List the digests of every region. Log folders are listed later,
+	// streaming, so that only log files no digest names are kept.
+	digests, err := v.listDigests(ctx, regions)
+	if err != nil {
+		return nil, err
+	}
+	if o.Progress != nil {
+		var size int64
+		for _, ds := range digests {
+			size += ds.size
+		}
+		o.Progress.Plan(len(digests), size)
+	}
+
+	// 2. Read every digest.
+	if err := v.fetchDigests(ctx, digests); err != nil {
+		return nil, err
+	}
+	index := map[string]*digestState{}
+	for _, ds := range digests {
+		index[ds.bucket+"/"+ds.key] = ds
+	}
+	// Links that point before the period or into another bucket are read
+	// too, so the first link of each chain is checked.
+	var extra []*digestState
+	for _, ds := range digests {
+		if ds.d == nil || ds.name.Backfill || !ds.d.HasPrevious() {
+			continue
+		}
+		pb, pk := *ds.d.PreviousDigestS3Bucket, *ds.d.PreviousDigestS3Object
+		if _, ok := index[pb+"/"+pk]; ok {
+			continue
+		}
+		name, ok := o.Layout.ParseDigestKey(pk)
+		if pb == o.Bucket && ok && !name.End.Before(o.Start) {
+			continue // inside the listed period and not listed: deleted
+		}
+		b := &digestState{region: ds.region, bucket: pb, key: pk, name: name, boundary: true}
+		if !ok {
+			b.name = DigestName{Region: ds.region}
+		}
+		index[pb+"/"+pk] = b
+		extra = append(extra, b)
+	}
+	if err := v.fetchDigests(ctx, extra); err != nil {
+		return nil, err
+	}
+	for _, b := range extra {
+		if b.status == StatusMissing {
+			// Not found where the next digest says it is: report it, it is
+			// part of the chain that leads into the period.
+			b.boundary = false
+		}
+	}
+	all := append(append([]*digestState{}, digests...), extra...)
+
+	// 3. Signatures come from metadata, or offline from the next link.
+	for _, ds := range all {
+		if ds.d != nil && ds.d.HasPrevious() {
+			if p, ok := index[*ds.d.PreviousDigestS3Bucket+"/"+*ds.d.PreviousDigestS3Object]; ok && p.nextSig == nil {
+				p.nextSig = ds.d.PreviousDigestSignature
+			}
+		}
+	}
+	v.checkSignatures(ctx, all)
+
+	// 4. Chains: links, deletions, gaps and the end of each chain.
+	// referenced also records, during step 6, which logs are scheduled.
+	referenced := map[objRef]bool{}
+	for _, ds := range all {
+		for _, l := range ds.logs {
+			referenced[l.objRef] = false
+		}
+	}
+	var excluded []span // periods whose logs another finding already explains
+	byRegion := map[string][]*digestState{}
+	for _, ds := range digests {
+		if !ds.name.Backfill {
+			byRegion[ds.region] = append(byRegion[ds.region], ds)
+		}
+	}
+	var missing []Item
+	for _, region := range regions {
+		chain := byRegion[region]
+		m, g, ex := v.checkChain(region, chain, index, explicit)
+		missing = append(missing, m...)
+		v.report.Gaps = append(v.report.Gaps, g...)
+		excluded = append(excluded, ex...)
+	}
+	v.checkBackfillLinks(digests, index)
+	// The JSON of the digests is no longer needed: free it before the
+	// log files are read.
+	for _, ds := range all {
+		ds.d, ds.md = nil, nil
+	}
+
+	// 5. Log files in the period that no digest names.
+	var unreferenced []Item
+	var planned int
+	var plannedBytes int64
+	for _, region := range regions {
+		from, to := coverage(byRegion[region])
+		if from.Before(o.Start) {
+			from = o.Start
+		}
+		if to.After(o.End) {
+			to = o.End
+		}
+		err := v.listLogs(ctx, region, func(key string, t time.Time, size int64) {
+			if _, ok := referenced[objRef{o.Bucket, key}]; ok {
+				planned++
+				plannedBytes += size
+				return
+			}
+			if t.Before(from) || t.Add(time.Minute).After(to) || inSpans(excluded, region, t) {
+				return
+			}
+			unreferenced = append(unreferenced, Item{Kind: "log", Region: region, Bucket: o.Bucket, Key: key, Status: StatusInvalid,
+				Reasons: []Reason{LogUnreferenced}, Detail: "in the verified period but named by no digest: added after delivery, or its digest was rewritten"})
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if o.Progress != nil {
+		o.Progress.Plan(planned, plannedBytes)
+	}
+
+	// 6. Logs of every digest that passed.
+	logItems, err := v.checkLogs(ctx, all, referenced, len(unreferenced))
+	if err != nil {
+		return nil, err
+	}
+	logItems = append(logItems, unreferenced...)
+
+	for _, ds := range all {
+		if ds.boundary && ds.status == StatusValid {
+			continue
+		}
+		v.report.Digests = append(v.report.Digests, ds.item())
+	}
+	v.report.Digests = append(v.report.Digests, missing...)
+	v.report.Logs = logItems
+	v.report.finish()
+	return v.report, nil
+}
+
+func (ds *digestState) item() Item {
+	it := Item{Kind: "digest", Region: ds.region, Bucket: ds.bucket, Key: ds.key, Status: ds.status, Reasons: ds.reasons,
+		Detail: strings.Join(ds.detail, "; "), Backfill: ds.name.Backfill, Size: ds.unpacked}
+	if ds.parsed {
+		it.Start, it.End = ds.start, ds.end
+	} else {
+		it.End = ds.name.End
+	}
+	return it
+}
+
+type span struct {
+	region   string
+	from, to time.Time
+}
+
+func inSpans(spans []span, region string, t time.Time) bool {
+	for _, s := range spans {
+		if s.region == region && !t.Before(s.from.Add(-time.Minute)) && !t.After(s.to) {
+			return true
+		}
+	}
+	return false
+}
+
+// coverage is the period the region's readable digests span.
+func coverage(chain []*digestState) (from, to time.Time) {
+	for _, ds := range chain {
+		if !ds.parsed {
+			continue
+		}
+		if from.IsZero() || ds.start.Before(from) {
+			from = ds.start
+		}
+		if ds.end.After(to) {
+			to = ds.end
+		}
+	}
+	return from, to
+}
+
+func days(from, to time.Time) []time.Time {
+	var out []time.Time
+	d := time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, time.UTC)
+	for !d.After(to) {
+		out = append(out, d)
+		d = d.AddDate(0, 0, 1)
+	}
+	return out
+}
+
+// listDigests reads the digest day folders of every region in parallel.
+func (v *verifier) listDigests(ctx context.Context, regions []string) ([]*digestState, error) {
+	o := v.o
+	var digests []*digestState
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(o.Concurrency)
+	// Digests ending up to an hour after --end-time still name logs
+	// delivered before it.
+	digestTo := o.End.Add(time.Hour)
+	for _, region := range regions {
+		for _, day := range days(o.Start, digestTo) {
+			g.Go(func() error {
+				var found []*digestState
+				err := o.Store.List(gctx, o.Bucket, o.Layout.DigestDayPrefix(region, day), func(obj Object) error {
+					name, ok := o.Layout.ParseDigestKey(obj.Key)
+					if !ok || name.Region != region || name.End.Before(o.Start) || name.End.After(digestTo) {
+						return nil
+					}
+					found = append(found, &digestState{region: region, bucket: o.Bucket, key: obj.Key, name: name, size: obj.Size})
+					return nil
+				})
+				v.mu.Lock()
+				digests = append(digests, found...)
+				v.mu.Unlock()
+				return err
+			})
+		}
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	sort.Slice(digests, func(i, j int) bool { return digests[i].key < digests[j].key })
+	return digests, nil
+}
+
+// listLogs calls fn, from one goroutine, for every log file of region
+// whose name puts it inside the period. Day folders are listed in parallel.
+func (v *verifier) listLogs(ctx context.Context, region string, fn func(key string, t time.Time, size int64)) error {
+	o := v.o
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(o.Concurrency)
+	for _, day := range days(o.Start, o.End) {
+		g.Go(func() error {
+			return o.Store.List(gctx, o.Bucket, o.Layout.LogDayPrefix(region, day), func(obj Object) error {
+				t, ok := o.Layout.ParseLogKey(obj.Key, region)
+				if ok && !t.Before(o.Start) && !t.After(o.End) {
+					v.mu.Lock()
+					fn(obj.Key, t, obj.Size)
+					v.mu.Unlock()
+				}
+				return nil
+			})
+		})
+	}
+	return g.Wait()
+}
+
+func (v *verifier) fetchDigests(ctx context.Context, digests []*digestState) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(v.o.Concurrency)
+	for _, ds := range digests {
+		g.Go(func() error {
+			v.fetchDigest(gctx, ds)
+			return gctx.Err()
+		})
+	}
+	return g.Wait()
+}
+
+func (v *verifier) fetchDigest(ctx context.Context, ds *digestState) {
+	var data []byte
+	var err error
+	for attempt := 1; ; attempt++ {
+		data, err = v.readDigest(ctx, ds)
+		var re *readError
+		if err == nil || !errors.As(err, &re) || attempt == fetchAttempts || ctx.Err() != nil {
+			break
+		}
+		backoff(ctx, attempt)
+	}
+	ds.unpacked = int64(len(data))
+	ds.status = StatusValid
+	switch {
+	case errors.Is(err, ErrNotFound):
+		ds.fail(StatusMissing, DigestMissing, "named as previousDigestS3Object by the next digest but not found")
+		if !ds.boundary {
+			ds.detail[len(ds.detail)-1] = "not found"
+		}
+		return
+	case errors.Is(err, errTrailingData):
+		ds.fail(StatusInvalid, DigestTrailingData, "%v", err)
+		// The gzip member itself was read: keep checking it.
+	case err != nil && isReadErr(err):
+		ds.fail(StatusError, DigestReadError, "%v", err)
+		return
+	case err != nil:
+		ds.fail(StatusInvalid, DigestBadFormat, "%v", err)
+		return
+	}
+	d, perr := ParseDigest(data)
+	if perr != nil {
+		ds.fail(StatusInvalid, DigestBadFormat, "%v", perr)
+		return
+	}
+	ds.logs = make([]logRef, len(d.LogFiles))
+	for i, lf := range d.LogFiles {
+		b := lf.S3Bucket
+		if b == ds.bucket {
+			b = ds.bucket // share one copy of the name
+		}
+		ds.logs[i].objRef = objRef{b, lf.S3Object}
+		hex.Decode(ds.logs[i].sum[:], []byte(lf.HashValue)) // ParseDigest checked the form
+	}
+	d.LogFiles = nil
+	ds.d = d
+	ds.parsed, ds.start, ds.end = true, d.Start, d.End
+}
+
+func isReadErr(err error) bool {
+	var re *readError
+	return errors.As(err, &re)
+}
+
+// readDigest reads, gunzips and hashes one digest, keeping its uncompressed
+// bytes (digests are small) and its metadata.
+func (v *verifier) readDigest(ctx context.Context, ds *digestState) ([]byte, error) {
+	body, meta, err := v.o.Store.Open(ctx, ds.bucket, ds.key)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+		return nil, &readError{err}
+	}
+	defer body.Close()
+	ds.md = meta
+	var data []byte
+	sum, compressed, _, err := gunzipHash(body, &data, maxDigestSize)
+	if v.o.Progress != nil {
+		v.o.Progress.Done(compressed)
+	}
+	ds.sha = sum
+	return data, err
+}
+
+func backoff(ctx context.Context, attempt int) {
+	t := time.NewTimer(time.Duration(attempt*attempt) * 100 * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// checkSignatures verifies each digest on its own: location, algorithm,
+// key and RSA signature.
+func (v *verifier) checkSignatures(ctx context.Context, all []*digestState) {
+	o := v.o
+	var ring []PublicKey
+	var keyErr error
+	loaded := false
+	need := func() {
+		if loaded {
+			return
+		}
+		loaded = true
+		ring, keyErr = o.Keys.Keys(ctx, o.Start.Add(-3*time.Hour), o.End.Add(2*time.Hour))
+	}
+	for _, ds := range all {
+		if ds.d == nil {
+			continue
+		}
+		d := ds.d
+		if d.DigestS3Bucket != ds.bucket || d.DigestS3Object != ds.key {
+			ds.fail(StatusInvalid, DigestMoved, "read from s3://%s/%s but written to s3://%s/%s", ds.bucket, ds.key, d.DigestS3Bucket, d.DigestS3Object)
+		}
+		sig, haveSig := ds.md["signature"]
+		alg, haveAlg := ds.md["signature-algorithm"]
+		if ds.md == nil && o.Offline {
+			if ds.nextSig == nil {
+				ds.fail(StatusUnverifiable, DigestNoSignatureOffline, "no metadata file and no later digest holds its signature: copy it with 'trailseal pull' to keep signatures")
+				continue
+			}
+			sig, haveSig = *ds.nextSig, true
+			alg, haveAlg = d.DigestSignatureAlgorithm, true
+		}
+		if !haveSig || sig == "" {
+			ds.fail(StatusInvalid, DigestSignatureMissing, "the object has no 'signature' metadata")
+			continue
+		}
+		if !haveAlg {
+			alg = d.DigestSignatureAlgorithm
+		}
+		if alg != SignatureAlgorithm || d.DigestSignatureAlgorithm != SignatureAlgorithm {
+			ds.fail(StatusInvalid, DigestAlgorithm, "signature algorithm %q (metadata) / %q (content), want %s", alg, d.DigestSignatureAlgorithm, SignatureAlgorithm)
+			continue
+		}
+		signedAt := d.End
+		if ds.name.Backfill {
+			ts, ok := ds.md["backfill-generation-timestamp"]
+			if !ok && ds.md == nil && o.Offline {
+				ts, ok = d.DigestEndTime, true
+			}
+			t, err := parseTime(ts)
+			if !ok || err != nil {
+				ds.fail(StatusInvalid, DigestBackfillMetadata, "backfill digest without a valid 'backfill-generation-timestamp' metadata")
+				continue
+			}
+			signedAt = t
+		}
+		need()
+		if keyErr != nil {
+			ds.fail(StatusError, DigestKeysUnavailable, "%v", keyErr)
+			continue
+		}
+		key, ok := findKey(ring, d.DigestPublicKeyFingerprint)
+		if !ok && ds.name.Backfill {
+			// Backfill digests can be signed long after the period.
+			more, err := o.Keys.Keys(ctx, signedAt.Add(-time.Hour), signedAt.Add(time.Hour))
+			if err != nil {
+				ds.fail(StatusError, DigestKeysUnavailable, "%v", err)
+				continue
+			}
+			key, ok = findKey(more, d.DigestPublicKeyFingerprint)
+		}
+		if !ok {
+			ds.fail(StatusInvalid, DigestKeyNotFound, "no public key with fingerprint %s", d.DigestPublicKeyFingerprint)
+			continue
+		}
+		if !key.validAt(signedAt) {
+			ds.fail(StatusInvalid, DigestKeyNotValid, "key %s is valid %s to %s, the digest was signed at %s",
+				key.Fingerprint, key.ValidityStart.Format(displayTime), key.ValidityEnd.Format(displayTime), signedAt.Format(displayTime))
+			continue
+		}
+		sigBytes, err := hex.DecodeString(strings.TrimSpace(sig))
+		if err != nil {
+			ds.fail(StatusInvalid, DigestSignatureInvalid, "signature metadata is not hex")
+			continue
+		}
+		h := sha256.Sum256([]byte(StringToSign(d, ds.sha)))
+		if err := rsa.VerifyPKCS1v15(key.key, crypto.SHA256, h[:], sigBytes); err != nil {
+			ds.fail(StatusInvalid, DigestSignatureInvalid, "RSA signature does not match the content: the digest or its signature was changed")
+		}
+	}
+}
+
+func findKey(ring []PublicKey, fp string) (PublicKey, bool) {
+	for _, k := range ring {
+		if strings.EqualFold(k.Fingerprint, fp) {
+			return k, true
+		}
+	}
+	return PublicKey{}, false
+}
+
+// linkOK checks the previousDigest* fields of ds against the digest p they
+// name. A link is only judged when p itself verified: an invalid p is
+// already reported and would otherwise be reported twice.
+func linkCheck(ds, p *digestState) {
+	if p.d == nil || p.status != StatusValid || ds.d == nil {
+		return
+	}
+	if ds.d.PreviousDigestHashValue == nil || !strings.EqualFold(*ds.d.PreviousDigestHashValue, p.sha) {
+		got := "<none>"
+		if ds.d.PreviousDigestHashValue != nil {
+			got = *ds.d.PreviousDigestHashValue
+		}
+		ds.fail(StatusInvalid, DigestPrevHash, "previousDigestHashValue %s, but s3://%s/%s hashes to %s", got, p.bucket, p.key, p.sha)
+	}
+	if sig, ok := p.md["signature"]; ok && !strings.EqualFold(sig, *ds.d.PreviousDigestSignature) {
+		ds.fail(StatusInvalid, DigestPrevSignature, "previousDigestSignature differs from the signature of s3://%s/%s", p.bucket, p.key)
+	}
+}
+
+func (v *verifier) checkBackfillLinks(digests []*digestState, index map[string]*digestState) {
+	for _, ds := range digests {
+		if ds.name.Backfill && ds.d != nil && ds.d.HasPrevious() {
+			if p, ok := index[*ds.d.PreviousDigestS3Bucket+"/"+*ds.d.PreviousDigestS3Object]; ok {
+				linkCheck(ds, p)
+			}
+		}
+	}
+}
+
+// checkChain walks one region's hourly digests oldest first. It returns
+// items for digests that should exist and do not, the gaps, and the periods
+// whose log files those findings already account for.
+func (v *verifier) checkChain(region string, chain []*digestState, index map[string]*digestState, explicit bool) ([]Item, []Gap, []span) {
+	o := v.o
+	var missing []Item
+	var gaps []Gap
+	var spans []span
+	sort.SliceStable(chain, func(i, j int) bool { return endOf(chain[i]).Before(endOf(chain[j])) })
+	if len(chain) == 0 {
+		if explicit {
+			missing = append(missing, Item{Kind: "digest", Region: region, Bucket: o.Bucket, Status: StatusMissing, Reasons: []Reason{DigestNone},
+				Detail: fmt.Sprintf("no digest of trail %s for this region between %s and %s", o.Layout.TrailName, o.Start.Format(displayTime), o.End.Format(displayTime))})
+		}
+		return missing, nil, nil
+	}
+	for i, ds := range chain {
+		if ds.d == nil {
+			// Unreadable: its link and its logs are unknown. It is reported
+			// itself; its hour's logs are not reported again as unnamed.
+			spans = append(spans, span{region, ds.name.End.Add(-time.Hour), ds.name.End})
+			continue
+		}
+		var older *digestState
+		if i > 0 {
+			older = chain[i-1]
+		}
+		if !ds.d.HasPrevious() {
+			if older != nil {
+				from := endOf(older)
+				gaps = append(gaps, Gap{Region: region, From: from, To: ds.d.Start, Reason: ValidationGap})
+				spans = append(spans, span{region, from, ds.d.Start})
+			}
+			continue
+		}
+		pk := *ds.d.PreviousDigestS3Bucket + "/" + *ds.d.PreviousDigestS3Object
+		if p, ok := index[pk]; ok {
+			if p.status != StatusMissing {
+				linkCheck(ds, p)
+				continue
+			}
+		} else {
+			it := Item{Kind: "digest", Region: region, Bucket: *ds.d.PreviousDigestS3Bucket, Key: *ds.d.PreviousDigestS3Object,
+				Status: StatusMissing, Reasons: []Reason{DigestMissing}, Detail: "named as previousDigestS3Object by the next digest but not found"}
+			if n, ok := o.Layout.ParseDigestKey(it.Key); ok {
+				it.End = n.End
+			}
+			missing = append(missing, it)
+		}
+		// The named previous digest is gone. Every hourly digest between
+		// it and the next older one that survives is gone too.
+		lower := o.Start
+		if older != nil {
+			lower = endOf(older)
+		}
+		upper := ds.d.Start
+		spans = append(spans, span{region, lower, upper})
+		for t := upper.Add(-time.Hour); t.Sub(lower) > 30*time.Minute; t = t.Add(-time.Hour) {
+			missing = append(missing, Item{Kind: "digest", Region: region, Bucket: o.Bucket, Status: StatusMissing, Reasons: []Reason{DigestSlotMissing},
+				Key: o.Layout.DigestDayPrefix(region, t) + "*_" + t.Format("20060102T15") + "*",
+				End: t, Detail: fmt.Sprintf("the hourly digest ending about %s is gone: the chain skips from %s back to %s", t.Format(displayTime), upper.Format(displayTime), lower.Format(displayTime))})
+		}
+	}
+	// The end of the chain: digests are hourly, so the newest one should
+	// end within about an hour of --end-time, or of the latest delivery
+	// CloudTrail reports.
+	newest := endOf(chain[len(chain)-1])
+	expect := o.End
+	if now := o.Now.Add(-time.Hour); now.Before(expect) {
+		expect = now // the current hour's digest is not delivered yet
+	}
+	reason := DigestChainEndsEarly
+	if !o.LatestDigestDelivery.IsZero() {
+		// Nothing after the latest delivery is expected; anything missing
+		// before it was delivered and then removed.
+		if o.LatestDigestDelivery.Before(expect) {
+			expect = o.LatestDigestDelivery
+		}
+		reason = DigestTailMissing
+	}
+	if expect.Sub(newest) > 70*time.Minute {
+		detail := fmt.Sprintf("the newest digest ends %s; digests are hourly and should continue to about %s", newest.Format(displayTime), expect.Format(displayTime))
+		if reason == DigestTailMissing {
+			detail += fmt.Sprintf(" (CloudTrail reports its latest digest delivery at %s): newer digests were deleted", o.LatestDigestDelivery.Format(displayTime))
+		} else {
+			detail += ": newer digests were deleted, or logging or validation stopped"
+		}
+		for t := newest.Add(time.Hour); expect.Sub(t) > -10*time.Minute; t = t.Add(time.Hour) {
+			missing = append(missing, Item{Kind: "digest", Region: region, Bucket: o.Bucket, Status: StatusMissing, Reasons: []Reason{reason},
+				Key: o.Layout.DigestDayPrefix(region, t) + "*_" + t.Format("20060102T15") + "*", End: t, Detail: detail})
+		}
+		spans = append(spans, span{region, newest, expect.Add(time.Hour)})
+	}
+	return missing, gaps, spans
+}
+
+func endOf(ds *digestState) time.Time {
+	if ds.parsed {
+		return ds.end
+	}
+	return ds.name.End
+}
+
+// checkLogs re-hashes the log files named by every digest that verified.
+func (v *verifier) checkLogs(ctx context.Context, all []*digestState, scheduled map[objRef]bool, spare int) ([]Item, error) {
+	// Sized up front: growing a slice of a million items by doubling would
+	// set the memory peak.
+	items := make([]Item, 0, len(scheduled)+spare)
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(v.o.Concurrency)
+	for _, ds := range all {
+		if ds.boundary {
+			continue
+		}
+		trusted := ds.status == StatusValid || (ds.status == StatusUnverifiable && len(ds.reasons) == 1 && ds.reasons[0] == DigestNoSignatureOffline)
+		for _, lf := range ds.logs {
+			if scheduled[lf.objRef] {
+				continue
+			}
+			scheduled[lf.objRef] = true
+			if !trusted {
+				// Its hash comes from a digest that failed: not checked,
+				// and not counted as a problem of its own.
+				continue
+			}
+			g.Go(func() error {
+				it := v.checkLog(gctx, ds.region, lf)
+				mu.Lock()
+				items = append(items, it)
+				mu.Unlock()
+				return gctx.Err()
+			})
+		}
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+func (v *verifier) checkLog(ctx context.Context, region string, lf logRef) Item {
+	it := Item{Kind: "log", Region: region, Bucket: lf.bucket, Key: lf.key, Status: StatusValid}
+	var sum [32]byte
+	var size int64
+	var err error
+	for attempt := 1; ; attempt++ {
+		sum, size, err = v.hashLog(ctx, lf.bucket, lf.key)
+		var re *readError
+		if err == nil || !errors.As(err, &re) || attempt == fetchAttempts || ctx.Err() != nil {
+			break
+		}
+		backoff(ctx, attempt)
+	}
+	it.Size = size
+	switch {
+	case errors.Is(err, ErrNotFound):
+		it.Status, it.Reasons, it.Detail = StatusMissing, []Reason{LogMissing}, "named by its digest but not found"
+	case errors.Is(err, errTrailingData):
+		it.Status, it.Reasons, it.Detail = StatusInvalid, []Reason{LogTrailingData}, err.Error()
+		if sum != lf.sum {
+			it.Reasons = append(it.Reasons, LogModified)
+		}
+	case err != nil && isReadErr(err):
+		it.Status, it.Reasons, it.Detail = StatusError, []Reason{LogReadError}, err.Error()
+	case err != nil:
+		it.Status, it.Reasons, it.Detail = StatusInvalid, []Reason{LogBadFormat}, err.Error()
+	case sum != lf.sum:
+		it.Status, it.Reasons, it.Detail = StatusInvalid, []Reason{LogModified}, fmt.Sprintf("content hashes to %x, the digest says %x", sum, lf.sum)
+	}
+	return it
+}
+
+func (v *verifier) hashLog(ctx context.Context, bucket, key string) ([32]byte, int64, error) {
+	var sum [32]byte
+	body, _, err := v.o.Store.Open(ctx, bucket, key)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return sum, 0, err
+		}
+		return sum, 0, &readError{err}
+	}
+	defer body.Close()
+	hexSum, compressed, n, err := gunzipHash(body, nil, 0)
+	if v.o.Progress != nil {
+		v.o.Progress.Done(compressed)
+	}
+	hex.Decode(sum[:], []byte(hexSum))
+	return sum, n, err
+}

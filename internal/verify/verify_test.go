@@ -1,0 +1,332 @@
+package verify_test
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/trailseal/trailseal/internal/verify"
+	"github.com/trailseal/trailseal/internal/verify/chaingen"
+)
+
+// TestCorruptions generates a signed chain (6 hourly digests, 3 logs each,
+// region us-east-1), corrupts it one way, stores it in moto's S3 with the
+// signature metadata, and checks that verify reports exactly that
+// corruption with its reason code and flags nothing else.
+func TestCorruptions(t *testing.T) {
+	other, err := chaingen.NewSigner(1024, first.Add(-24*time.Hour), first.Add(365*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest := func(a *chaingen.Archive, i int) string { return a.DigestKeys("us-east-1")[i] }
+	log := func(a *chaingen.Archive, i int) string { return a.LogKeys("us-east-1")[i] }
+	mustResign := func(t *testing.T, a *chaingen.Archive, key string, s *chaingen.Signer, f func(map[string]any)) {
+		t.Helper()
+		if _, err := a.Resign(key, s, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name    string
+		spec    func(*chaingen.Spec)
+		corrupt func(t *testing.T, a *chaingen.Archive) []finding
+		opts    func(*verify.Options, *chaingen.Archive)
+		outcome verify.Outcome
+	}{
+		{name: "untouched chain is valid", outcome: verify.OutcomeValid,
+			corrupt: func(t *testing.T, a *chaingen.Archive) []finding { return nil }},
+		{name: "log modified", outcome: verify.OutcomeInvalid,
+			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
+				k := log(a, 4)
+				o := a.Get(k)
+				raw := chaingen.Gunzip(o.Body)
+				raw[20] ^= 1
+				o.Body = chaingen.Gzip(raw)
+				return []finding{{verify.LogModified, k}}
+			}},
+		{name: "log deleted", outcome: verify.OutcomeInvalid,
+			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
+				k := log(a, 7)
+				a.Delete(k)
+				return []finding{{verify.LogMissing, k}}
+			}},
+		{name: "garbage appended after the gzip member of a log", outcome: verify.OutcomeInvalid,
+			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
+				k := log(a, 2)
+				o := a.Get(k)
+				o.Body = append(o.Body, []byte("hidden text")...)
+				return []finding{{verify.LogTrailingData, k}}
+			}},
+		{name: "second gzip member appended to a log", outcome: verify.OutcomeInvalid,
+			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
+				k := log(a, 3)
+				o := a.Get(k)
+				o.Body = append(o.Body, chaingen.Gzip([]byte(`{"Records":[{"eventName":"Forged"}]}`))...)
+				return []finding{{verify.LogTrailingData, k}}
+			}},
+		{name: "log that is not gzip", outcome: verify.OutcomeInvalid,
+			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
+				k := log(a, 5)
+				a.Get(k).Body = []byte(`{"Records":[]}`)
+				return []finding{{verify.LogBadFormat, k}}
+			}},
+		{name: "digest content modified", outcome: verify.OutcomeInvalid,
+			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
+				k := digest(a, 2)
+				o := a.Get(k)
+				raw := bytes.Replace(chaingen.Gunzip(o.Body), []byte(`"newestEventTime":"`), []byte(`"newestEventTime": "`), 1)
+				o.Body = chaingen.Gzip(raw)
+				return []finding{{verify.DigestSignatureInvalid, k}}
+			}},
+		{name: "digest deleted", outcome: verify.OutcomeInvalid,
+			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
+				k := digest(a, 3)
+				a.Delete(k)
+				return []finding{{verify.DigestMissing, k}}
+			}},
+		{name: "three consecutive digests deleted, each named", outcome: verify.OutcomeInvalid,
+			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
+				k1, k2, k3 := digest(a, 1), digest(a, 2), digest(a, 3)
+				a.Delete(k1)
+				a.Delete(k2)
+				a.Delete(k3)
+				return []finding{{verify.DigestMissing, k3},
+					{verify.DigestSlotMissing, "_20260301T03"}, {verify.DigestSlotMissing, "_20260301T02"}}
+			}},
+		{name: "newest digests deleted, cadence only", outcome: verify.OutcomeInvalid,
+			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
+				a.Delete(digest(a, 5))
+				a.Delete(digest(a, 4))
+				return []finding{{verify.DigestChainEndsEarly, "_20260301T05"}, {verify.DigestChainEndsEarly, "_20260301T06"}}
+			}},
+		{name: "newest digests deleted, trail status says they were delivered", outcome: verify.OutcomeInvalid,
+			opts: func(o *verify.Options, a *chaingen.Archive) {
+				o.LatestDigestDelivery = first.Add(6*time.Hour + 4*time.Minute)
+			},
+			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
+				a.Delete(digest(a, 5))
+				a.Delete(digest(a, 4))
+				return []finding{{verify.DigestTailMissing, "_20260301T05"}, {verify.DigestTailMissing, "_20260301T06"}}
+			}},
+		{name: "trail stopped early: latest delivery matches the newest digest", outcome: verify.OutcomeValid,
+			opts: func(o *verify.Options, a *chaingen.Archive) {
+				o.LatestDigestDelivery = first.Add(4*time.Hour + 3*time.Minute)
+				o.End = first.Add(8 * time.Hour)
+			},
+			spec:    func(s *chaingen.Spec) { s.Hours = 4 },
+			corrupt: func(t *testing.T, a *chaingen.Archive) []finding { return nil }},
+		{name: "garbage appended to a digest", outcome: verify.OutcomeInvalid,
+			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
+				k := digest(a, 1)
+				o := a.Get(k)
+				o.Body = append(o.Body, 0, 1, 2)
+				return []finding{{verify.DigestTrailingData, k}}
+			}},
+		{name: "digest moved to another key", outcome: verify.OutcomeInvalid,
+			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
+				k := digest(a, 2)
+				o := a.Get(k)
+				a.Delete(k)
+				moved := a.Spec.Layout.DigestKey("us-east-1", first.Add(3*time.Hour+10*time.Minute), false)
+				a.Objects[o.Bucket+"/"+moved] = &chaingen.Object{Bucket: o.Bucket, Key: moved, Body: o.Body, Metadata: o.Metadata}
+				return []finding{{verify.DigestMoved, moved}, {verify.DigestMissing, k}}
+			}},
+		{name: "previousDigestHashValue wrong (re-signed)", outcome: verify.OutcomeInvalid,
+			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
+				k := digest(a, 4)
+				mustResign(t, a, k, signer, func(d map[string]any) {
+					d["previousDigestHashValue"] = "00" + d["previousDigestHashValue"].(string)[2:]
+				})
+				return []finding{{verify.DigestPrevHash, k}}
+			}},
+		{name: "previousDigestSignature wrong (re-signed)", outcome: verify.OutcomeInvalid,
+			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
+				k := digest(a, 4)
+				mustResign(t, a, k, signer, func(d map[string]any) {
+					d["previousDigestSignature"] = "ab" + d["previousDigestSignature"].(string)[2:]
+				})
+				return []finding{{verify.DigestPrevSignature, k}}
+			}},
+		{name: "digest replaced by a re-signed one without a log", outcome: verify.OutcomeInvalid,
+			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
+				k := digest(a, 2)
+				var dropped string
+				mustResign(t, a, k, signer, func(d map[string]any) {
+					logs := d["logFiles"].([]any)
+					dropped = logs[1].(map[string]any)["s3Object"].(string)
+					d["logFiles"] = append(logs[:1], logs[2:]...)
+				})
+				return []finding{{verify.DigestPrevHash, digest(a, 3)}, {verify.DigestPrevSignature, digest(a, 3)}, {verify.LogUnreferenced, dropped}}
+			}},
+		{name: "log added that no digest names", outcome: verify.OutcomeInvalid,
+			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
+				k := a.Spec.Layout.LogKey("us-east-1", first.Add(2*time.Hour+30*time.Minute), "ADDED0000000000")
+				a.Objects[a.Spec.Bucket+"/"+k] = &chaingen.Object{Bucket: a.Spec.Bucket, Key: k, Body: chaingen.Gzip([]byte(`{"Records":[]}`))}
+				return []finding{{verify.LogUnreferenced, k}}
+			}},
+		{name: "validation off for two hours is a gap, not a deletion", outcome: verify.OutcomeInvalid,
+			spec:    func(s *chaingen.Spec) { s.GapHours = map[int]bool{2: true, 3: true} },
+			corrupt: func(t *testing.T, a *chaingen.Archive) []finding { return nil }},
+		{name: "signature algorithm other than SHA256withRSA", outcome: verify.OutcomeInvalid,
+			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
+				k := digest(a, 1)
+				a.Get(k).Metadata["signature-algorithm"] = "SHA1withRSA"
+				return []finding{{verify.DigestAlgorithm, k}}
+			}},
+		{name: "signature metadata removed", outcome: verify.OutcomeInvalid,
+			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
+				k := digest(a, 3)
+				delete(a.Get(k).Metadata, "signature")
+				return []finding{{verify.DigestSignatureMissing, k}}
+			}},
+		{name: "digest signed with a key CloudTrail does not have", outcome: verify.OutcomeInvalid,
+			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
+				k := digest(a, 5)
+				mustResign(t, a, k, other, func(d map[string]any) { d["digestPublicKeyFingerprint"] = other.Public.Fingerprint })
+				return []finding{{verify.DigestKeyNotFound, k}}
+			}},
+		{name: "digest signed by another key under the real fingerprint", outcome: verify.OutcomeInvalid,
+			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
+				k := digest(a, 5)
+				mustResign(t, a, k, other, func(d map[string]any) {})
+				return []finding{{verify.DigestSignatureInvalid, k}}
+			}},
+		{name: "key not valid when the digest was signed", outcome: verify.OutcomeInvalid,
+			opts: func(o *verify.Options, a *chaingen.Archive) {
+				k := signer.Public
+				k.ValidityEnd = first.Add(4*time.Hour + 30*time.Minute)
+				o.Keys = verify.StaticKeys{k}
+			},
+			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
+				return []finding{{verify.DigestKeyNotValid, digest(a, 4)}, {verify.DigestKeyNotValid, digest(a, 5)}}
+			}},
+		{name: "backfill digest naming late logs is valid", outcome: verify.OutcomeValid,
+			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
+				if _, err := a.AddBackfill("us-east-1", first.Add(2*time.Hour), 2, first.Add(30*time.Hour)); err != nil {
+					t.Fatal(err)
+				}
+				return nil
+			}},
+		{name: "backfill digest without its generation timestamp", outcome: verify.OutcomeInvalid,
+			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
+				o, err := a.AddBackfill("us-east-1", first.Add(2*time.Hour), 1, first.Add(30*time.Hour))
+				if err != nil {
+					t.Fatal(err)
+				}
+				delete(o.Metadata, "backfill-generation-timestamp")
+				return []finding{{verify.DigestBackfillMetadata, o.Key}}
+			}},
+		{name: "organization trail with a key prefix", outcome: verify.OutcomeValid,
+			spec:    func(s *chaingen.Spec) { s.Layout.OrgID = "o-a1b2c3d4e5"; s.Layout.Prefix = "audit/ct" },
+			corrupt: func(t *testing.T, a *chaingen.Archive) []finding { return nil }},
+		{name: "two regions, one tampered", outcome: verify.OutcomeInvalid,
+			spec: func(s *chaingen.Spec) { s.Regions = []string{"eu-west-1", "us-east-1"} },
+			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
+				k := a.LogKeys("eu-west-1")[0]
+				a.Delete(k)
+				return []finding{{verify.LogMissing, k}}
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			spec := newSpec(freshBucket(t))
+			if tc.spec != nil {
+				tc.spec(&spec)
+			}
+			a := generate(t, spec)
+			want := tc.corrupt(t, a)
+			upload(t, a)
+			o := options(a)
+			if tc.opts != nil {
+				tc.opts(&o, a)
+			}
+			r := run(t, o)
+			expectExactly(t, r, want...)
+			if r.Outcome != tc.outcome {
+				t.Errorf("outcome %s, want %s", r.Outcome, tc.outcome)
+			}
+		})
+	}
+}
+
+// TestCleanChainCounts checks the summary of an untouched two-region chain:
+// every digest and log is counted as valid, in its own region.
+func TestCleanChainCounts(t *testing.T) {
+	a := generate(t, newSpec(freshBucket(t), "eu-west-1", "us-east-1"))
+	upload(t, a)
+	r := run(t, options(a))
+	if len(r.Summary) != 2 {
+		t.Fatalf("summary has %d regions, want 2", len(r.Summary))
+	}
+	for _, s := range r.Summary {
+		if s.DigestsValid != 6 || s.LogsValid != 18 || s.DigestsInvalid+s.DigestsMissing+s.LogsInvalid+s.LogsMissing+s.LogsUnreferenced+s.Gaps != 0 {
+			t.Errorf("%s: %+v, want 6 valid digests and 18 valid logs", s.Region, s)
+		}
+		if !s.CoveredFrom.Equal(first) || !s.CoveredTo.Equal(periodE) {
+			t.Errorf("%s: covered %s..%s, want %s..%s", s.Region, s.CoveredFrom, s.CoveredTo, first, periodE)
+		}
+		if s.UncompressedBytes == 0 {
+			t.Errorf("%s: no uncompressed bytes counted", s.Region)
+		}
+	}
+}
+
+// TestGapReported checks that a period with validation off is reported as
+// one gap with its time range, not as missing digests.
+func TestGapReported(t *testing.T) {
+	spec := newSpec(freshBucket(t))
+	spec.GapHours = map[int]bool{2: true, 3: true}
+	a := generate(t, spec)
+	upload(t, a)
+	r := run(t, options(a))
+	if len(r.Gaps) != 1 {
+		t.Fatalf("gaps = %+v, want one", r.Gaps)
+	}
+	g := r.Gaps[0]
+	if !g.From.Equal(first.Add(2*time.Hour)) || !g.To.Equal(first.Add(4*time.Hour)) || g.Reason != verify.ValidationGap {
+		t.Errorf("gap %+v, want %s..%s", g, first.Add(2*time.Hour), first.Add(4*time.Hour))
+	}
+}
+
+// TestRegionRequestedWithoutDigests checks that an explicitly requested
+// region with no digest at all is reported, not silently passed.
+func TestRegionRequestedWithoutDigests(t *testing.T) {
+	a := generate(t, newSpec(freshBucket(t)))
+	upload(t, a)
+	o := options(a)
+	o.Regions = []string{"us-east-1", "ap-south-1"}
+	r := run(t, o)
+	expectExactly(t, r, finding{verify.DigestNone, ""})
+}
+
+// TestKeysUnavailable checks that a key source failure makes the run
+// unverifiable rather than valid or invalid.
+func TestKeysUnavailable(t *testing.T) {
+	a := generate(t, newSpec(freshBucket(t)))
+	upload(t, a)
+	o := options(a)
+	o.Keys = failingKeys{}
+	r := run(t, o)
+	if r.Outcome != verify.OutcomeUnverifiable {
+		t.Errorf("outcome %s, want unverifiable", r.Outcome)
+	}
+	for _, p := range r.Problems() {
+		if p.Kind == "digest" && !hasReason(p.Reasons, verify.DigestKeysUnavailable) {
+			t.Errorf("digest %s: %v, want %s", p.Key, p.Reasons, verify.DigestKeysUnavailable)
+		}
+	}
+}
+
+type failingKeys struct{}
+
+func (failingKeys) Keys(context.Context, time.Time, time.Time) ([]verify.PublicKey, error) {
+	return nil, errFake
+}
+
+var errFake = &fakeErr{}
+
+type fakeErr struct{}
+
+func (*fakeErr) Error() string { return "simulated ListPublicKeys failure: AccessDenied" }
