@@ -89,6 +89,7 @@ resource is in another account) or N/A.
 
 Scan is read-only. The IAM permissions it needs are in docs/permissions.md.
 
+Exit codes:
 ` + exitCodesHelp,
 		Example: scanExample,
 		Args:    cobra.NoArgs,

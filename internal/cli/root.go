@@ -78,16 +78,20 @@ func isTerminal(w io.Writer) bool {
 }
 
 const rootLong = `trailseal proves that an AWS account's (or organization's) audit trail is
-complete, protected and tamper-evident.
+complete, protected and tamper-evident, and fixes it where it is not.
 
   scan     audit every CloudTrail trail and what it depends on (bucket, key,
-           log group, alarms, IAM), with findings that say how to fix them
+           log group, alarms, IAM), with findings that say how to fix them;
+           --org covers every account of an organization
   verify   check the signed digest chain of CloudTrail log files
+  fix      plan, and with --apply make, the safe remediations scan found
   rules    list the rule catalog; explain RULE-ID shows one rule in full
   demo     run a full scan of a built-in sample account (no credentials needed)
 
-Nothing is changed in your account: every command is read-only.
+trailseal is read-only by default: only 'fix --apply' changes anything in
+your account, after showing the plan and asking.
 
+Exit codes of scan (verify and fix document their own in their help):
 ` + exitCodesHelp
 
 func newRootCommand(g *globals) *cobra.Command {

@@ -173,12 +173,10 @@ func HardenBucketPolicy(doc string, in HardenInput) (*Hardened, error) {
 	}
 	raw["Statement"] = stmts
 	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(raw); err != nil {
+	if err := writeOrdered(&buf, raw, ""); err != nil {
 		return nil, err
 	}
-	h.Document = strings.TrimSpace(buf.String())
+	h.Document = buf.String()
 	if err := CheckDelivery(h.Document, in); err != nil {
 		return nil, err
 	}
@@ -388,4 +386,67 @@ func kmsOnlyDeny(doc string) []string {
 		}
 	}
 	return out
+}
+
+// policyKeyOrder is the order people write policy elements in; keeping it
+// makes the merged document diff cleanly against the original.
+var policyKeyOrder = []string{"Version", "Id", "Statement", "Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"}
+
+// writeOrdered encodes v as indented JSON with policy elements in their
+// usual order and everything else sorted.
+func writeOrdered(buf *bytes.Buffer, v any, indent string) error {
+	switch x := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		rank := func(k string) int {
+			if i := slices.Index(policyKeyOrder, k); i >= 0 {
+				return i
+			}
+			return len(policyKeyOrder)
+		}
+		slices.SortFunc(keys, func(a, b string) int {
+			if ra, rb := rank(a), rank(b); ra != rb {
+				return ra - rb
+			}
+			return strings.Compare(a, b)
+		})
+		buf.WriteString("{")
+		for i, k := range keys {
+			if i > 0 {
+				buf.WriteString(",")
+			}
+			buf.WriteString("\n" + indent + "  ")
+			kb, _ := json.Marshal(k)
+			buf.Write(kb)
+			buf.WriteString(": ")
+			if err := writeOrdered(buf, x[k], indent+"  "); err != nil {
+				return err
+			}
+		}
+		buf.WriteString("\n" + indent + "}")
+	case []any:
+		buf.WriteString("[")
+		for i, e := range x {
+			if i > 0 {
+				buf.WriteString(",")
+			}
+			buf.WriteString("\n" + indent + "  ")
+			if err := writeOrdered(buf, e, indent+"  "); err != nil {
+				return err
+			}
+		}
+		buf.WriteString("\n" + indent + "]")
+	default:
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(x); err != nil {
+			return err
+		}
+		buf.Write(bytes.TrimSpace(b.Bytes()))
+	}
+	return nil
 }

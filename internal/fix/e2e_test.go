@@ -1,6 +1,8 @@
 package fix_test
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -56,6 +58,7 @@ func TestApplyFixesAndIsIdempotent(t *testing.T) {
 	assertOrder(t, plan, "iam.role:"+m.TrailName, "trail.cloudwatch_logs:"+m.TrailName)
 	assertOrder(t, plan, "trail.cloudwatch_logs:"+m.TrailName, "trail.logging:"+m.TrailName)
 
+	accessBefore := bucketState(t, ctx, cfg, m.AccessBucket)
 	clients := fix.NewClients(cfg)
 	j := fix.NewJournal(filepath.Join(t.TempDir(), "journal.json"), inv.Account.ID)
 	out, err := (&fix.Applier{Clients: clients, Journal: j}).Apply(ctx, plan)
@@ -71,6 +74,11 @@ func TestApplyFixesAndIsIdempotent(t *testing.T) {
 		t.Fatalf("apply: %+v", out)
 	}
 
+	for _, c := range clients.Calls() {
+		if strings.Contains(c, ":Delete") || strings.Contains(c, "ScheduleKeyDeletion") {
+			t.Errorf("apply made a deleting call: %s", c)
+		}
+	}
 	rescan := deliveringConfig(t, ctx)
 	inv2, after := scan(t, ctx, rescan)
 	prev, now := statusOf(before), statusOf(after)
@@ -94,8 +102,8 @@ func TestApplyFixesAndIsIdempotent(t *testing.T) {
 		t.Errorf("statement %s was dropped from the bucket policy: %s", m.KeptStatement, b.Policy.Value.Document)
 	}
 	// The access-log bucket was used, not changed.
-	if ab := inv2.Bucket(m.AccessBucket); ab != nil {
-		t.Errorf("access-log bucket became a trail bucket: %+v", ab)
+	if after := bucketState(t, ctx, cfg, m.AccessBucket); after != accessBefore {
+		t.Errorf("access-log bucket changed:\nbefore %s\nafter  %s", accessBefore, after)
 	}
 
 	plan2, _, _ := planFor(t, ctx, rescan, m, fixOptions(m))
@@ -244,4 +252,31 @@ func assertOrder(t *testing.T, plan *fix.Plan, first, second string) {
 	if i < 0 || j < 0 || i > j {
 		t.Errorf("want step %s (at %d) before %s (at %d)", first, i, second, j)
 	}
+}
+
+// bucketState summarises the settings fix could touch on a bucket.
+func bucketState(t *testing.T, ctx context.Context, cfg aws.Config, bucket string) string {
+	t.Helper()
+	c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	var parts []string
+	pol, err := c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(bucket)})
+	if err != nil {
+		t.Fatalf("policy of %s: %v", bucket, err)
+	}
+	parts = append(parts, "policy="+aws.ToString(pol.Policy))
+	v, err := c.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(bucket)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts = append(parts, "versioning="+string(v.Status))
+	l, err := c.GetBucketLogging(ctx, &s3.GetBucketLoggingInput{Bucket: aws.String(bucket)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts = append(parts, fmt.Sprintf("logging=%v", l.LoggingEnabled != nil))
+	_, err = c.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String(bucket)})
+	parts = append(parts, fmt.Sprintf("bpa=%v", err == nil))
+	_, err = c.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String(bucket)})
+	parts = append(parts, fmt.Sprintf("lifecycle=%v", err == nil))
+	return strings.Join(parts, " ")
 }

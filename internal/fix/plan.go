@@ -207,11 +207,14 @@ type planner struct {
 	plan  *Plan
 	fails map[string][]findings.Finding // rule ID -> FAIL findings
 	byKey map[string]*Step
+	// covered holds account-level rules that trail steps fix as a side
+	// effect, so they are not listed as manual.
+	covered map[string]bool
 }
 
 // NewPlan computes the changes that fix the FAIL findings. It never calls AWS.
 func NewPlan(inv *inventory.Inventory, fs []findings.Finding, opts Options) *Plan {
-	p := &planner{inv: inv, opts: opts, plan: &Plan{Account: inv.Account.ID}, fails: map[string][]findings.Finding{}, byKey: map[string]*Step{}}
+	p := &planner{inv: inv, opts: opts, plan: &Plan{Account: inv.Account.ID}, fails: map[string][]findings.Finding{}, byKey: map[string]*Step{}, covered: map[string]bool{}}
 	for _, f := range fs {
 		if f.Status != findings.Fail || f.Suppressed != nil {
 			continue
@@ -224,6 +227,7 @@ func NewPlan(inv *inventory.Inventory, fs []findings.Finding, opts Options) *Pla
 	p.planBuckets()
 	p.planTrails()
 	p.planMonitoring()
+	p.planAccountRules()
 	p.planManual()
 	p.order()
 	return p.plan

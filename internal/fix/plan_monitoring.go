@@ -115,7 +115,7 @@ func logGroupNameFromARN(arn string) string {
 func (p *planner) planManual() {
 	acct, part := p.inv.Account.ID, p.partition()
 	for rule, fs := range p.fails {
-		if isFixable(rule) {
+		if isFixable(rule) || p.covered[rule] {
 			continue
 		}
 		for _, f := range fs {

@@ -30,12 +30,12 @@ func testInventory() *inventory.Inventory {
 	return &inventory.Inventory{Partition: "aws", Account: inventory.Account{ID: acct},
 		Trails: []inventory.Trail{testTrail()},
 		Buckets: []inventory.Bucket{{Name: "logs", OwnedByScannedAccount: true, OwnerAccountID: acct,
-			Region:     inventory.Ok("eu-west-1"),
-			Versioning: inventory.Ok(inventory.Versioning{}),
-			ObjectLock: inventory.Ok(inventory.ObjectLock{}),
-			Lifecycle:  inventory.Ok(inventory.Lifecycle{}),
-			Logging:    inventory.Ok(inventory.AccessLogging{}),
-			Policy:     inventory.Ok(inventory.BucketPolicy{}),
+			Region:            inventory.Ok("eu-west-1"),
+			Versioning:        inventory.Ok(inventory.Versioning{}),
+			ObjectLock:        inventory.Ok(inventory.ObjectLock{}),
+			Lifecycle:         inventory.Ok(inventory.Lifecycle{}),
+			Logging:           inventory.Ok(inventory.AccessLogging{}),
+			Policy:            inventory.Ok(inventory.BucketPolicy{}),
 			PublicAccessBlock: inventory.Ok(inventory.PublicAccessBlock{}),
 		}}}
 }

@@ -353,3 +353,40 @@ func advancedCategory(a inventory.AdvancedEventSelector) string {
 	}
 	return ""
 }
+
+// planAccountRules credits the account-level trail rules to the steps that
+// will make them pass: a trail of the account logging (account.trail_logging)
+// and one that is at once multi-region, logging and recording all
+// management events (account.multi_region_trail).
+func (p *planner) planAccountRules() {
+	t := p.primaryTrail()
+	if t == nil {
+		return
+	}
+	step := func(id string) *Step { return p.byKey[id+":"+t.Name] }
+	logging := t.Status.Value != nil && t.Status.Value.IsLogging
+	start := step("trail.logging")
+	if len(p.failing("account.trail_logging")) > 0 && start != nil {
+		start.Rules = append(start.Rules, "account.trail_logging")
+		p.covered["account.trail_logging"] = true
+	}
+	if len(p.failing("account.multi_region_trail")) == 0 {
+		return
+	}
+	sel := step("trail.event_selectors")
+	mgmtAll := t.Selectors.Value != nil && selectors.EvaluatePartition(*t.Selectors.Value, p.partition()).Management.Kind() == selectors.ManagementAll
+	if sel != nil && slices.Contains(sel.Rules, "trail.management_events") {
+		mgmtAll = true
+	}
+	multi := t.IsMultiRegion || step("trail.multi_region") != nil
+	if !(logging || start != nil) || !multi || !mgmtAll {
+		return
+	}
+	for _, id := range []string{"trail.logging", "trail.multi_region", "trail.event_selectors"} {
+		if s := step(id); s != nil {
+			s.Rules = append(s.Rules, "account.multi_region_trail")
+			p.covered["account.multi_region_trail"] = true
+			return
+		}
+	}
+}

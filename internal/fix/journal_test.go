@@ -1,0 +1,47 @@
+package fix
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaultJournalPathUsesStateDir(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", dir)
+	p, err := DefaultJournalPath(time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(dir, "trailseal", "journal-20250304T050607Z.json"); p != want {
+		t.Errorf("path %s, want %s", p, want)
+	}
+	t.Setenv("XDG_STATE_HOME", "")
+	t.Setenv("XDG_CONFIG_HOME", dir)
+	t.Setenv("HOME", dir)
+	p, err = DefaultJournalPath(time.Now())
+	if err != nil || !strings.HasPrefix(p, dir) || !strings.Contains(p, "trailseal") {
+		t.Errorf("fallback path %s, %v", p, err)
+	}
+}
+
+func TestJournalRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "j.json")
+	j := NewJournal(path, "111122223333")
+	j.Entries = append(j.Entries, Entry{Step: Step{ID: "bucket.versioning:logs", Kind: KindBucketVersion, Reversible: true},
+		Status: Applied, Previous: marshal(prevVersioning{Status: ""}), At: time.Now().UTC()})
+	if err := j.Save(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Account != j.Account || len(got.Entries) != 1 || got.Entries[0].Step.ID != "bucket.versioning:logs" || !sameJSON(string(got.Entries[0].Previous), `{"status":""}`) {
+		t.Errorf("round trip: %+v", got)
+	}
+	if _, err := LoadJournal(filepath.Join(t.TempDir(), "missing.json")); err == nil {
+		t.Error("a missing journal must be an error")
+	}
+}
