@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
+	"github.com/trailseal/trailseal/internal/awsclient"
 	"github.com/trailseal/trailseal/internal/inventory"
 )
 
@@ -98,7 +99,7 @@ func Collect(ctx context.Context, cfg aws.Config, opts Options) (*inventory.Inve
 	inv.ConfigRecorders = c.configRecorders(ctx, inv.Buckets)
 
 	wg.Wait()
-	inv.Calls = c.counter.snapshot()
+	inv.Calls = c.counter.Counts()
 	return inv, nil
 }
 
@@ -106,7 +107,7 @@ func Collect(ctx context.Context, cfg aws.Config, opts Options) (*inventory.Inve
 type collector struct {
 	cfg       aws.Config
 	log       *slog.Logger
-	counter   *callCounter
+	counter   *awsclient.Counter
 	progress  func(done, total int)
 	account   string
 	partition string
@@ -131,9 +132,9 @@ func newCollector(cfg aws.Config, opts Options) *collector {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	counter := newCallCounter(n)
+	counter := awsclient.NewCounter(n)
 	cfg = cfg.Copy()
-	cfg.APIOptions = append(cfg.APIOptions, counter.middleware)
+	cfg.APIOptions = append(cfg.APIOptions, counter.Middleware)
 	cfg.Retryer = func() aws.Retryer {
 		return retry.NewStandard(func(o *retry.StandardOptions) {
 			o.MaxAttempts = maxAttempts
@@ -145,14 +146,14 @@ func newCollector(cfg aws.Config, opts Options) *collector {
 		log:      log,
 		counter:  counter,
 		progress: opts.Progress,
-		custom:   hasCustomEndpoint(cfg),
+		custom:   awsclient.CustomEndpoint(cfg),
 
 		optsRegions: opts.Regions,
 	}
 }
 
 // spawn runs fn in its own goroutine and reports it to the progress
-// callback. Concurrency is bounded per API call (see callCounter), not per
+// callback. Concurrency is bounded per API call (see awsclient.Counter), not per
 // goroutine, so a task may wait for tasks it started without deadlocking.
 func (c *collector) spawn(wg *sync.WaitGroup, fn func()) {
 	c.step(0, 1)

@@ -34,21 +34,6 @@ func TestNormaliseBucketRegion(t *testing.T) {
 	}
 }
 
-func TestCallName(t *testing.T) {
-	tests := map[[2]string]string{
-		{"CloudWatch Logs", "DescribeLogGroups"}:             "logs:DescribeLogGroups",
-		{"Config Service", "DescribeConfigurationRecorders"}: "config:DescribeConfigurationRecorders",
-		{"S3 Control", "GetPublicAccessBlock"}:               "s3control:GetPublicAccessBlock",
-		{"S3", "GetBucketPolicy"}:                            "s3:GetBucketPolicy",
-		{"CloudTrail", "GetTrailStatus"}:                     "cloudtrail:GetTrailStatus",
-	}
-	for in, want := range tests {
-		if got := callName(in[0], in[1]); got != want {
-			t.Errorf("callName(%q, %q) = %q, want %q", in[0], in[1], got, want)
-		}
-	}
-}
-
 func TestLifecycleRulePrefix(t *testing.T) {
 	tests := []struct {
 		name string

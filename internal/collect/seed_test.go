@@ -21,7 +21,7 @@ import (
 	s3ctypes "github.com/aws/aws-sdk-go-v2/service/s3control/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
-	"github.com/trailseal/trailseal/internal/collect"
+	"github.com/trailseal/trailseal/internal/awsclient"
 )
 
 const (
@@ -155,7 +155,7 @@ func seedWellConfigured(t testing.TB, ctx context.Context) wellConfigured {
 	})
 	must(t, "subscription", err)
 	w.subARN = aws.ToString(sub.SubscriptionArn)
-	cw := cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) { o.Protocol = collect.EmulatorCloudWatchProtocol() })
+	cw := cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) { o.Protocol = awsclient.EmulatorCloudWatchProtocol() })
 	_, err = cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{
 		AlarmName:          aws.String("trail-changes"),
 		MetricName:         aws.String(metricName),
