@@ -95,7 +95,7 @@ func HardenBucketPolicy(doc string, in HardenInput) (*Hardened, error) {
 			h.Manual = append(h.Manual, fmt.Sprintf("%s of the policy of %s uses NotResource; replace it with Resource %s", name, in.Bucket, strings.Join(paths, ", ")))
 			continue
 		}
-		if wide := wideResources(s.Resources, bucketARN); len(wide) > 0 {
+		if wide := policy.WideLogResources(s.Resources, bucketARN); len(wide) > 0 {
 			if pathErr != nil {
 				h.Manual = append(h.Manual, fmt.Sprintf("%s allows PutObject on %s: narrow it by hand (%v)", name, strings.Join(wide, ", "), pathErr))
 			} else {
@@ -268,32 +268,6 @@ func hasSourceCondition(s policy.Statement) bool {
 		}
 	}
 	return false
-}
-
-// wideResources mirrors the bucket.policy_source_arn rule: a write resource
-// must name one account's (or organization's) AWSLogs folder literally.
-func wideResources(resources []string, bucketARN string) []string {
-	var wide []string
-	base := bucketARN + "/"
-	for _, r := range resources {
-		if !strings.HasPrefix(r, base) {
-			if strings.ContainsAny(r, "*?") {
-				wide = append(wide, r)
-			}
-			continue
-		}
-		key := strings.TrimPrefix(r, base)
-		i := strings.Index(key, "AWSLogs/")
-		if i < 0 || strings.ContainsAny(key[:i], "*?") {
-			wide = append(wide, r)
-			continue
-		}
-		id, _, _ := strings.Cut(key[i+len("AWSLogs/"):], "/")
-		if id == "" || strings.ContainsAny(id, "*?") {
-			wide = append(wide, r)
-		}
-	}
-	return wide
 }
 
 // resourceAccounts returns the account IDs named after AWSLogs/ in the

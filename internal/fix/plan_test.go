@@ -312,7 +312,7 @@ func TestHardenBucketPolicyKeepsStatements(t *testing.T) {
 		t.Fatalf("statements %v", sids)
 	}
 	w := d.Statements[1]
-	if !hasSourceCondition(w) || len(wideResources(w.Resources, "arn:aws:s3:::logs")) > 0 {
+	if !hasSourceCondition(w) || len(policy.WideLogResources(w.Resources, "arn:aws:s3:::logs")) > 0 {
 		t.Errorf("write statement not hardened: %+v", w)
 	}
 	if len(w.ConditionsOn("s3:x-amz-acl")) != 1 {

@@ -1022,29 +1022,7 @@ func bucketWideResources(s policy.Statement, partition, bucket string) []string 
 	if s.NotResources != nil {
 		return []string{"NotResource " + strings.Join(s.NotResources, ", ")}
 	}
-	var wide []string
-	base := fmt.Sprintf("arn:%s:s3:::%s/", partition, bucket)
-	for _, r := range s.Resources {
-		if !strings.HasPrefix(r, base) {
-			// A resource naming another bucket cannot widen access to this
-			// one; a wildcard one can.
-			if strings.ContainsAny(r, "*?") {
-				wide = append(wide, r)
-			}
-			continue
-		}
-		key := strings.TrimPrefix(r, base)
-		i := strings.Index(key, "AWSLogs/")
-		if i < 0 || strings.ContainsAny(key[:i], "*?") {
-			wide = append(wide, r)
-			continue
-		}
-		id, _, _ := strings.Cut(key[i+len("AWSLogs/"):], "/")
-		if id == "" || strings.ContainsAny(id, "*?") {
-			wide = append(wide, r)
-		}
-	}
-	return wide
+	return policy.WideLogResources(s.Resources, fmt.Sprintf("arn:%s:s3:::%s", partition, bucket))
 }
 
 // bucketProtectedActions are the calls that destroy logs or loosen the
