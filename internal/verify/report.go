@@ -112,6 +112,22 @@ type Report struct {
 	Gaps    []Gap           `json:"gaps"`
 	Summary []RegionSummary `json:"summary"`
 	Outcome Outcome         `json:"outcome"`
+
+	// validLogs counts valid log files not listed in Logs.
+	validLogs map[string]*RegionSummary
+}
+
+func (r *Report) countValid(it Item) {
+	if r.validLogs == nil {
+		r.validLogs = map[string]*RegionSummary{}
+	}
+	s, ok := r.validLogs[it.Region]
+	if !ok {
+		s = &RegionSummary{}
+		r.validLogs[it.Region] = s
+	}
+	s.LogsValid++
+	s.UncompressedBytes += it.Size
 }
 
 // Outcome is the overall verdict.
@@ -203,6 +219,11 @@ func (r *Report) finish() {
 			s.DigestsUnverified++
 			worse(OutcomeUnverifiable)
 		}
+	}
+	for region, c := range r.validLogs {
+		s := get(region)
+		s.LogsValid += c.LogsValid
+		s.UncompressedBytes += c.UncompressedBytes
 	}
 	for _, it := range r.Logs {
 		s := get(it.Region)

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/rsa"
@@ -38,9 +39,13 @@ type Options struct {
 	Now time.Time
 	// Offline allows a digest's signature to come from the next digest's
 	// previousDigestSignature when the store has no metadata for it.
-	Offline  bool
-	Progress Progress
-	Logger   *slog.Logger
+	Offline bool
+	// ListValidLogs keeps an item for every valid log file in the report
+	// (JSON output, --verbose). Without it valid log files are only
+	// counted, which keeps memory small for long periods.
+	ListValidLogs bool
+	Progress      Progress
+	Logger        *slog.Logger
 }
 
 // Progress is told how much work is planned and done; the CLI draws a bar.
@@ -63,15 +68,17 @@ type digestState struct {
 	name   DigestName
 	size   int64
 
-	d        *Digest
-	sha      string
-	md       map[string]string
-	reasons  []Reason
-	detail   []string
-	status   Status
-	boundary bool // read only to check the link into the period
-	nextSig  *string
-	unpacked int64
+	d          *Digest
+	sha        string
+	md         digestMeta
+	reasons    []Reason
+	detail     []string
+	status     Status
+	boundary   bool // read only to check the link into the period
+	nextSig    *string
+	prevSig    compactHex // the digest's previousDigestSignature
+	sigChecked bool
+	unpacked   int64
 	// logs is the digest's logFiles in compact form; d.LogFiles is dropped
 	// after parsing, since a long period names millions of log files.
 	logs []logRef
@@ -79,6 +86,24 @@ type digestState struct {
 	// is checked.
 	parsed     bool
 	start, end time.Time
+}
+
+// digestMeta is the part of a digest's S3 user metadata verify uses.
+type digestMeta struct {
+	present               bool // false for an offline copy without a metadata file
+	sig                   compactHex
+	alg, backfillTS       string
+	hasSig, hasAlg, hasTS bool
+}
+
+func metaOf(md map[string]string) digestMeta {
+	m := digestMeta{present: md != nil}
+	var sig string
+	sig, m.hasSig = md["signature"]
+	m.sig = newCompactHex(sig)
+	m.alg, m.hasAlg = md["signature-algorithm"]
+	m.backfillTS, m.hasTS = md["backfill-generation-timestamp"]
+	return m
 }
 
 // objRef names an object without building a bucket/key string.
@@ -116,6 +141,21 @@ type verifier struct {
 	o      Options
 	mu     sync.Mutex
 	report *Report
+	// sem bounds the objects read at once across digests and logs.
+	sem chan struct{}
+
+	keysMu sync.Mutex
+	ring   []PublicKey
+	keyErr error
+
+	// Log files are read while digests are still being fetched: a
+	// digest's logs are scheduled as soon as its signature verifies.
+	logs       *errgroup.Group
+	logsCtx    context.Context
+	refMu      sync.Mutex
+	referenced map[objRef]bool // named by a digest; true once scheduled
+	itemsMu    sync.Mutex
+	logItems   []Item
 }
 
 // Run verifies the digest chains and log files of o's trail. It returns an
@@ -132,7 +172,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	o.Start, o.End = o.Start.UTC(), o.End.UTC()
-	v := &verifier{o: o, report: &Report{
+	began := time.Now()
+	v := &verifier{o: o, sem: make(chan struct{}, o.Concurrency), referenced: map[objRef]bool{}, report: &Report{
 		Bucket: o.Bucket, Prefix: o.Layout.Prefix, Account: o.Layout.AccountID, Trail: o.Layout.TrailName,
 		Start: o.Start, End: o.End,
 	}}
@@ -148,9 +189,16 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	sort.Strings(regions)
 	v.report.Regions = regions
 
-	// 1. List the digests of every region. Log folders are listed later,
-	// streaming, so that only log files no digest names are kept.
+	// 1. List the digests of every region, and meanwhile load the keys.
+	// Log folders are listed later, streaming, so that only log files no
+	// digest names are kept.
+	keysDone := make(chan struct{})
+	go func() {
+		defer close(keysDone)
+		v.ring, v.keyErr = o.Keys.Keys(ctx, o.Start.Add(-3*time.Hour), o.End.Add(2*time.Hour))
+	}()
 	digests, err := v.listDigests(ctx, regions)
+	<-keysDone
 	if err != nil {
 		return nil, err
 	}
@@ -161,14 +209,20 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 		o.Progress.Plan(len(digests), size)
 	}
+	o.Logger.Debug("verify: digests listed", "count", len(digests), "elapsed", time.Since(began))
 
-	// 2. Read every digest.
-	if err := v.fetchDigests(ctx, digests); err != nil {
+	// 2. Read every digest; each one that verifies starts its log files.
+	var logsCtx context.Context
+	v.logs, logsCtx = errgroup.WithContext(ctx)
+	v.logsCtx = logsCtx
+	v.logs.SetLimit(o.Concurrency)
+	if err := v.fetchDigests(ctx, digests, true); err != nil {
+		v.logs.Wait()
 		return nil, err
 	}
-	index := map[string]*digestState{}
+	index := map[objRef]*digestState{}
 	for _, ds := range digests {
-		index[ds.bucket+"/"+ds.key] = ds
+		index[objRef{ds.bucket, ds.key}] = ds
 	}
 	// Links that point before the period or into another bucket are read
 	// too, so the first link of each chain is checked.
@@ -178,7 +232,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			continue
 		}
 		pb, pk := *ds.d.PreviousDigestS3Bucket, *ds.d.PreviousDigestS3Object
-		if _, ok := index[pb+"/"+pk]; ok {
+		if _, ok := index[objRef{pb, pk}]; ok {
 			continue
 		}
 		name, ok := o.Layout.ParseDigestKey(pk)
@@ -189,10 +243,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if !ok {
 			b.name = DigestName{Region: ds.region}
 		}
-		index[pb+"/"+pk] = b
+		index[objRef{pb, pk}] = b
 		extra = append(extra, b)
 	}
-	if err := v.fetchDigests(ctx, extra); err != nil {
+	if err := v.fetchDigests(ctx, extra, false); err != nil {
+		v.logs.Wait()
 		return nil, err
 	}
 	for _, b := range extra {
@@ -203,25 +258,48 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	all := append(append([]*digestState{}, digests...), extra...)
-
-	// 3. Signatures come from metadata, or offline from the next link.
+	// A link names the previous digest's key, which the index already
+	// holds: keep one copy.
 	for _, ds := range all {
 		if ds.d != nil && ds.d.HasPrevious() {
-			if p, ok := index[*ds.d.PreviousDigestS3Bucket+"/"+*ds.d.PreviousDigestS3Object]; ok && p.nextSig == nil {
-				p.nextSig = ds.d.PreviousDigestSignature
+			if p, ok := index[prevRef(ds.d)]; ok {
+				ds.d.PreviousDigestS3Bucket, ds.d.PreviousDigestS3Object = &p.bucket, &p.key
 			}
 		}
 	}
-	v.checkSignatures(ctx, all)
 
-	// 4. Chains: links, deletions, gaps and the end of each chain.
-	// referenced also records, during step 6, which logs are scheduled.
-	referenced := map[objRef]bool{}
+	// 3. Offline copies without metadata files: a digest's signature is
+	// the next digest's previousDigestSignature.
+	var deferred []*digestState
 	for _, ds := range all {
-		for _, l := range ds.logs {
-			referenced[l.objRef] = false
+		if ds.d != nil && ds.d.HasPrevious() {
+			if p, ok := index[prevRef(ds.d)]; ok && p.nextSig == nil && !p.md.present {
+				sig := ds.prevSig.String()
+				p.nextSig = &sig
+			}
+		}
+		if ds.d != nil && !ds.sigChecked {
+			deferred = append(deferred, ds)
 		}
 	}
+	v.checkSignatures(ctx, deferred)
+	for _, ds := range deferred {
+		v.scheduleLogs(ds)
+	}
+	// Logs named by digests that failed are not read, but they are named:
+	// they are not reported again as unnamed.
+	v.refMu.Lock()
+	for _, ds := range all {
+		for _, l := range ds.logs {
+			if _, ok := v.referenced[l.objRef]; !ok {
+				v.referenced[l.objRef] = false
+			}
+		}
+	}
+	v.refMu.Unlock()
+	o.Logger.Debug("verify: digests read and checked", "elapsed", time.Since(began))
+
+	// 4. Chains: links, deletions, gaps and the end of each chain.
 	var excluded []span // periods whose logs another finding already explains
 	byRegion := map[string][]*digestState{}
 	for _, ds := range digests {
@@ -238,15 +316,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		excluded = append(excluded, ex...)
 	}
 	v.checkBackfillLinks(digests, index)
-	// The JSON of the digests is no longer needed: free it before the
-	// log files are read.
+	// The JSON of the digests is no longer needed: free it while the log
+	// files are read.
 	for _, ds := range all {
-		ds.d, ds.md = nil, nil
+		ds.d = nil
 	}
 
 	// 5. Log files in the period that no digest names.
 	var unreferenced []Item
-	var planned int
 	var plannedBytes int64
 	for _, region := range regions {
 		from, to := coverage(byRegion[region])
@@ -257,8 +334,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			to = o.End
 		}
 		err := v.listLogs(ctx, region, func(key string, t time.Time, size int64) {
-			if _, ok := referenced[objRef{o.Bucket, key}]; ok {
-				planned++
+			v.refMu.Lock()
+			_, named := v.referenced[objRef{o.Bucket, key}]
+			v.refMu.Unlock()
+			if named {
 				plannedBytes += size
 				return
 			}
@@ -269,19 +348,24 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 				Reasons: []Reason{LogUnreferenced}, Detail: "in the verified period but named by no digest: added after delivery, or its digest was rewritten"})
 		})
 		if err != nil {
+			v.logs.Wait()
 			return nil, err
 		}
 	}
 	if o.Progress != nil {
-		o.Progress.Plan(planned, plannedBytes)
+		o.Progress.Plan(0, plannedBytes)
 	}
+	o.Logger.Debug("verify: log folders listed", "unreferenced", len(unreferenced), "elapsed", time.Since(began))
 
-	// 6. Logs of every digest that passed.
-	logItems, err := v.checkLogs(ctx, all, referenced, len(unreferenced))
-	if err != nil {
+	// 6. Wait for the log files of every digest that verified.
+	if err := v.logs.Wait(); err != nil {
 		return nil, err
 	}
-	logItems = append(logItems, unreferenced...)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	logItems := append(v.logItems, unreferenced...)
+	o.Logger.Debug("verify: log files checked", "elapsed", time.Since(began))
 
 	for _, ds := range all {
 		if ds.boundary && ds.status == StatusValid {
@@ -293,6 +377,55 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	v.report.Logs = logItems
 	v.report.finish()
 	return v.report, nil
+}
+
+// acquire takes one of the --concurrency read slots.
+func (v *verifier) acquire(ctx context.Context) error {
+	select {
+	case v.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (v *verifier) release() { <-v.sem }
+
+// scheduleLogs starts reading the log files of a digest that verified. It
+// blocks while every log slot is busy, which keeps memory bounded.
+func (v *verifier) scheduleLogs(ds *digestState) {
+	if ds.boundary {
+		return
+	}
+	trusted := ds.status == StatusValid || (ds.status == StatusUnverifiable && len(ds.reasons) == 1 && ds.reasons[0] == DigestNoSignatureOffline)
+	if !trusted {
+		return
+	}
+	var todo []logRef
+	v.refMu.Lock()
+	for _, lf := range ds.logs {
+		if !v.referenced[lf.objRef] {
+			v.referenced[lf.objRef] = true
+			todo = append(todo, lf)
+		}
+	}
+	v.refMu.Unlock()
+	if v.o.Progress != nil && len(todo) > 0 {
+		v.o.Progress.Plan(len(todo), 0)
+	}
+	for _, lf := range todo {
+		v.logs.Go(func() error {
+			it := v.checkLog(v.logsCtx, ds.region, lf)
+			v.itemsMu.Lock()
+			if it.Status == StatusValid && !v.o.ListValidLogs {
+				v.report.countValid(it)
+			} else {
+				v.logItems = append(v.logItems, it)
+			}
+			v.itemsMu.Unlock()
+			return v.logsCtx.Err()
+		})
+	}
 }
 
 func (ds *digestState) item() Item {
@@ -403,12 +536,19 @@ func (v *verifier) listLogs(ctx context.Context, region string, fn func(key stri
 	return g.Wait()
 }
 
-func (v *verifier) fetchDigests(ctx context.Context, digests []*digestState) error {
+// fetchDigests reads digests in parallel. With start, each digest whose
+// signature can be checked at once (it has its metadata) is checked and
+// its log files are scheduled.
+func (v *verifier) fetchDigests(ctx context.Context, digests []*digestState, start bool) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(v.o.Concurrency)
 	for _, ds := range digests {
 		g.Go(func() error {
 			v.fetchDigest(gctx, ds)
+			if start && ds.d != nil && (ds.md.present || !v.o.Offline) {
+				v.checkSignatures(gctx, []*digestState{ds})
+				v.scheduleLogs(ds)
+			}
 			return gctx.Err()
 		})
 	}
@@ -450,6 +590,23 @@ func (v *verifier) fetchDigest(ctx context.Context, ds *digestState) {
 		ds.fail(StatusInvalid, DigestBadFormat, "%v", perr)
 		return
 	}
+	// Share one copy of strings that repeat what is already held, and drop
+	// what the verification does not use: a year has 8,760 digests per
+	// region.
+	if d.DigestS3Bucket == ds.bucket {
+		d.DigestS3Bucket = ds.bucket
+	}
+	if d.DigestS3Object == ds.key {
+		d.DigestS3Object = ds.key
+	}
+	if d.PreviousDigestS3Bucket != nil && *d.PreviousDigestS3Bucket == ds.bucket {
+		d.PreviousDigestS3Bucket = &ds.bucket
+	}
+	d.NewestEventTime, d.OldestEventTime, d.PreviousDigestHashAlgorithm = nil, nil, nil
+	if d.PreviousDigestSignature != nil {
+		ds.prevSig = newCompactHex(*d.PreviousDigestSignature)
+		d.PreviousDigestSignature = &emptySig
+	}
 	ds.logs = make([]logRef, len(d.LogFiles))
 	for i, lf := range d.LogFiles {
 		b := lf.S3Bucket
@@ -472,6 +629,10 @@ func isReadErr(err error) bool {
 // readDigest reads, gunzips and hashes one digest, keeping its uncompressed
 // bytes (digests are small) and its metadata.
 func (v *verifier) readDigest(ctx context.Context, ds *digestState) ([]byte, error) {
+	if err := v.acquire(ctx); err != nil {
+		return nil, &readError{err}
+	}
+	defer v.release()
 	body, meta, err := v.o.Store.Open(ctx, ds.bucket, ds.key)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
@@ -480,7 +641,7 @@ func (v *verifier) readDigest(ctx context.Context, ds *digestState) ([]byte, err
 		return nil, &readError{err}
 	}
 	defer body.Close()
-	ds.md = meta
+	ds.md = metaOf(meta)
 	var data []byte
 	sum, compressed, _, err := gunzipHash(body, &data, maxDigestSize)
 	if v.o.Progress != nil {
@@ -503,27 +664,19 @@ func backoff(ctx context.Context, attempt int) {
 // key and RSA signature.
 func (v *verifier) checkSignatures(ctx context.Context, all []*digestState) {
 	o := v.o
-	var ring []PublicKey
-	var keyErr error
-	loaded := false
-	need := func() {
-		if loaded {
-			return
-		}
-		loaded = true
-		ring, keyErr = o.Keys.Keys(ctx, o.Start.Add(-3*time.Hour), o.End.Add(2*time.Hour))
-	}
+	ring, keyErr := v.ring, v.keyErr
 	for _, ds := range all {
-		if ds.d == nil {
+		if ds.d == nil || ds.sigChecked {
 			continue
 		}
+		ds.sigChecked = true
 		d := ds.d
 		if d.DigestS3Bucket != ds.bucket || d.DigestS3Object != ds.key {
 			ds.fail(StatusInvalid, DigestMoved, "read from s3://%s/%s but written to s3://%s/%s", ds.bucket, ds.key, d.DigestS3Bucket, d.DigestS3Object)
 		}
-		sig, haveSig := ds.md["signature"]
-		alg, haveAlg := ds.md["signature-algorithm"]
-		if ds.md == nil && o.Offline {
+		sig, haveSig := ds.md.sig.String(), ds.md.hasSig
+		alg, haveAlg := ds.md.alg, ds.md.hasAlg
+		if !ds.md.present && o.Offline {
 			if ds.nextSig == nil {
 				ds.fail(StatusUnverifiable, DigestNoSignatureOffline, "no metadata file and no later digest holds its signature: copy it with 'trailseal pull' to keep signatures")
 				continue
@@ -544,8 +697,8 @@ func (v *verifier) checkSignatures(ctx context.Context, all []*digestState) {
 		}
 		signedAt := d.End
 		if ds.name.Backfill {
-			ts, ok := ds.md["backfill-generation-timestamp"]
-			if !ok && ds.md == nil && o.Offline {
+			ts, ok := ds.md.backfillTS, ds.md.hasTS
+			if !ok && !ds.md.present && o.Offline {
 				ts, ok = d.DigestEndTime, true
 			}
 			t, err := parseTime(ts)
@@ -555,7 +708,6 @@ func (v *verifier) checkSignatures(ctx context.Context, all []*digestState) {
 			}
 			signedAt = t
 		}
-		need()
 		if keyErr != nil {
 			ds.fail(StatusError, DigestKeysUnavailable, "%v", keyErr)
 			continue
@@ -563,7 +715,9 @@ func (v *verifier) checkSignatures(ctx context.Context, all []*digestState) {
 		key, ok := findKey(ring, d.DigestPublicKeyFingerprint)
 		if !ok && ds.name.Backfill {
 			// Backfill digests can be signed long after the period.
+			v.keysMu.Lock()
 			more, err := o.Keys.Keys(ctx, signedAt.Add(-time.Hour), signedAt.Add(time.Hour))
+			v.keysMu.Unlock()
 			if err != nil {
 				ds.fail(StatusError, DigestKeysUnavailable, "%v", err)
 				continue
@@ -584,7 +738,12 @@ func (v *verifier) checkSignatures(ctx context.Context, all []*digestState) {
 			ds.fail(StatusInvalid, DigestSignatureInvalid, "signature metadata is not hex")
 			continue
 		}
-		h := sha256.Sum256([]byte(StringToSign(d, ds.sha)))
+		signed := *d
+		if d.PreviousDigestSignature != nil {
+			prev := ds.prevSig.String()
+			signed.PreviousDigestSignature = &prev
+		}
+		h := sha256.Sum256([]byte(StringToSign(&signed, ds.sha)))
 		if err := rsa.VerifyPKCS1v15(key.key, crypto.SHA256, h[:], sigBytes); err != nil {
 			ds.fail(StatusInvalid, DigestSignatureInvalid, "RSA signature does not match the content: the digest or its signature was changed")
 		}
@@ -614,15 +773,15 @@ func linkCheck(ds, p *digestState) {
 		}
 		ds.fail(StatusInvalid, DigestPrevHash, "previousDigestHashValue %s, but s3://%s/%s hashes to %s", got, p.bucket, p.key, p.sha)
 	}
-	if sig, ok := p.md["signature"]; ok && !strings.EqualFold(sig, *ds.d.PreviousDigestSignature) {
+	if p.md.hasSig && !p.md.sig.Equal(ds.prevSig) {
 		ds.fail(StatusInvalid, DigestPrevSignature, "previousDigestSignature differs from the signature of s3://%s/%s", p.bucket, p.key)
 	}
 }
 
-func (v *verifier) checkBackfillLinks(digests []*digestState, index map[string]*digestState) {
+func (v *verifier) checkBackfillLinks(digests []*digestState, index map[objRef]*digestState) {
 	for _, ds := range digests {
 		if ds.name.Backfill && ds.d != nil && ds.d.HasPrevious() {
-			if p, ok := index[*ds.d.PreviousDigestS3Bucket+"/"+*ds.d.PreviousDigestS3Object]; ok {
+			if p, ok := index[prevRef(ds.d)]; ok {
 				linkCheck(ds, p)
 			}
 		}
@@ -632,7 +791,7 @@ func (v *verifier) checkBackfillLinks(digests []*digestState, index map[string]*
 // checkChain walks one region's hourly digests oldest first. It returns
 // items for digests that should exist and do not, the gaps, and the periods
 // whose log files those findings already account for.
-func (v *verifier) checkChain(region string, chain []*digestState, index map[string]*digestState, explicit bool) ([]Item, []Gap, []span) {
+func (v *verifier) checkChain(region string, chain []*digestState, index map[objRef]*digestState, explicit bool) ([]Item, []Gap, []span) {
 	o := v.o
 	var missing []Item
 	var gaps []Gap
@@ -664,8 +823,7 @@ func (v *verifier) checkChain(region string, chain []*digestState, index map[str
 			}
 			continue
 		}
-		pk := *ds.d.PreviousDigestS3Bucket + "/" + *ds.d.PreviousDigestS3Object
-		if p, ok := index[pk]; ok {
+		if p, ok := index[prevRef(ds.d)]; ok {
 			if p.status != StatusMissing {
 				linkCheck(ds, p)
 				continue
@@ -732,44 +890,6 @@ func endOf(ds *digestState) time.Time {
 	return ds.name.End
 }
 
-// checkLogs re-hashes the log files named by every digest that verified.
-func (v *verifier) checkLogs(ctx context.Context, all []*digestState, scheduled map[objRef]bool, spare int) ([]Item, error) {
-	// Sized up front: growing a slice of a million items by doubling would
-	// set the memory peak.
-	items := make([]Item, 0, len(scheduled)+spare)
-	var mu sync.Mutex
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(v.o.Concurrency)
-	for _, ds := range all {
-		if ds.boundary {
-			continue
-		}
-		trusted := ds.status == StatusValid || (ds.status == StatusUnverifiable && len(ds.reasons) == 1 && ds.reasons[0] == DigestNoSignatureOffline)
-		for _, lf := range ds.logs {
-			if scheduled[lf.objRef] {
-				continue
-			}
-			scheduled[lf.objRef] = true
-			if !trusted {
-				// Its hash comes from a digest that failed: not checked,
-				// and not counted as a problem of its own.
-				continue
-			}
-			g.Go(func() error {
-				it := v.checkLog(gctx, ds.region, lf)
-				mu.Lock()
-				items = append(items, it)
-				mu.Unlock()
-				return gctx.Err()
-			})
-		}
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 func (v *verifier) checkLog(ctx context.Context, region string, lf logRef) Item {
 	it := Item{Kind: "log", Region: region, Bucket: lf.bucket, Key: lf.key, Status: StatusValid}
 	var sum [32]byte
@@ -804,6 +924,10 @@ func (v *verifier) checkLog(ctx context.Context, region string, lf logRef) Item 
 
 func (v *verifier) hashLog(ctx context.Context, bucket, key string) ([32]byte, int64, error) {
 	var sum [32]byte
+	if err := v.acquire(ctx); err != nil {
+		return sum, 0, &readError{err}
+	}
+	defer v.release()
 	body, _, err := v.o.Store.Open(ctx, bucket, key)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
@@ -818,4 +942,40 @@ func (v *verifier) hashLog(ctx context.Context, bucket, key string) ([32]byte, i
 	}
 	hex.Decode(sum[:], []byte(hexSum))
 	return sum, n, err
+}
+
+// emptySig marks a previousDigestSignature moved to digestState.prevSig.
+var emptySig = ""
+
+func prevRef(d *Digest) objRef { return objRef{*d.PreviousDigestS3Bucket, *d.PreviousDigestS3Object} }
+
+// compactHex holds a hex signature (512 characters for a 2048-bit key) as
+// bytes, keeping the text only when it is not plain lower-case hex, so it
+// can be reproduced exactly for the string to sign.
+type compactHex struct {
+	raw  []byte
+	text string
+}
+
+func newCompactHex(s string) compactHex {
+	b, err := hex.DecodeString(s)
+	if err != nil || hex.EncodeToString(b) != s {
+		return compactHex{text: s}
+	}
+	return compactHex{raw: b}
+}
+
+func (c compactHex) String() string {
+	if c.raw == nil {
+		return c.text
+	}
+	return hex.EncodeToString(c.raw)
+}
+
+// Equal compares two signatures as CloudTrail writes them: hex, any case.
+func (c compactHex) Equal(o compactHex) bool {
+	if c.raw != nil && o.raw != nil {
+		return bytes.Equal(c.raw, o.raw)
+	}
+	return strings.EqualFold(c.String(), o.String())
 }
