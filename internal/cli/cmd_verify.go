@@ -83,7 +83,7 @@ const verifyExample = `  # the same flags as 'aws cloudtrail validate-logs', eve
       --start-time 2026-01-01T00:00:00Z --format json > report.json
 
   # air-gapped: verify a copy made by 'trailseal pull' with exported keys
-  trailseal keys export --start-time 2026-01-01T00:00:00Z > keys.json
+  trailseal keys export --regions us-east-1 --start-time 2026-01-01T00:00:00Z > keys.json
   trailseal pull --trail-arn ARN --start-time 2026-01-01T00:00:00Z --to evidence/
   trailseal verify --trail-arn ARN --start-time 2026-01-01T00:00:00Z \
       --from-dir evidence/ --public-keys keys.json`
@@ -106,7 +106,7 @@ func newVerifyCommand(g *globals) *cobra.Command {
 	f.StringVar(&o.fromDir, "from-dir", "", "verify an offline copy laid out as DIR/<bucket>/<key> (made by 'trailseal pull') instead of S3")
 	f.StringVarP(&o.format, "format", "f", "text", "output format: text or json")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "list every valid digest and log file too")
-	f.IntVar(&o.concurrency, "concurrency", 32, "maximum objects read at once")
+	f.IntVar(&o.concurrency, "concurrency", 64, "maximum objects read at once")
 	addAWSFlags(f, &o.aws)
 	return cmd
 }
@@ -203,7 +203,7 @@ type trailTarget struct {
 	store   verify.Store
 	bucket  string
 	layout  verify.Layout
-	latest  time.Time // LatestDigestDeliveryTime, zero when unknown
+	latest  func() time.Time // LatestDigestDeliveryTime, zero when unknown; nil offline
 	keys    verify.KeySource
 	regions []string
 }
@@ -281,10 +281,22 @@ func resolveTarget(ctx context.Context, g *globals, a awsOptions, arn trailARN, 
 				t.layout.Prefix = strings.Trim(aws.ToString(tr.S3KeyPrefix), "/")
 			}
 		}
-		if st, err := ct.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: aws.String(arn.raw)}); err == nil {
-			t.latest = aws.ToTime(st.LatestDigestDeliveryTime)
-		} else {
-			g.logger.Debug("GetTrailStatus failed; the chain end is checked against the hourly cadence only", "err", err)
+		// The trail status is only needed at the chain-end check: ask for
+		// it while the objects are read.
+		status := make(chan time.Time, 1)
+		go func() {
+			var latest time.Time
+			if st, err := ct.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: aws.String(arn.raw)}); err == nil {
+				latest = aws.ToTime(st.LatestDigestDeliveryTime)
+			} else {
+				g.logger.Debug("GetTrailStatus failed; the chain end is checked against the hourly cadence only", "err", err)
+			}
+			status <- latest
+		}()
+		t.latest = func() time.Time {
+			l := <-status
+			status <- l
+			return l
 		}
 		if t.keys == nil {
 			t.keys = verify.APIKeys{Client: ct}
@@ -402,15 +414,15 @@ func executeVerify(ctx context.Context, g *globals, o *verifyOptions) (*verify.R
 	vo := verify.Options{
 		Store: t.store, Bucket: t.bucket, Layout: t.layout, Regions: regions,
 		Start: start, End: end, Keys: t.keys, Concurrency: o.concurrency,
-		LatestDigestDelivery: t.latest, Now: now, Offline: o.fromDir != "", Logger: g.logger,
+		LatestDigestDeliveryFunc: t.latest, Now: now, Offline: o.fromDir != "", Logger: g.logger,
 		ListValidLogs: o.format == "json" || o.verbose,
 	}
-	if os.Getenv("GOGC") == "" {
+	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
 		// The live set (about 250 bytes per log file) is small, but the
-		// garbage of reading millions of objects is not: collect earlier
-		// than the default so the peak stays near the live set. It costs
-		// little, the heap being small.
-		debug.SetGCPercent(25)
+		// garbage of reading millions of objects is not: a soft limit
+		// makes the collector keep the heap near the live set on long
+		// periods, without extra work on short ones.
+		debug.SetMemoryLimit(64 << 20)
 	}
 	var bar *progressBar
 	if isTerminal(g.stderr) {

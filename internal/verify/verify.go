@@ -35,6 +35,10 @@ type Options struct {
 	// LatestDigestDelivery is the trail's LatestDigestDeliveryTime from
 	// GetTrailStatus; zero when it could not be asked (offline).
 	LatestDigestDelivery time.Time
+	// LatestDigestDeliveryFunc, when set, provides LatestDigestDelivery
+	// only when the chain end is checked, so the call that asks for it can
+	// run while objects are read.
+	LatestDigestDeliveryFunc func() time.Time
 	// Now is the current time (tests pin it); zero means time.Now.
 	Now time.Time
 	// Offline allows a digest's signature to come from the next digest's
@@ -164,6 +168,9 @@ type verifier struct {
 func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.Concurrency <= 0 {
 		o.Concurrency = 32
+	}
+	if o.Keys == nil || o.Store == nil {
+		return nil, fmt.Errorf("verify: Options.Keys and Options.Store are required")
 	}
 	if o.Now.IsZero() {
 		o.Now = time.Now()
@@ -300,6 +307,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	o.Logger.Debug("verify: digests read and checked", "elapsed", time.Since(began))
 
 	// 4. Chains: links, deletions, gaps and the end of each chain.
+	if v.o.LatestDigestDeliveryFunc != nil {
+		v.o.LatestDigestDelivery = v.o.LatestDigestDeliveryFunc()
+	}
 	var excluded []span // periods whose logs another finding already explains
 	byRegion := map[string][]*digestState{}
 	for _, ds := range digests {

@@ -51,6 +51,15 @@ func TestCorruptions(t *testing.T) {
 				a.Delete(k)
 				return []finding{{verify.LogMissing, k}}
 			}},
+		{name: "log moved to another key of the same hour", outcome: verify.OutcomeInvalid,
+			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
+				k := log(a, 6)
+				o := a.Get(k)
+				a.Delete(k)
+				moved := a.Spec.Layout.LogKey("us-east-1", first.Add(2*time.Hour+40*time.Minute), "MOVED00000000000")
+				a.Objects[o.Bucket+"/"+moved] = &chaingen.Object{Bucket: o.Bucket, Key: moved, Body: o.Body}
+				return []finding{{verify.LogMissing, k}, {verify.LogUnreferenced, moved}}
+			}},
 		{name: "garbage appended after the gzip member of a log", outcome: verify.OutcomeInvalid,
 			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
 				k := log(a, 2)
