@@ -21,6 +21,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/trailseal/trailseal/internal/awsclient"
 	"github.com/trailseal/trailseal/internal/verify"
 )
 
@@ -346,9 +347,9 @@ func findOrgID(ctx context.Context, st verify.Store, bucket string, l verify.Lay
 // newS3Client builds an S3 client for the bucket's region, path-style when
 // an endpoint override points at an emulator.
 func newS3Client(ctx context.Context, g *globals, cfg aws.Config, bucket string) *s3.Client {
-	pathStyle := cfg.BaseEndpoint != nil || os.Getenv("AWS_ENDPOINT_URL") != "" || os.Getenv("AWS_ENDPOINT_URL_S3") != ""
+	custom := awsclient.CustomEndpoint(cfg)
 	opts := func(o *s3.Options) {
-		o.UsePathStyle = pathStyle
+		awsclient.S3("", custom)(o)
 		// Every object is hashed with SHA-256 by the verifier itself.
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 	}
@@ -359,8 +360,11 @@ func newS3Client(ctx context.Context, g *globals, cfg aws.Config, bucket string)
 		return c
 	}
 	region := string(loc.LocationConstraint)
-	if region == "" {
+	switch region {
+	case "":
 		region = "us-east-1"
+	case "EU": // the legacy name of eu-west-1
+		region = "eu-west-1"
 	}
 	if region == cfg.Region {
 		return c
