@@ -22,6 +22,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trailseal/trailseal/internal/awsclient"
+	"github.com/trailseal/trailseal/internal/regions"
 	"github.com/trailseal/trailseal/internal/verify"
 )
 
@@ -145,7 +146,7 @@ func parseTrailARN(s string) (trailARN, error) {
 	}
 	m := trailARNPattern.FindStringSubmatch(s)
 	if m == nil {
-		return trailARN{}, usageError("--trail-arn %q is not a trail ARN (want arn:aws:cloudtrail:REGION:ACCOUNT:trail/NAME)", s)
+		return trailARN{}, usageError("--trail-arn %q is not a trail ARN (want arn:aws:cloudtrail:REGION:ACCOUNT:trail/NAME, the name 3 to 128 letters, digits, '.', '_' or '-')", s)
 	}
 	return trailARN{raw: s, partition: m[1], region: m[2], account: m[3], name: m[4]}, nil
 }
@@ -186,18 +187,12 @@ func parseRegions(s string) ([]string, error) {
 	if s == "" || s == "all" {
 		return nil, nil
 	}
-	var out []string
-	for _, r := range strings.Split(s, ",") {
-		r = strings.TrimSpace(r)
-		if !regionPattern.MatchString(r) {
-			return nil, usageError("--regions: %q is not a region name such as eu-west-1", r)
-		}
-		out = append(out, r)
+	out, err := regions.Parse(s)
+	if err != nil {
+		return nil, usageError("--regions: %v", err)
 	}
 	return out, nil
 }
-
-var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
 
 // trailTarget is where a trail's files are and how to read them.
 type trailTarget struct {

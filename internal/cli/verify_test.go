@@ -264,7 +264,7 @@ func TestVerifyUsageErrors(t *testing.T) {
 		{"is not before --end-time", []string{"verify", "--trail-arn", vARN, "--start-time", vEnd, "--end-time", vStart}},
 		{"is not a time", []string{"verify", "--trail-arn", vARN, "--start-time", "yesterday"}},
 		{"--format must be text or json", []string{"verify", "--trail-arn", vARN, "--start-time", vStart, "--format", "xml"}},
-		{"is not a region name", []string{"verify", "--trail-arn", vARN, "--start-time", vStart, "--regions", "Europe"}},
+		{`unknown region "europe"`, []string{"verify", "--trail-arn", vARN, "--start-time", vStart, "--regions", "Europe"}},
 		{"--from-dir needs --public-keys", []string{"verify", "--trail-arn", vARN, "--start-time", vStart, "--from-dir", t.TempDir()}},
 		{"--public-keys", []string{"verify", "--trail-arn", vARN, "--start-time", vStart, "--public-keys", keys}},
 		{"--to is required", []string{"pull", "--trail-arn", vARN, "--start-time", vStart}},
