@@ -11,8 +11,10 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/trailseal/trailseal/internal/collect"
@@ -286,11 +288,14 @@ func runScan(ctx context.Context, g *globals, o *scanOptions) error {
 		if err != nil {
 			return err
 		}
+		progress, finish := scanProgress(g)
 		inv, err = collect.Collect(ctx, cfg, collect.Options{
 			Regions:     r.regions,
 			Concurrency: r.parallel,
 			Logger:      g.logger,
+			Progress:    progress,
 		})
+		finish()
 		if err != nil {
 			if errors.Is(err, context.Canceled) {
 				return err
@@ -317,6 +322,30 @@ func applySuppressions(g *globals, rep *findings.Report, r *resolvedScan) {
 		fmt.Fprintf(g.stderr, "trailseal: warning: %s:%d: suppression of %s on %s expired on %s and no longer applies\n",
 			r.suppress.Path, e.Line, e.Rule, e.Resource, e.ExpiresString())
 	}
+}
+
+// scanProgress returns a progress callback that draws a bar of collection
+// tasks on stderr when it is a terminal (nil otherwise), and a function that
+// clears it.
+func scanProgress(g *globals) (func(done, total int), func()) {
+	if !isTerminal(g.stderr) || g.debug {
+		return nil, func() {}
+	}
+	var mu sync.Mutex
+	bar := progressbar.NewOptions(-1,
+		progressbar.OptionSetWriter(g.stderr),
+		progressbar.OptionSetDescription("collecting"),
+		progressbar.OptionShowCount(),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+	)
+	update := func(done, total int) {
+		mu.Lock()
+		defer mu.Unlock()
+		bar.ChangeMax(total)
+		bar.Set(done)
+	}
+	return update, func() { bar.Finish() }
 }
 
 // evaluate runs the rules over an inventory and builds the report.

@@ -88,6 +88,9 @@ func writeTable(w io.Writer, rep *findings.Report, _ []rules.Rule, opts Options)
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w, Summary(rep))
+	if shown > 0 {
+		fmt.Fprintln(w, "How to fix a finding: trailseal explain RULE-ID (console, AWS CLI and Terraform steps), or --format html for a full report.")
+	}
 	return nil
 }
 
