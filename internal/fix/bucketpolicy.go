@@ -129,9 +129,21 @@ func HardenBucketPolicy(doc string, in HardenInput) (*Hardened, error) {
 	}
 
 	// Statements CloudTrail needs but the policy lacks. Without them the
-	// trail cannot deliver at all, so adding them can only help.
+	// trail cannot deliver at all, so adding them can only help. Judged on
+	// the statements as narrowed above: narrowing a combined statement on
+	// "*" takes the bucket ARN, and with it GetBucketAcl, away.
+	current := parsed
+	if len(h.Changes) > 0 {
+		b, err := json.Marshal(map[string]any{"Statement": stmts})
+		if err != nil {
+			return nil, err
+		}
+		if current, err = policy.Parse(string(b)); err != nil {
+			return nil, fmt.Errorf("bucket policy of %s cannot be merged (%v): fix it by hand first", in.Bucket, err)
+		}
+	}
 	if pathErr == nil {
-		if !allowsTrail(parsed, "s3:GetBucketAcl", bucketARN) {
+		if !allowsTrail(current, "s3:GetBucketAcl", bucketARN) {
 			stmts = append(stmts, map[string]any{
 				"Sid": uniqueSid("AWSCloudTrailAclCheck"), "Effect": "Allow",
 				"Principal": map[string]any{"Service": "cloudtrail.amazonaws.com"},
@@ -142,7 +154,7 @@ func HardenBucketPolicy(doc string, in HardenInput) (*Hardened, error) {
 		}
 		var missing []string
 		for _, p := range paths {
-			if !allowsTrail(parsed, "s3:PutObject", strings.TrimSuffix(p, "*")+"x") {
+			if !allowsTrail(current, "s3:PutObject", strings.TrimSuffix(p, "*")+"x") {
 				missing = append(missing, p)
 			}
 		}
@@ -348,15 +360,30 @@ func kmsOnlyDeny(doc string) []string {
 		if !s.Principal.IsAnyone() && !s.Principal.HasService("cloudtrail.amazonaws.com") {
 			continue
 		}
+		blocks := false
 		for _, c := range s.ConditionsOn("s3:x-amz-server-side-encryption") {
 			base := strings.ToLower(c.Base)
 			if !strings.HasPrefix(base, "stringnot") {
 				continue
 			}
-			aes := slices.ContainsFunc(c.Values, func(v string) bool { return strings.EqualFold(v, "AES256") })
-			if !aes {
-				out = append(out, statementName(i, s))
+			if !slices.ContainsFunc(c.Values, func(v string) bool { return strings.EqualFold(v, "AES256") }) {
+				blocks = true
 			}
+		}
+		// An SSE-S3 write carries no KMS key ID, so a deny that fires when
+		// that key is absent (Null true, or a negated match without
+		// IfExists) refuses every digest file too.
+		for _, c := range s.ConditionsOn("s3:x-amz-server-side-encryption-aws-kms-key-id") {
+			base := strings.ToLower(c.Base)
+			switch {
+			case base == "null" && slices.ContainsFunc(c.Values, func(v string) bool { return strings.EqualFold(v, "true") }):
+				blocks = true
+			case strings.HasPrefix(base, "stringnot") && !c.IfExists:
+				blocks = true
+			}
+		}
+		if blocks {
+			out = append(out, statementName(i, s))
 		}
 	}
 	return out

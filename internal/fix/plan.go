@@ -206,7 +206,9 @@ type planner struct {
 	opts  Options
 	plan  *Plan
 	fails map[string][]findings.Finding // rule ID -> FAIL findings
-	byKey map[string]*Step
+	// byKey maps a step key to its index in plan.Steps. An index, not a
+	// pointer: appending later steps may move the slice.
+	byKey map[string]int
 	// covered holds account-level rules that trail steps fix as a side
 	// effect, so they are not listed as manual.
 	covered map[string]bool
@@ -214,7 +216,7 @@ type planner struct {
 
 // NewPlan computes the changes that fix the FAIL findings. It never calls AWS.
 func NewPlan(inv *inventory.Inventory, fs []findings.Finding, opts Options) *Plan {
-	p := &planner{inv: inv, opts: opts, plan: &Plan{Account: inv.Account.ID}, fails: map[string][]findings.Finding{}, byKey: map[string]*Step{}, covered: map[string]bool{}}
+	p := &planner{inv: inv, opts: opts, plan: &Plan{Account: inv.Account.ID}, fails: map[string][]findings.Finding{}, byKey: map[string]int{}, covered: map[string]bool{}}
 	for _, f := range fs {
 		if f.Status != findings.Fail || f.Suppressed != nil {
 			continue
@@ -251,7 +253,8 @@ func (p *planner) refuse(rule, resource, format string, args ...any) {
 // add records a step under a key that later steps use to depend on it. A
 // second step with the same key merges its rules into the first.
 func (p *planner) add(key string, s Step) *Step {
-	if old, ok := p.byKey[key]; ok {
+	if i, ok := p.byKey[key]; ok {
+		old := &p.plan.Steps[i]
 		for _, r := range s.Rules {
 			if !slices.Contains(old.Rules, r) {
 				old.Rules = append(old.Rules, r)
@@ -261,9 +264,8 @@ func (p *planner) add(key string, s Step) *Step {
 	}
 	s.ID = key
 	p.plan.Steps = append(p.plan.Steps, s)
-	st := &p.plan.Steps[len(p.plan.Steps)-1]
-	p.byKey[key] = st
-	return st
+	p.byKey[key] = len(p.plan.Steps) - 1
+	return &p.plan.Steps[len(p.plan.Steps)-1]
 }
 
 func (p *planner) partition() string {

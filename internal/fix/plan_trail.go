@@ -363,7 +363,12 @@ func (p *planner) planAccountRules() {
 	if t == nil {
 		return
 	}
-	step := func(id string) *Step { return p.byKey[id+":"+t.Name] }
+	step := func(id string) *Step {
+		if i, ok := p.byKey[id+":"+t.Name]; ok {
+			return &p.plan.Steps[i]
+		}
+		return nil
+	}
 	logging := t.Status.Value != nil && t.Status.Value.IsLogging
 	start := step("trail.logging")
 	if len(p.failing("account.trail_logging")) > 0 && start != nil {

@@ -139,9 +139,16 @@ func readState(data []byte, want stateHeader, done map[string]AccountResult) (in
 			// would be ours too, so stop here.
 			break
 		}
+		good += len(line) + 1
+		// A record must carry evidence: the account's own inventory, or
+		// why there is none. Anything else would report the account as
+		// finished with nothing found, so it is scanned again instead.
+		if (rec.Inventory == nil) == (rec.AccessError == nil) ||
+			(rec.Inventory != nil && rec.Inventory.Account.ID != rec.Account.ID) {
+			continue
+		}
 		rec.Resumed = true
 		done[rec.Account.ID] = rec.AccountResult
-		good += len(line) + 1
 	}
 	if first {
 		return 0, errors.New("not a trailseal org scan state file (no header line)")

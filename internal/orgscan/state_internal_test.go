@@ -43,7 +43,7 @@ func TestStateRoundTripAndTornLine(t *testing.T) {
 		t.Error("records read back are not marked Resumed")
 	}
 	// The next record must start on its own line, replacing the torn one.
-	must(t, s.append(AccountResult{Account: Account{ID: "333333333333"}}))
+	must(t, s.append(AccountResult{Account: Account{ID: "333333333333"}, AccessError: &inventory.CallError{Call: "sts:AssumeRole", Code: "AccessDenied"}}))
 	must(t, s.close())
 	_, done, err = openState(path, testHeader())
 	if err != nil || len(done) != 3 {
