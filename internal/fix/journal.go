@@ -2,6 +2,7 @@ package fix
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -63,7 +64,16 @@ func DefaultJournalPath(now time.Time) (string, error) {
 		}
 		dir = d
 	}
-	return filepath.Join(dir, "trailseal", "journal-"+now.UTC().Format("20060102T150405Z")+".json"), nil
+	base := filepath.Join(dir, "trailseal", "journal-"+now.UTC().Format("20060102T150405Z"))
+	// Two applies in the same second must not share a journal: the second
+	// would overwrite what the first recorded for --undo.
+	path := base + ".json"
+	for n := 2; ; n++ {
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return path, nil
+		}
+		path = fmt.Sprintf("%s-%d.json", base, n)
+	}
 }
 
 // Save writes the journal atomically.

@@ -1,6 +1,7 @@
 package fix
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -43,5 +44,28 @@ func TestJournalRoundTrip(t *testing.T) {
 	}
 	if _, err := LoadJournal(filepath.Join(t.TempDir(), "missing.json")); err == nil {
 		t.Error("a missing journal must be an error")
+	}
+}
+
+func TestDefaultJournalPathNeverReusesAFile(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", dir)
+	now := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
+	first, err := DefaultJournalPath(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(first), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(first, []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	second, err := DefaultJournalPath(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second == first || !strings.HasSuffix(second, "journal-20250304T050607Z-2.json") {
+		t.Fatalf("second apply in the same second got %s (first %s)", second, first)
 	}
 }
