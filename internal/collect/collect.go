@@ -52,6 +52,9 @@ func Collect(ctx context.Context, cfg aws.Config, opts Options) (*inventory.Inve
 
 	ident, err := c.sts().GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, interrupted(ctx)
+		}
 		code, _ := errorCode(err)
 		return nil, fmt.Errorf("no usable AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run 'aws sso login' (sts:GetCallerIdentity: %s)", code)
 	}
@@ -99,8 +102,22 @@ func Collect(ctx context.Context, cfg aws.Config, opts Options) (*inventory.Inve
 	inv.ConfigRecorders = c.configRecorders(ctx, inv.Buckets)
 
 	wg.Wait()
+	// Calls cut short by a canceled or expired context were recorded as
+	// failures; an inventory full of them would read as a broken account.
+	if ctx.Err() != nil {
+		return nil, interrupted(ctx)
+	}
 	inv.Calls = c.counter.Counts()
 	return inv, nil
+}
+
+// interrupted explains a scan stopped by its context, keeping the context
+// error for errors.Is.
+func interrupted(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("scan timed out before all evidence was read; run it again with a longer timeout: %w", ctx.Err())
+	}
+	return fmt.Errorf("scan interrupted before all evidence was read: %w", ctx.Err())
 }
 
 // collector holds what every part of a scan shares.

@@ -89,12 +89,26 @@ func (c *collector) bucket(ctx context.Context, name, trailOwner string) invento
 		b.OwnedByScannedAccount = true
 		b.OwnerAccountID = c.account
 	default:
+		// S3 answers a call naming the expected owner only when that
+		// account owns the bucket, which settles ownership without
+		// ListBuckets; a bucket left unowned would drop out of the
+		// checks that only concern our own buckets.
+		loc, perr := c.s3(c.globalS3Region()).GetBucketLocation(ctx, &s3.GetBucketLocationInput{
+			Bucket:              aws.String(name),
+			ExpectedBucketOwner: aws.String(c.account),
+		})
+		if perr == nil {
+			b.OwnedByScannedAccount = true
+			b.OwnerAccountID = c.account
+			c.ownedBucket(ctx, &b, loc)
+			return b
+		}
 		// Ownership is unknown, but the bucket calls themselves say
 		// whether we may read it: try them rather than give up.
 		code, _ := errorCode(err)
 		c.log.Warn("cannot list buckets; reading trail bucket without knowing its owner", "bucket", name, "code", code)
 	}
-	c.ownedBucket(ctx, &b)
+	c.ownedBucket(ctx, &b, nil)
 	return b
 }
 
@@ -114,8 +128,12 @@ func setBucketElsewhere(b *inventory.Bucket, owner, reason string) {
 
 // ownedBucket reads a bucket's configuration in the bucket's own region:
 // S3 answers configuration calls sent to another region with a redirect.
-func (c *collector) ownedBucket(ctx context.Context, b *inventory.Bucket) {
-	loc, err := c.s3(c.globalS3Region()).GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String(b.Name)})
+// loc is the bucket's location when already read.
+func (c *collector) ownedBucket(ctx context.Context, b *inventory.Bucket, loc *s3.GetBucketLocationOutput) {
+	var err error
+	if loc == nil {
+		loc, err = c.s3(c.globalS3Region()).GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String(b.Name)})
+	}
 	region := ""
 	if err != nil {
 		b.Region = failed[string]("s3:GetBucketLocation", err)
@@ -314,6 +332,13 @@ func lifecycleRule(r s3types.LifecycleRule) inventory.LifecycleRule {
 	}
 	if r.Expiration != nil {
 		lr.ExpirationDays = int(aws.ToInt32(r.Expiration.Days))
+		// A date-based expiration deletes every matching object written
+		// after the date within a day, and all older ones on the date: as
+		// a guarantee it keeps logs for one day, whatever the date.
+		// inventory.LifecycleRule has no field for the date itself.
+		if r.Expiration.Date != nil && lr.ExpirationDays == 0 {
+			lr.ExpirationDays = 1
+		}
 	}
 	if r.NoncurrentVersionExpiration != nil {
 		lr.NoncurrentExpirationDays = int(aws.ToInt32(r.NoncurrentVersionExpiration.NoncurrentDays))
