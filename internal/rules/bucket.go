@@ -134,15 +134,23 @@ func (t bucketTarget) owner(inv *inventory.Inventory) string {
 func (t bucketTarget) logPrefixes() []string {
 	seen := map[string]bool{}
 	var out []string
+	add := func(p string) {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
 	for _, tr := range t.trails {
 		p := strings.Trim(tr.S3KeyPrefix, "/")
 		if p != "" {
 			p += "/"
 		}
-		p += "AWSLogs/"
-		if !seen[p] {
-			seen[p] = true
-			out = append(out, p)
+		add(p + "AWSLogs/")
+		// Whether CloudTrail collapses slashes at the edges of the prefix
+		// is not documented; keep the key as written too, so a lifecycle
+		// rule aimed at either form is seen to reach the logs.
+		if raw := tr.S3KeyPrefix; raw != "" && raw != strings.TrimSuffix(p, "/") {
+			add(raw + "/AWSLogs/")
 		}
 	}
 	return out
@@ -886,7 +894,29 @@ func bucketKMSOnlyStatements(doc *policy.Document) []string {
 		if !s.Denies() || !s.CoversAction("s3:PutObject") {
 			continue
 		}
-		if !s.Principal.IsAnyone() && !s.Principal.HasService("cloudtrail.amazonaws.com") {
+		// A NotPrincipal deny reaches everyone it does not name.
+		reaches := s.Principal.IsAnyone() || s.Principal.HasService("cloudtrail.amazonaws.com") ||
+			(s.NotPrincipal != nil && !s.NotPrincipal.IsAnyone() && !s.NotPrincipal.HasService("cloudtrail.amazonaws.com"))
+		if !reaches {
+			continue
+		}
+		// A negated match on the KMS key ID holds for SSE-S3 requests, which
+		// carry no key ID: such a deny refuses every digest file.
+		// A Null "false" test on the same key limits the deny to requests
+		// that name a key, which SSE-S3 requests do not.
+		keyOnly, keyNamed := false, false
+		for _, c := range s.ConditionsOn("s3:x-amz-server-side-encryption-aws-kms-key-id") {
+			base := strings.ToLower(c.Base)
+			switch {
+			case base == "null":
+				keyNamed = keyNamed || (len(c.Values) == 1 && strings.EqualFold(c.Values[0], "false"))
+			case c.Set == "" && (base == "stringnotequals" || base == "stringnotequalsignorecase" || base == "stringnotlike" || base == "arnnotequals" || base == "arnnotlike"):
+				keyOnly = true
+			}
+		}
+		keyOnly = keyOnly && !keyNamed
+		if keyOnly {
+			out = append(out, bucketStatementName(i, s))
 			continue
 		}
 		for _, c := range s.ConditionsOn("s3:x-amz-server-side-encryption") {
@@ -1220,7 +1250,20 @@ func bucketDedicatedAccountRule() Rule {
 		Check: func(inv *inventory.Inventory, opts Options) []Result {
 			return bucketCheck(inv, func(t bucketTarget) Result {
 				ev := findings.Evidence{"ownedByScannedAccount": t.b.OwnedByScannedAccount, "logArchiveAccount": opts.LogArchiveAccount}
-				if !t.b.OwnedByScannedAccount {
+				ownedHere := t.b.OwnedByScannedAccount || t.b.OwnerAccountID == inv.Account.ID
+				// The collector marks a bucket it found outside ListBuckets by
+				// recording its evidence as held elsewhere; a bucket with no
+				// owner and readable evidence was read while ListBuckets failed.
+				if !ownedHere && t.b.OwnerAccountID == "" && t.b.Region.Elsewhere == nil {
+					return Result{
+						Status:   findings.Error,
+						Region:   t.region,
+						Resource: t.resource,
+						Message:  fmt.Sprintf("cannot tell which account owns %s (it was not matched against s3:ListBuckets): grant s3:ListAllMyBuckets and rescan", t.name),
+						Evidence: ev,
+					}
+				}
+				if !ownedHere {
 					owner := t.b.OwnerAccountID
 					if owner == "" {
 						owner = "another account"

@@ -239,8 +239,15 @@ func iamCoversCloudTrailResources(s policy.Statement) bool {
 		return true
 	}
 	for _, r := range s.Resources {
-		if r == "*" || policy.MatchResource(r, "arn:aws:cloudtrail:*") || strings.Contains(r, ":cloudtrail:") {
+		if r == "*" || strings.Contains(r, ":cloudtrail:") {
 			return true
+		}
+		// A wildcard ARN such as "arn:aws-us-gov:*" reaches CloudTrail
+		// resources of its partition.
+		for _, part := range []string{"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"} {
+			if policy.MatchResource(r, "arn:"+part+":cloudtrail:*") {
+				return true
+			}
 		}
 	}
 	return false

@@ -205,7 +205,48 @@ var bucketPolicyEvents = monitoredEvents{
 // user, shaped like what CloudTrail delivers to CloudWatch Logs, so that a
 // filter is judged on the fields it would really see.
 func monSampleRecord(source, name, account, region, partition string) string {
-	rec := map[string]any{
+	return monMarshal(monSampleMap(source, name, account, region, partition))
+}
+
+// monSampleVariants are the sample record and the same call made by other
+// kinds of caller, from another address and in another region. A filter
+// must catch them all: a multi-region trail delivers every region's events
+// to one log group, and an intruder rarely calls as the sample IAM user.
+func monSampleVariants(source, name, account, region, partition string) []string {
+	other := "us-west-2"
+	if region == other {
+		other = "ap-southeast-1"
+	}
+	out := []string{monSampleRecord(source, name, account, region, partition)}
+	for _, v := range []struct {
+		kind, arn, region, ip string
+	}{
+		{"AssumedRole", fmt.Sprintf("arn:%s:sts::%s:assumed-role/trailseal-sample/session", partition, account), region, "198.51.100.7"},
+		{"Root", fmt.Sprintf("arn:%s:iam::%s:root", partition, account), other, "192.0.2.44"},
+		{"FederatedUser", fmt.Sprintf("arn:%s:sts::%s:federated-user/trailseal-sample", partition, account), other, "2001:db8::5"},
+	} {
+		rec := monSampleMap(source, name, account, v.region, partition)
+		id := rec["userIdentity"].(map[string]any)
+		id["type"] = v.kind
+		id["arn"] = v.arn
+		delete(id, "userName")
+		rec["sourceIPAddress"] = v.ip
+		rec["userAgent"] = "console.amazonaws.com"
+		out = append(out, monMarshal(rec))
+	}
+	return out
+}
+
+func monMarshal(rec map[string]any) string {
+	b, err := json.Marshal(rec)
+	if err != nil {
+		panic(err) // a map of plain values always marshals
+	}
+	return string(b)
+}
+
+func monSampleMap(source, name, account, region, partition string) map[string]any {
+	return map[string]any{
 		"eventVersion": "1.09",
 		"userIdentity": map[string]any{
 			"type":        "IAMUser",
@@ -231,11 +272,6 @@ func monSampleRecord(source, name, account, region, partition string) string {
 		"recipientAccountId": account,
 		"eventCategory":      "Management",
 	}
-	b, err := json.Marshal(rec)
-	if err != nil {
-		panic(err) // a map of plain values always marshals
-	}
-	return string(b)
 }
 
 // monTrailOutcome is what one trail contributes to a monitoring rule.
@@ -332,9 +368,9 @@ func monEvaluateTrail(inv *inventory.Inventory, t *inventory.Trail, want monitor
 	if region == "" {
 		region = t.HomeRegion
 	}
-	events := make([]string, len(want.names))
+	events := make([][]string, len(want.names))
 	for i, name := range want.names {
-		events[i] = monSampleRecord(want.source, name, inv.Account.ID, region, monPartition(inv))
+		events[i] = monSampleVariants(want.source, name, inv.Account.ID, region, monPartition(inv))
 	}
 
 	var matching []inventory.MetricFilter
@@ -346,14 +382,21 @@ func monEvaluateTrail(inv *inventory.Inventory, t *inventory.Trail, want monitor
 			continue
 		}
 		var missed []string
-		for i, e := range events {
-			if !p.Match(e) {
-				missed = append(missed, want.names[i])
+		narrowed := false
+		for i, variants := range events {
+			for j, e := range variants {
+				if !p.Match(e) {
+					missed = append(missed, want.names[i])
+					narrowed = narrowed || j > 0
+					break
+				}
 			}
 		}
 		switch {
 		case len(missed) == 0:
 			matching = append(matching, f)
+		case narrowed:
+			misses = append(misses, fmt.Sprintf("filter %s misses %s when called by some identity types, addresses or regions", f.Name, strings.Join(missed, ", ")))
 		case len(missed) < len(want.names):
 			misses = append(misses, fmt.Sprintf("filter %s misses %s", f.Name, strings.Join(missed, ", ")))
 		}

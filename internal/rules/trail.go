@@ -73,6 +73,18 @@ func trailAge(now time.Time, t *time.Time) string {
 	return now.Sub(*t).Round(time.Minute).String()
 }
 
+// trailNoScanTime is the finding for a freshness test that cannot be made:
+// without the scan time every delivery would look recent.
+func trailNoScanTime(t inventory.Trail, what string) Result {
+	return Result{
+		Status:   findings.Error,
+		Region:   t.HomeRegion,
+		Resource: t.ARN,
+		Message:  "cannot tell how recent the newest " + what + " is: the inventory has no scan time (collectedAt); rescan to produce a complete snapshot",
+		Evidence: findings.Evidence{"collectedAt": ""},
+	}
+}
+
 func trailStoppedAt(st *inventory.TrailStatus) string {
 	if st.StopLoggingTime == nil {
 		return "logging stopped, no StopLoggingTime reported"
@@ -288,6 +300,8 @@ func trailDigestDeliveryRule() Rule {
 					return fail(t.HomeRegion, t.ARN, "digest delivery error: "+st.LatestDigestDeliveryError, ev)
 				case st.LatestDigestDeliveryTime == nil:
 					return fail(t.HomeRegion, t.ARN, "no digest file was ever delivered", ev)
+				case st.IsLogging && inv.CollectedAt.IsZero():
+					return trailNoScanTime(t, "digest delivery")
 				case st.IsLogging && inv.CollectedAt.Sub(*st.LatestDigestDeliveryTime) > trailDigestMaxAge:
 					return fail(t.HomeRegion, t.ARN, fmt.Sprintf("newest digest delivered at %s, %s before the scan (digests are hourly)",
 						trailTime(st.LatestDigestDeliveryTime), trailAge(inv.CollectedAt, st.LatestDigestDeliveryTime)), ev)
@@ -337,9 +351,12 @@ func trailDeliveryHealthRule() Rule {
 				if st.LatestNotificationError != "" {
 					bad = append(bad, "SNS notification error: "+st.LatestNotificationError)
 				}
+				noScanTime := false
 				if st.IsLogging {
 					if st.LatestDeliveryTime == nil {
 						bad = append(bad, "no log file was ever delivered")
+					} else if inv.CollectedAt.IsZero() {
+						noScanTime = true
 					} else if inv.CollectedAt.Sub(*st.LatestDeliveryTime) > trailDeliveryMaxAge {
 						bad = append(bad, fmt.Sprintf("newest log file delivered at %s, %s before the scan",
 							trailTime(st.LatestDeliveryTime), trailAge(inv.CollectedAt, st.LatestDeliveryTime)))
@@ -347,6 +364,9 @@ func trailDeliveryHealthRule() Rule {
 				}
 				if len(bad) > 0 {
 					return fail(t.HomeRegion, t.ARN, strings.Join(bad, "; "), ev)
+				}
+				if noScanTime {
+					return trailNoScanTime(t, "log file delivery")
 				}
 				return pass(t.HomeRegion, t.ARN, "newest log file delivered at "+trailTime(st.LatestDeliveryTime)+", no delivery errors", ev)
 			})
@@ -393,9 +413,13 @@ func trailCloudWatchLogsRule() Rule {
 				switch {
 				case st.LatestCloudWatchLogsDeliveryError != "":
 					return fail(t.HomeRegion, t.ARN, "CloudWatch Logs delivery error: "+st.LatestCloudWatchLogsDeliveryError, ev)
-				case st.IsLogging && st.LatestCloudWatchLogsDeliveryTime == nil:
+				// Unlike the S3 delivery rules, the spec applies the age test to
+				// stopped trails too: a stopped trail feeds no alarm.
+				case st.LatestCloudWatchLogsDeliveryTime == nil:
 					return fail(t.HomeRegion, t.ARN, "nothing was ever delivered to "+t.CloudWatchLogsLogGroupARN, ev)
-				case st.IsLogging && inv.CollectedAt.Sub(*st.LatestCloudWatchLogsDeliveryTime) > trailDeliveryMaxAge:
+				case inv.CollectedAt.IsZero():
+					return trailNoScanTime(t, "CloudWatch Logs delivery")
+				case inv.CollectedAt.Sub(*st.LatestCloudWatchLogsDeliveryTime) > trailDeliveryMaxAge:
 					return fail(t.HomeRegion, t.ARN, fmt.Sprintf("newest CloudWatch Logs delivery at %s, %s before the scan",
 						trailTime(st.LatestCloudWatchLogsDeliveryTime), trailAge(inv.CollectedAt, st.LatestCloudWatchLogsDeliveryTime)), ev)
 				}

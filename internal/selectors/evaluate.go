@@ -313,10 +313,19 @@ type verdict struct {
 
 func judge(s selector, sp space) verdict {
 	var v verdict
+	// CloudTrail rejects a selector without an eventCategory condition, so
+	// one that lacks it was not read faithfully: it proves nothing.
+	if _, ok := s.fields["eventCategory"]; !ok {
+		v.restricts = append(v.restricts, restriction{field: "eventCategory", desc: "no eventCategory field selector"})
+	}
 	for _, field := range s.order {
 		conds := s.fields[field]
 		desc := describeConds(conds)
 		if dom, ok := sp.finite[field]; ok {
+			if hasEmptySelector(conds) {
+				v.restricts = append(v.restricts, restriction{field: field, desc: "empty field selector on " + field})
+				continue
+			}
 			var acc []string
 			for _, val := range dom {
 				if matchesAll(conds, val) {
@@ -530,11 +539,11 @@ func fromBasic(basic []inventory.EventSelector) []inventory.AdvancedEventSelecto
 	for i, b := range basic {
 		name := fmt.Sprintf("%s%d", basicLabel, i+1)
 		var rw []inventory.FieldSelector
-		switch b.ReadWriteType {
-		case "", "All":
-		case "ReadOnly":
+		switch strings.ToLower(b.ReadWriteType) {
+		case "", "all":
+		case "readonly":
 			rw = []inventory.FieldSelector{{Field: "readOnly", Equals: []string{"true"}}}
-		case "WriteOnly":
+		case "writeonly":
 			rw = []inventory.FieldSelector{{Field: "readOnly", Equals: []string{"false"}}}
 		default:
 			// An unknown ReadWriteType can be proven to record nothing.

@@ -90,7 +90,14 @@ func TestEvaluateManagement(t *testing.T) {
 		{name: "advanced empty field selector restricts", sel: advanced(adv("m", mgmt, inventory.FieldSelector{Field: "eventSource"})), kind: ManagementPartial, read: Partial, writ: Partial},
 		{name: "advanced eventType one of several", sel: advanced(adv("m", mgmt, eq("eventType", "AwsApiCall"))), kind: ManagementPartial, read: Partial, writ: Partial, mention: "AwsConsoleSignIn"},
 		{name: "advanced eventType all values", sel: advanced(adv("m", mgmt, eq("eventType", managementEventTypes...))), kind: ManagementAll, read: All, writ: All},
-		{name: "advanced no category field covers everything", sel: advanced(adv("any", reads), adv("any2", writes)), kind: ManagementAll, read: All, writ: All},
+		// CloudTrail requires eventCategory in every advanced selector: one
+		// without it was not read faithfully and proves no coverage.
+		{name: "advanced no category field proves nothing", sel: advanced(adv("any", reads), adv("any2", writes)), kind: ManagementPartial, read: Partial, writ: Partial, mention: "no eventCategory field selector"},
+		{name: "advanced selector without field selectors", sel: advanced(adv("empty")), kind: ManagementPartial, read: Partial, writ: Partial, mention: "no eventCategory"},
+		{name: "advanced empty field selector on a finite field", sel: advanced(adv("m", mgmt, inventory.FieldSelector{Field: "readOnly"})), kind: ManagementPartial, read: Partial, writ: Partial, mention: "empty field selector on readOnly"},
+		{name: "advanced empty eventCategory field selector", sel: advanced(adv("m", inventory.FieldSelector{Field: "eventCategory"})), kind: ManagementPartial, read: Partial, writ: Partial, mention: "empty field selector on eventCategory"},
+		{name: "basic read write type in odd case", sel: basic(inventory.EventSelector{ReadWriteType: "all", IncludeManagementEvents: true}), kind: ManagementAll, read: All, writ: All},
+		{name: "basic write only in odd case", sel: basic(inventory.EventSelector{ReadWriteType: "writeonly", IncludeManagementEvents: true}), kind: ManagementWritesOnly, read: None, writ: All},
 		{name: "advanced data only", sel: advanced(adv("d", data, s3obj)), kind: ManagementNone, read: None, writ: None},
 		{name: "advanced partial reads, all writes", sel: advanced(adv("w", mgmt, writes), adv("r", mgmt, reads, eq("eventSource", "s3.amazonaws.com"))), kind: ManagementPartial, read: Partial, writ: All},
 		{name: "name never matters", sel: advanced(adv("Log all management events", mgmt, writes)), kind: ManagementWritesOnly, read: None, writ: All},
@@ -156,6 +163,8 @@ func TestEvaluateS3(t *testing.T) {
 		{name: "advanced other resource type", sel: advanced(adv("ddb", data, eq("resources.type", "AWS::DynamoDB::Table"))), write: None, read: None, reasonMention: "AWS::DynamoDB::Table"},
 		{name: "advanced userIdentity restriction", sel: advanced(adv("s3", data, s3obj, inventory.FieldSelector{Field: "userIdentity.arn", NotStartsWith: []string{"arn:aws:sts::111122223333:assumed-role/noisy"}})), write: Partial, read: Partial, scopes: []string{"all buckets"}},
 		{name: "advanced management only", sel: advanced(adv("m", mgmt)), write: None, read: None},
+		{name: "advanced selector without field selectors", sel: advanced(adv("empty")), write: Partial, read: Partial, reasonMention: "no eventCategory"},
+		{name: "advanced empty resources.type field selector", sel: advanced(adv("s3", data, inventory.FieldSelector{Field: "resources.type"})), write: Partial, read: Partial, reasonMention: "empty field selector on resources.type"},
 		{name: "advanced wrong partition prefix", sel: advanced(adv("s3", data, s3obj, sw("resources.ARN", "arn:aws-cn:s3:::"))), write: All, read: All},
 	}
 	for _, tt := range tests {
