@@ -537,7 +537,11 @@ func checkConfigRecorder(inv *inventory.Inventory, _ Options) []Result {
 			})
 			continue
 		}
-		if !b.OwnedByScannedAccount || b.Region.Elsewhere != nil {
+		// Only a bucket known to be another account's is skipped; one whose
+		// owner is unknown (s3:ListBuckets failed) is judged here, and an
+		// uncollected Config state for its region turns into ERROR.
+		otherOwner := b.OwnerAccountID != "" && b.OwnerAccountID != inv.Account.ID
+		if b.Region.Elsewhere != nil || (!b.OwnedByScannedAccount && otherOwner) {
 			owner := b.OwnerAccountID
 			if owner == "" && b.Region.Elsewhere != nil {
 				owner = b.Region.Elsewhere.OwnerAccountID

@@ -3,6 +3,7 @@ package rules
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/trailseal/trailseal/internal/filterpattern"
 	"github.com/trailseal/trailseal/internal/findings"
@@ -541,5 +542,34 @@ func TestMonitoringRuleMetadata(t *testing.T) {
 			r.Remediation.Console == "" || r.Remediation.Terraform == "" || len(r.Frameworks) == 0 || r.Check == nil {
 			t.Errorf("%s: incomplete metadata", r.ID)
 		}
+	}
+}
+
+// A trail bucket whose owner is unknown (ListBuckets failed) is not another
+// account's: the rule must not answer N/A for it.
+func TestConfigRecorderUnknownOwnerIsNotForeign(t *testing.T) {
+	inv := &inventory.Inventory{
+		SchemaVersion: inventory.SchemaVersion, Partition: "aws", CollectedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+		Account: inventory.Account{ID: "111122223333"},
+		Trails:  []inventory.Trail{{ARN: "arn:aws:cloudtrail:us-east-1:111122223333:trail/t", Name: "t", HomeRegion: "us-east-1", OwnerAccountID: "111122223333", S3BucketName: "logs"}},
+		Buckets: []inventory.Bucket{{Name: "logs", ARN: "arn:aws:s3:::logs", Region: inventory.Ok("us-east-1")}},
+	}
+	var cfgRule Rule
+	for _, r := range monitoringRules() {
+		if r.ID == "config.recorder" {
+			cfgRule = r
+		}
+	}
+	res := cfgRule.Check(inv, DefaultOptions())
+	if len(res) != 1 || res[0].Status != findings.Error {
+		t.Fatalf("unknown owner, Config not collected: got %+v, want one ERROR", res)
+	}
+	inv.ConfigRecorders = []inventory.ConfigRegion{{Region: "us-east-1", Recorders: inventory.Ok([]inventory.ConfigRecorder{{Name: "default", Recording: true, AllSupported: true}})}}
+	if res := cfgRule.Check(inv, DefaultOptions()); len(res) != 1 || res[0].Status != findings.Pass {
+		t.Fatalf("unknown owner, Config recording: got %+v, want PASS", res)
+	}
+	inv.Buckets[0].OwnerAccountID = "444455556666"
+	if res := cfgRule.Check(inv, DefaultOptions()); len(res) != 1 || res[0].Status != findings.NA {
+		t.Fatalf("bucket of another account: got %+v, want N/A", res)
 	}
 }
