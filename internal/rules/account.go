@@ -229,15 +229,39 @@ func checkAccountOrganizationTrail(inv *inventory.Inventory, _ Options) []Result
 	if !org.Member {
 		return []Result{notApplicable("global", res, "account is not a member of an AWS Organization")}
 	}
-	var orgTrails []string
+	// An organization trail covers the account only while it logs.
+	var orgTrails, stopped []string
+	var unknown *Result
 	for _, t := range acctTrails(inv) {
-		if t.IsOrganizationTrail {
-			orgTrails = append(orgTrails, acctTrailLabel(inv, t))
+		if !t.IsOrganizationTrail {
+			continue
+		}
+		label := acctTrailLabel(inv, t)
+		if r, stop := missing(t.Status, "status of organization trail "+t.Name, "global", res); stop {
+			if unknown == nil {
+				unknown = &r
+			}
+			continue
+		}
+		if t.Status.Value.IsLogging {
+			orgTrails = append(orgTrails, label)
+		} else {
+			stopped = append(stopped, label)
 		}
 	}
 	ev := findings.Evidence{"organizationId": org.ID, "managementAccountId": org.ManagementAccountID, "organizationTrails": orgTrails}
+	if len(stopped) > 0 {
+		ev["stoppedOrganizationTrails"] = stopped
+	}
 	if len(orgTrails) > 0 {
-		return []Result{pass("global", res, "organization trail(s): "+strings.Join(orgTrails, ", "), ev)}
+		return []Result{pass("global", res, "logging organization trail(s): "+strings.Join(orgTrails, ", "), ev)}
+	}
+	if unknown != nil {
+		unknown.Evidence = ev
+		return []Result{*unknown}
+	}
+	if len(stopped) > 0 {
+		return []Result{fail("global", res, fmt.Sprintf("organization trail(s) %s exist but are not logging, so nothing covers this account", strings.Join(stopped, ", ")), ev)}
 	}
 	if r, ok := acctUndecided(inv, nil, res, "no organization trail found"); ok {
 		return []Result{r}

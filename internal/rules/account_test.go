@@ -88,6 +88,16 @@ func TestAccountOrganizationTrail(t *testing.T) {
 		{rule: "account.organization_trail", name: "member with organization trail", inv: trailEditInv(acctMember, acctOrgTrail(), trailGood("main")), want: findings.Pass, message: "org-trail"},
 		{rule: "account.organization_trail", name: "member without organization trail", inv: trailEditInv(acctMember, trailGood("main")), want: findings.Fail, message: "account is in organization o-abc123 but no organization trail covers it"},
 		{rule: "account.organization_trail", name: "member, no trail, region failed", inv: trailEditInv(func(inv *inventory.Inventory) { acctMember(inv); acctRegionDown(inv) }), want: findings.Error, message: "eu-west-1"},
+		{rule: "account.organization_trail", name: "member, organization trail stopped", inv: trailEditInv(acctMember, func() inventory.Trail {
+			t := acctOrgTrail()
+			t.Status.Value.IsLogging = false
+			return t
+		}(), trailGood("main")), want: findings.Fail, message: "exist but are not logging"},
+		{rule: "account.organization_trail", name: "member, organization trail status held by management account", inv: trailEditInv(acctMember, func() inventory.Trail {
+			t := acctOrgTrail()
+			t.Status = inventory.InAccount[inventory.TrailStatus](trailMgmtAcct, "organization trail")
+			return t
+		}(), trailGood("main")), want: findings.Manual, message: trailMgmtAcct},
 		{rule: "account.organization_trail", name: "organization unreadable", inv: trailEditInv(func(inv *inventory.Inventory) {
 			inv.Organization = inventory.Failed[inventory.Organization]("organizations:DescribeOrganization", "AccessDeniedException", "")
 		}, trailGood("main")), want: findings.Error, message: "organizations:DescribeOrganization failed: AccessDeniedException"},
