@@ -86,8 +86,10 @@ func runKeysExport(ctx context.Context, g *globals, o *keysExportOptions) error 
 		if err != nil {
 			return err
 		}
-		// Signing may happen up to two hours after a digest's period.
-		keys, err := verify.APIKeys{Client: cloudtrail.NewFromConfig(cfg)}.Keys(ctx, start, end.Add(2*time.Hour))
+		// Signing may happen up to two hours after a digest's period, and
+		// verify also checks the digest before --start-time that the first
+		// one links to: the same window verify asks for online.
+		keys, err := verify.APIKeys{Client: cloudtrail.NewFromConfig(cfg)}.Keys(ctx, start.Add(-3*time.Hour), end.Add(2*time.Hour))
 		if err != nil {
 			return fmt.Errorf("%s: %w", region, err)
 		}

@@ -122,6 +122,10 @@ func runPull(ctx context.Context, g *globals, o *pullOptions) error {
 		fmt.Fprintf(g.stdout, "  not copied: s3://%s\n", f)
 	}
 	switch {
+	case stats.Digests == 0 && len(stats.Missing) == 0 && len(stats.Failed) == 0:
+		// An empty copy would verify as "no digest": say so now.
+		return withCode(ExitRuntime, fmt.Errorf("no digest file of trail %s found in s3://%s/%s for the period; check --s3-bucket, --s3-prefix, --account-id and the times",
+			arn.name, t.bucket, t.layout.DigestRoot()))
 	case len(stats.Failed) > 0:
 		return withCode(ExitUnverifiable, fmt.Errorf("%d objects could not be copied; run pull again", len(stats.Failed)))
 	case len(stats.Missing) > 0:

@@ -247,6 +247,10 @@ func resolveTarget(ctx context.Context, g *globals, a awsOptions, arn trailARN, 
 			}
 			t.bucket = dirs[0]
 		}
+		// A missing folder would read as a bucket without digests.
+		if fi, err := os.Stat(filepath.Join(fromDir, t.bucket)); err != nil || !fi.IsDir() {
+			return nil, usageError("--from-dir %s has no folder for bucket %s; give the folder 'trailseal pull --to' wrote", fromDir, t.bucket)
+		}
 		t.store = verify.DirStore{Root: filepath.Clean(fromDir)}
 	} else {
 		cfg, err := loadAWSConfig(ctx, awsOptions{profile: a.profile, roleARN: a.roleARN, externalID: a.externalID, region: arn.region}, g.logger, g.debug)

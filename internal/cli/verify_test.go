@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -193,10 +194,25 @@ func TestVerifyCommands(t *testing.T) {
 		}
 	})
 
+	t.Run("wrong prefix finds no digest and exits 1, not 0", func(t *testing.T) {
+		code, out, _ := runCLI(t, verifyArgs("clean-trail-bucket", "--s3-prefix", "not-the-prefix")...)
+		if code != ExitRuntime || !strings.Contains(out, "DIGEST_NONE") {
+			t.Errorf("exit %d, want 1 with DIGEST_NONE:\n%s", code, out)
+		}
+	})
+
 	t.Run("unknown bucket exits 4", func(t *testing.T) {
 		code, _, errOut := runCLI(t, verifyArgs("no-such-bucket-here")...)
 		if code != ExitUnverifiable || !strings.Contains(errOut, "no-such-bucket-here") {
 			t.Errorf("exit %d, want 4; stderr %q", code, errOut)
+		}
+	})
+
+	t.Run("pull that finds no digest fails", func(t *testing.T) {
+		code, out, errOut := runCLI(t, "pull", "--trail-arn", vARN, "--start-time", vStart, "--end-time", vEnd,
+			"--s3-bucket", "clean-trail-bucket", "--s3-prefix", "not-the-prefix", "--to", t.TempDir())
+		if code != ExitRuntime || !strings.Contains(errOut, "no digest file") {
+			t.Errorf("exit %d, want 1 naming the missing digests:\n%s%s", code, out, errOut)
 		}
 	})
 
@@ -254,6 +270,13 @@ func TestVerifyCommands(t *testing.T) {
 
 func TestVerifyUsageErrors(t *testing.T) {
 	keys := writeFile(t, "bad-keys.json", `{"PublicKeyList":[{"Value":"bm90IGEga2V5","Fingerprint":"00"}]}`)
+	// A valid key file, so that the --from-dir checks are reached.
+	k, err := chaingen.NewSigner(1024, time.Now(), time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	goodKeys := writeFile(t, "keys.json", `{"PublicKeyList":[{"Value":"`+b64(k.Public.DER)+`"}]}`)
+	emptyDir := t.TempDir()
 	for _, tc := range []struct {
 		want string
 		args []string
@@ -267,6 +290,10 @@ func TestVerifyUsageErrors(t *testing.T) {
 		{`unknown region "europe"`, []string{"verify", "--trail-arn", vARN, "--start-time", vStart, "--regions", "Europe"}},
 		{"--from-dir needs --public-keys", []string{"verify", "--trail-arn", vARN, "--start-time", vStart, "--from-dir", t.TempDir()}},
 		{"--public-keys", []string{"verify", "--trail-arn", vARN, "--start-time", vStart, "--public-keys", keys}},
+		{"--from-dir", []string{"verify", "--trail-arn", vARN, "--start-time", vStart, "--public-keys", goodKeys, "--s3-bucket", "b",
+			"--from-dir", filepath.Join(emptyDir, "does-not-exist")}},
+		{"has no folder for bucket", []string{"verify", "--trail-arn", vARN, "--start-time", vStart, "--public-keys", goodKeys, "--s3-bucket", "b",
+			"--from-dir", emptyDir}},
 		{"--to is required", []string{"pull", "--trail-arn", vARN, "--start-time", vStart}},
 		{"--regions is required", []string{"keys", "export", "--start-time", vStart}},
 	} {
@@ -458,3 +485,51 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 func base64Std(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// TestKeysExportCoversLinkBeforeStart: the first digest of a period links
+// to one that ended before --start-time, which verify checks too. Its key
+// may have expired just before --start-time; the export must include it,
+// as the online verify asks ListPublicKeys from three hours earlier.
+func TestKeysExportCoversLinkBeforeStart(t *testing.T) {
+	m, err := testenv.StartMoto()
+	if err != nil {
+		t.Fatal(err) // a missing emulator is a failure, never a skip
+	}
+	t.Cleanup(m.Stop)
+	old, err := chaingen.NewSigner(1024, vFirst.Add(-48*time.Hour), vFirst.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, err := chaingen.NewSigner(1024, vFirst.Add(-time.Hour), vFirst.Add(365*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := testenv.StartKeysProxy(m.Endpoint,
+		testenv.PublicKey{DER: old.Public.DER, Fingerprint: old.Public.Fingerprint, From: old.ValidFrom, To: old.ValidTo},
+		testenv.PublicKey{DER: cur.Public.DER, Fingerprint: cur.Public.Fingerprint, From: cur.ValidFrom, To: cur.ValidTo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	for _, kv := range testenv.Env(p.URL, "us-east-1") {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	// The period starts 30 minutes after the old key's last moment.
+	start := vFirst.Add(-30 * time.Minute).Format(time.RFC3339)
+	code, out, errOut := runCLI(t, "keys", "export", "--regions", "us-east-1", "--start-time", start, "--end-time", vEnd)
+	if code != ExitOK {
+		t.Fatalf("keys export exit %d: %s", code, errOut)
+	}
+	keys, err := verify.ReadKeysFile(strings.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fps []string
+	for _, k := range keys {
+		fps = append(fps, k.Fingerprint)
+	}
+	if !slices.Contains(fps, old.Public.Fingerprint) || !slices.Contains(fps, cur.Public.Fingerprint) {
+		t.Errorf("exported %v, want both the current key and the one valid until just before --start-time", fps)
+	}
+}

@@ -93,6 +93,9 @@ func TestParseDigest(t *testing.T) {
 		{"bad time", `"digestStartTime":"2026-03-01T00:01:31Z"`, `"digestStartTime":"yesterday"`, "RFC 3339"},
 		{"logFiles wrong type", `"logFiles":[]`, `"logFiles":{}`, "unexpected field type"},
 		{"log without hash", `"logFiles":[]`, `"logFiles":[{"s3Bucket":"b","s3Object":"o"}]`, "hashValue is empty"},
+		{"log hash too short", `"logFiles":[]`, `"logFiles":[{"s3Bucket":"b","s3Object":"o","hashValue":"abcd","hashAlgorithm":"SHA-256"}]`, "not a hex SHA-256"},
+		{"log hash not hex", `"logFiles":[]`, `"logFiles":[{"s3Bucket":"b","s3Object":"o","hashValue":"` + strings.Repeat("zz", 32) + `","hashAlgorithm":"SHA-256"}]`, "not a hex SHA-256"},
+		{"log hash MD5", `"logFiles":[]`, `"logFiles":[{"s3Bucket":"b","s3Object":"o","hashValue":"` + strings.Repeat("ab", 32) + `","hashAlgorithm":"MD5"}]`, "want SHA-256"},
 		{"link without signature", `"previousDigestSignature":null`, `"previousDigestSignature":null,"previousDigestS3Bucket":"b","previousDigestS3Object":"p"`, "previousDigestSignature is null"},
 		{"not an object", base, `[]`, "not a JSON object"},
 	} {

@@ -56,7 +56,7 @@ func Pull(ctx context.Context, o PullOptions) (*PullStats, error) {
 	regions := o.Regions
 	if len(regions) == 0 {
 		var err error
-		if regions, err = o.Store.ListDirs(ctx, o.Bucket, o.Layout.DigestRoot()); err != nil {
+		if regions, err = discoverRegions(ctx, o.Store, o.Bucket, o.Layout); err != nil {
 			return nil, err
 		}
 	}
@@ -75,6 +75,13 @@ func Pull(ctx context.Context, o PullOptions) (*PullStats, error) {
 	var bytes atomic.Int64
 	var mu sync.Mutex
 	named := map[string][2]string{} // bucket/key -> bucket, key
+	// The digests the listed ones link to: the one before --start-time is
+	// needed offline to check the first link of the period.
+	listed := map[[2]string]bool{}
+	for _, ds := range digests {
+		listed[[2]string{ds.bucket, ds.key}] = true
+	}
+	linked := map[[2]string]bool{}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(o.Concurrency)
 	for _, ds := range digests {
@@ -93,14 +100,42 @@ func Pull(ctx context.Context, o PullOptions) (*PullStats, error) {
 			}
 			stats.Digests++
 			var d struct {
-				LogFiles []LogFile `json:"logFiles"`
+				LogFiles               []LogFile `json:"logFiles"`
+				PreviousDigestS3Bucket string    `json:"previousDigestS3Bucket"`
+				PreviousDigestS3Object string    `json:"previousDigestS3Object"`
 			}
 			// A digest that does not parse is still copied; verify reports it.
 			if raw, err := gunzipAll(data); err == nil && json.Unmarshal(raw, &d) == nil {
 				for _, l := range d.LogFiles {
 					named[l.S3Bucket+"/"+l.S3Object] = [2]string{l.S3Bucket, l.S3Object}
 				}
+				if prev := [2]string{d.PreviousDigestS3Bucket, d.PreviousDigestS3Object}; prev[0] != "" && prev[1] != "" && !listed[prev] {
+					linked[prev] = true
+				}
 			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	g, gctx = errgroup.WithContext(ctx)
+	g.SetLimit(o.Concurrency)
+	for bk := range linked {
+		g.Go(func() error {
+			_, n, err := copyObject(gctx, o, bk[0], bk[1], true)
+			bytes.Add(n)
+			mu.Lock()
+			defer mu.Unlock()
+			if errors.Is(err, ErrNotFound) {
+				stats.Missing = append(stats.Missing, bk[0]+"/"+bk[1])
+				return nil
+			}
+			if err != nil {
+				stats.Failed = append(stats.Failed, fmt.Sprintf("%s/%s: %v", bk[0], bk[1], err))
+				return gctx.Err()
+			}
+			stats.Digests++
 			return nil
 		})
 	}
@@ -215,7 +250,13 @@ func copyOnce(ctx context.Context, o PullOptions, bucket, key, dst string, keep 
 	if err := os.Rename(tmp.Name(), dst); err != nil {
 		return nil, n, err
 	}
-	if len(md) > 0 {
+	// A digest always gets a metadata file, even an empty one: without it
+	// verify would take the signature from the next digest and not report
+	// that the object's own signature is gone.
+	if len(md) > 0 || keep {
+		if md == nil {
+			md = map[string]string{}
+		}
 		if err := WriteSidecar(dst, md); err != nil {
 			return nil, n, err
 		}

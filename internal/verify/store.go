@@ -128,7 +128,9 @@ func (d DirStore) List(ctx context.Context, bucket, prefix string, fn func(Objec
 	}
 	start := filepath.Join(base, filepath.FromSlash(dir))
 	var objs []Object
-	err := filepath.WalkDir(start, func(p string, e fs.DirEntry, err error) error {
+	// The trailing separator makes the walk enter the folder when it is a
+	// symbolic link (evidence moved to another disk, say).
+	err := filepath.WalkDir(start+string(filepath.Separator), func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil
@@ -180,7 +182,13 @@ func (d DirStore) ListDirs(ctx context.Context, bucket, prefix string) ([]string
 	}
 	var dirs []string
 	for _, e := range entries {
-		if e.IsDir() {
+		isDir := e.IsDir()
+		if e.Type()&fs.ModeSymlink != 0 {
+			// A linked folder counts as a folder.
+			fi, err := os.Stat(filepath.Join(filepath.Dir(p), e.Name()))
+			isDir = err == nil && fi.IsDir()
+		}
+		if isDir {
 			dirs = append(dirs, e.Name())
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -104,7 +105,8 @@ func metaOf(md map[string]string) digestMeta {
 	m := digestMeta{present: md != nil}
 	var sig string
 	sig, m.hasSig = md["signature"]
-	m.sig = newCompactHex(sig)
+	// Hex in any case, white space around it ignored: the same bytes.
+	m.sig = newCompactHex(strings.ToLower(strings.TrimSpace(sig)))
 	m.alg, m.hasAlg = md["signature-algorithm"]
 	m.backfillTS, m.hasTS = md["backfill-generation-timestamp"]
 	return m
@@ -154,10 +156,13 @@ type verifier struct {
 
 	// Log files are read while digests are still being fetched: a
 	// digest's logs are scheduled as soon as its signature verifies.
-	logs       *errgroup.Group
-	logsCtx    context.Context
-	refMu      sync.Mutex
-	referenced map[objRef]bool // named by a digest; true once scheduled
+	logs    *errgroup.Group
+	logsCtx context.Context
+	refMu   sync.Mutex
+	// referenced holds every log file a digest names; once it is
+	// scheduled, the hash it is checked against (which points into the
+	// naming digest's logs).
+	referenced map[objRef]*[32]byte
 	itemsMu    sync.Mutex
 	logItems   []Item
 }
@@ -180,7 +185,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	o.Start, o.End = o.Start.UTC(), o.End.UTC()
 	began := time.Now()
-	v := &verifier{o: o, sem: make(chan struct{}, o.Concurrency), referenced: map[objRef]bool{}, report: &Report{
+	v := &verifier{o: o, sem: make(chan struct{}, o.Concurrency), referenced: map[objRef]*[32]byte{}, report: &Report{
 		Bucket: o.Bucket, Prefix: o.Layout.Prefix, Account: o.Layout.AccountID, Trail: o.Layout.TrailName,
 		Start: o.Start, End: o.End,
 	}}
@@ -188,13 +193,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	explicit := len(regions) > 0
 	if !explicit {
 		var err error
-		regions, err = o.Store.ListDirs(ctx, o.Bucket, o.Layout.DigestRoot())
-		if err != nil {
+		if regions, err = discoverRegions(ctx, o.Store, o.Bucket, o.Layout); err != nil {
 			return nil, err
 		}
 	}
 	sort.Strings(regions)
-	v.report.Regions = regions
 
 	// 1. List the digests of every region, and meanwhile load the keys.
 	// Log folders are listed later, streaming, so that only log files no
@@ -209,6 +212,21 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	// No digest anywhere (wrong bucket, prefix or account, or every digest
+	// deleted) must not read as a clean run: the home region, which every
+	// trail logs, is then reported as if it had been asked for.
+	noneRegion := ""
+	if !explicit && len(digests) == 0 {
+		noneRegion = o.Layout.HomeRegion
+		if noneRegion == "" {
+			noneRegion = "unknown"
+		}
+		if !slices.Contains(regions, noneRegion) {
+			regions = append(regions, noneRegion)
+			sort.Strings(regions)
+		}
+	}
+	v.report.Regions = regions
 	if o.Progress != nil {
 		var size int64
 		for _, ds := range digests {
@@ -299,7 +317,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	for _, ds := range all {
 		for _, l := range ds.logs {
 			if _, ok := v.referenced[l.objRef]; !ok {
-				v.referenced[l.objRef] = false
+				v.referenced[l.objRef] = nil
 			}
 		}
 	}
@@ -318,9 +336,15 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	var missing []Item
+	for _, ds := range digests {
+		if ds.name.Backfill && !ds.parsed {
+			// Its log files are unknown, not unnamed: it is reported itself.
+			excluded = append(excluded, span{ds.region, ds.name.End.Add(-time.Hour), ds.name.End})
+		}
+	}
 	for _, region := range regions {
 		chain := byRegion[region]
-		m, g, ex := v.checkChain(region, chain, index, explicit)
+		m, g, ex := v.checkChain(region, chain, index, explicit || region == noneRegion)
 		missing = append(missing, m...)
 		v.report.Gaps = append(v.report.Gaps, g...)
 		excluded = append(excluded, ex...)
@@ -336,12 +360,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	var unreferenced []Item
 	var plannedBytes int64
 	for _, region := range regions {
-		from, to := coverage(byRegion[region])
-		if from.Before(o.Start) {
-			from = o.Start
-		}
-		if to.After(o.End) {
-			to = o.End
+		// Every log file of the period must be named by a digest: those
+		// before the first digest of the period by the linked earlier one
+		// (already in referenced), those after the newest digest by one
+		// that ends after --end-time. Only logs after the newest digest
+		// whose digest may still be on its way are left out.
+		from, to := o.Start, o.End
+		if pending := latestEnd(byRegion[region], o.Now.Add(-3*time.Hour)); pending.Before(to) {
+			to = pending
 		}
 		err := v.listLogs(ctx, region, func(key string, t time.Time, size int64) {
 			v.refMu.Lock()
@@ -355,7 +381,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 				return
 			}
 			unreferenced = append(unreferenced, Item{Kind: "log", Region: region, Bucket: o.Bucket, Key: key, Status: StatusInvalid,
-				Reasons: []Reason{LogUnreferenced}, Detail: "in the verified period but named by no digest: added after delivery, or its digest was rewritten"})
+				Reasons: []Reason{LogUnreferenced}, Detail: "in the verified period but named by no digest: added after delivery, its digest deleted or rewritten, or validation was off"})
 		})
 		if err != nil {
 			v.logs.Wait()
@@ -413,10 +439,16 @@ func (v *verifier) scheduleLogs(ds *digestState) {
 	}
 	var todo []logRef
 	v.refMu.Lock()
-	for _, lf := range ds.logs {
-		if !v.referenced[lf.objRef] {
-			v.referenced[lf.objRef] = true
-			todo = append(todo, lf)
+	for i := range ds.logs {
+		lf := &ds.logs[i]
+		switch first := v.referenced[lf.objRef]; {
+		case first == nil:
+			v.referenced[lf.objRef] = &lf.sum
+			todo = append(todo, *lf)
+		case *first != lf.sum:
+			// Named again with another hash: at most one can match, so
+			// each is checked.
+			todo = append(todo, *lf)
 		}
 	}
 	v.refMu.Unlock()
@@ -463,20 +495,16 @@ func inSpans(spans []span, region string, t time.Time) bool {
 	return false
 }
 
-// coverage is the period the region's readable digests span.
-func coverage(chain []*digestState) (from, to time.Time) {
+// latestEnd is the end of the newest readable digest of chain, or since
+// when it is later.
+func latestEnd(chain []*digestState, since time.Time) time.Time {
+	t := since
 	for _, ds := range chain {
-		if !ds.parsed {
-			continue
-		}
-		if from.IsZero() || ds.start.Before(from) {
-			from = ds.start
-		}
-		if ds.end.After(to) {
-			to = ds.end
+		if ds.parsed && ds.end.After(t) {
+			t = ds.end
 		}
 	}
-	return from, to
+	return t
 }
 
 func days(from, to time.Time) []time.Time {
@@ -522,6 +550,27 @@ func (v *verifier) listDigests(ctx context.Context, regions []string) ([]*digest
 	}
 	sort.Slice(digests, func(i, j int) bool { return digests[i].key < digests[j].key })
 	return digests, nil
+}
+
+// discoverRegions lists the source regions that have a digest folder or a
+// log folder: a region whose digests were all deleted still has log files
+// that must be accounted for.
+func discoverRegions(ctx context.Context, st Store, bucket string, l Layout) ([]string, error) {
+	regions, err := st.ListDirs(ctx, bucket, l.DigestRoot())
+	if err != nil {
+		return nil, err
+	}
+	logRegions, err := st.ListDirs(ctx, bucket, l.LogRoot())
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range logRegions {
+		if !slices.Contains(regions, r) {
+			regions = append(regions, r)
+		}
+	}
+	sort.Strings(regions)
+	return regions, nil
 }
 
 // listLogs calls fn, from one goroutine, for every log file of region
