@@ -332,12 +332,8 @@ func lifecycleRule(r s3types.LifecycleRule) inventory.LifecycleRule {
 	}
 	if r.Expiration != nil {
 		lr.ExpirationDays = int(aws.ToInt32(r.Expiration.Days))
-		// A date-based expiration deletes every matching object written
-		// after the date within a day, and all older ones on the date: as
-		// a guarantee it keeps logs for one day, whatever the date.
-		// inventory.LifecycleRule has no field for the date itself.
-		if r.Expiration.Date != nil && lr.ExpirationDays == 0 {
-			lr.ExpirationDays = 1
+		if r.Expiration.Date != nil {
+			lr.ExpirationDate = r.Expiration.Date.UTC().Format("2006-01-02")
 		}
 	}
 	if r.NoncurrentVersionExpiration != nil {

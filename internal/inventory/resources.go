@@ -126,8 +126,12 @@ type LifecycleRule struct {
 	ID     string `json:"id,omitempty"`
 	Status string `json:"status"`
 	// Prefix is the rule's key prefix filter ("" means the whole bucket).
-	Prefix                   string       `json:"prefix"`
-	ExpirationDays           int          `json:"expirationDays,omitempty"`
+	Prefix         string `json:"prefix"`
+	ExpirationDays int    `json:"expirationDays,omitempty"`
+	// ExpirationDate is set when the rule expires objects on a fixed date
+	// (YYYY-MM-DD) rather than after a number of days: from that date on,
+	// S3 deletes every matching object, whatever its age.
+	ExpirationDate           string       `json:"expirationDate,omitempty"`
 	NoncurrentExpirationDays int          `json:"noncurrentExpirationDays,omitempty"`
 	Transitions              []Transition `json:"transitions,omitempty"`
 }

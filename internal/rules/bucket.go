@@ -500,6 +500,11 @@ func bucketLifecycleRule() Rule {
 					if id == "" {
 						id = "(unnamed)"
 					}
+					if r.ExpirationDate != "" {
+						// From the date on, every matching object is deleted
+						// within a day of its creation.
+						short = append(short, fmt.Sprintf("rule %s (prefix %q) expires every object on %s and anything written after it within a day", id, r.Prefix, r.ExpirationDate))
+					}
 					if r.ExpirationDays > 0 && r.ExpirationDays < minDays {
 						short = append(short, fmt.Sprintf("rule %s (prefix %q) expires objects after %d days", id, r.Prefix, r.ExpirationDays))
 					}

@@ -122,6 +122,10 @@ func TestBucketLifecycle(t *testing.T) {
 			inv.Buckets[0].Lifecycle = inventory.Ok(inventory.Lifecycle{Configured: true, Rules: []inventory.LifecycleRule{
 				{ID: "digests", Status: "Enabled", Prefix: "audit/AWSLogs/111122223333/CloudTrail-Digest/", NoncurrentExpirationDays: 30}}})
 		}, want: findings.Fail, msg: []string{"noncurrent versions after 30 days"}},
+		{name: "expiration on a fixed date", mutate: func(inv *inventory.Inventory) {
+			inv.Buckets[0].Lifecycle = inventory.Ok(inventory.Lifecycle{Configured: true, Rules: []inventory.LifecycleRule{
+				{ID: "sunset", Status: "Enabled", ExpirationDate: "2031-06-30"}}})
+		}, want: findings.Fail, msg: []string{"rule sunset", "expires every object on 2031-06-30"}},
 		{name: "disabled short rule is ignored", mutate: func(inv *inventory.Inventory) {
 			inv.Buckets[0].Lifecycle = inventory.Ok(inventory.Lifecycle{Configured: true, Rules: []inventory.LifecycleRule{
 				{ID: "old", Status: "Disabled", ExpirationDays: 7}}})
