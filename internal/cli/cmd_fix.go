@@ -312,7 +312,7 @@ func runFix(ctx context.Context, g *globals, o *fixOptions) error {
 	}
 	writeApplyReport(g.stdout, j, out)
 	if out.Failed+out.Skipped > 0 {
-		return withCode(ExitRuntime, fmt.Errorf("%d of %d changes were not made (%d failed, %d not attempted); journal %s", out.Failed+out.Skipped, len(plan.Steps), out.Failed, out.Skipped, j.Path()))
+		return withCode(ExitRuntime, fmt.Errorf("%d of %d changes were not made (%d failed, %d of them partially applied, %d not attempted); journal %s", out.Failed+out.Skipped, len(plan.Steps), out.Failed, out.Partial, out.Skipped, j.Path()))
 	}
 	return nil
 }
@@ -336,14 +336,9 @@ func runUndo(ctx context.Context, g *globals, o *fixOptions) error {
 	if err != nil {
 		return asUsage(err)
 	}
-	var applied []fix.Entry
-	for _, e := range j.Entries {
-		if e.Status == fix.Applied {
-			applied = append(applied, e)
-		}
-	}
-	if len(applied) == 0 {
-		fmt.Fprintf(g.stdout, "Journal %s records no applied change: nothing to undo.\n", o.undo)
+	undoable := j.Undoable()
+	if len(undoable) == 0 {
+		fmt.Fprintf(g.stdout, "Journal %s records no change: nothing to undo.\n", o.undo)
 		return nil
 	}
 	if !o.yes && !canPrompt(g.stdin) {
@@ -361,12 +356,29 @@ func runUndo(ctx context.Context, g *globals, o *fixOptions) error {
 	if acct := aws.ToString(id.Account); acct != j.Account {
 		return usageError("journal %s is for account %s but the credentials are for %s: use credentials of %s", o.undo, j.Account, acct, j.Account)
 	}
-	fmt.Fprintf(g.stdout, "Journal %s: %d applied changes to account %s.\n", o.undo, len(applied), j.Account)
-	for i := len(applied) - 1; i >= 0; i-- {
-		s := applied[i].Step
-		if s.Reversible {
+	partial := 0
+	for _, e := range undoable {
+		if e.Partial() {
+			partial++
+		}
+	}
+	fmt.Fprintf(g.stdout, "Journal %s: %d applied and %d partially applied changes to account %s.\n", o.undo, len(undoable)-partial, partial, j.Account)
+	for i := len(undoable) - 1; i >= 0; i-- {
+		e := undoable[i]
+		s := e.Step
+		switch {
+		case e.Partial():
+			for k := len(e.Changes) - 1; k >= 0; k-- {
+				ch := e.Changes[k]
+				if ch.Reversible {
+					fmt.Fprintf(g.stdout, "  revert      %s (partially applied): %s\n", s.ID, ch.Summary)
+				} else {
+					fmt.Fprintf(g.stdout, "  cannot undo %s (partially applied): %s: %s\n", s.ID, ch.Summary, ch.NotReversible)
+				}
+			}
+		case s.Reversible:
 			fmt.Fprintf(g.stdout, "  revert      %s: %s\n", s.ID, s.Summary)
-		} else {
+		default:
 			fmt.Fprintf(g.stdout, "  cannot undo %s: %s\n", s.ID, s.NotReversible)
 		}
 	}
@@ -382,7 +394,11 @@ func runUndo(ctx context.Context, g *globals, o *fixOptions) error {
 	}
 	failed := 0
 	for _, r := range fix.Undo(ctx, clients, j) {
-		fmt.Fprintf(g.stdout, "%-12s %s: %s\n", r.Status, r.Step.ID, r.Detail)
+		id := r.Step.ID
+		if r.Change != "" {
+			id += " (partially applied)"
+		}
+		fmt.Fprintf(g.stdout, "%-12s %s: %s\n", r.Status, id, r.Detail)
 		if r.Status == fix.UndoFailed {
 			failed++
 		}
@@ -470,7 +486,7 @@ func writeApplyReport(w io.Writer, j *fix.Journal, out fix.Outcome) {
 			fmt.Fprintf(w, "  not changed %s: %s\n", e.Step.ID, e.Error)
 		}
 	}
-	if out.Applied > 0 {
+	if out.Applied+out.Partial > 0 {
 		fmt.Fprintf(w, "Undo with: trailseal fix --undo %s\n", j.Path())
 	}
 }

@@ -3,10 +3,14 @@ package cli
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/trailseal/trailseal/internal/fix"
 	"github.com/trailseal/trailseal/internal/testenv"
@@ -126,5 +130,72 @@ func TestFixEndToEnd(t *testing.T) {
 	code, stdout, _ = runFixCLI(t, "", common...)
 	if code != ExitFixPending || !strings.Contains(stdout, "bucket.public_access:"+seed.TrailBucket) {
 		t.Errorf("after undo the reverted fixes must be planned again: exit %d\n%s", code, stdout)
+	}
+}
+
+// TestFixReportsPartiallyAppliedStep makes the role's inline policy fail
+// after the role was created: the report must say the step was partially
+// applied and what it changed, and --undo must delete that role.
+func TestFixReportsPartiallyAppliedStep(t *testing.T) {
+	m := startScanMoto(t)
+	ctx := context.Background()
+	cfg, err := testenv.Config(ctx, m.Endpoint, "us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed, err := testenv.SeedMisconfigured(ctx, cfg, "us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy, err := testenv.StartProxy(m.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proxy.Close()
+	proxy.Intercept(func(w http.ResponseWriter, r *http.Request, body []byte) bool {
+		if bytes.Contains(body, []byte("Action=PutRolePolicy&")) {
+			testenv.QueryError(w, http.StatusForbidden, "AccessDenied", "denied by the test")
+			return true
+		}
+		return false
+	})
+	for _, kv := range testenv.Env(proxy.URL, "us-east-1") {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	journal := filepath.Join(t.TempDir(), "journal.json")
+	code, stdout, stderr := runFixCLI(t, "", "fix", "--regions", "us-east-1", "--rules", "trail.cloudwatch_logs", "--apply", "--yes", "--journal", journal)
+	if code != ExitRuntime {
+		t.Fatalf("apply with a failing step: exit %d, want %d\n%s\n%s", code, ExitRuntime, stdout, stderr)
+	}
+	role := fix.LogsRoleName(seed.TrailName)
+	for _, want := range []string{
+		"FAILED      iam.role:" + seed.TrailName + ": partially applied: created role " + role + " was changed, iam:PutRolePolicy failed",
+		"Undo with: trailseal fix --undo " + journal,
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("apply report lacks %q:\n%s", want, stdout)
+		}
+	}
+	if !strings.Contains(stderr, "1 of them partially applied") {
+		t.Errorf("error lacks the partial count: %s", stderr)
+	}
+
+	proxy.Intercept(nil)
+	code, stdout, stderr = runFixCLI(t, "", "fix", "--undo", journal, "--yes")
+	if code != ExitOK {
+		t.Fatalf("undo: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{
+		"revert      iam.role:" + seed.TrailName + " (partially applied): created role " + role,
+		"reverted     iam.role:" + seed.TrailName + " (partially applied): deleted role " + role,
+		"cannot undo logs.group:" + seed.TrailName,
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("undo output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if _, err := iam.NewFromConfig(cfg).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(role)}); err == nil {
+		t.Error("undo left the role the partially applied step created")
 	}
 }

@@ -39,12 +39,20 @@ type Applier struct {
 // Outcome summarises an apply run.
 type Outcome struct {
 	Applied, Failed, Skipped int
+	// Partial counts the failed steps that changed something before they
+	// failed; they are included in Failed.
+	Partial int
 }
 
 // Apply runs every step whose dependencies succeeded, journals each one,
 // and stops steps that depend on a failure. It returns an error only when
 // the journal cannot be written; step failures are in the journal and the
 // Outcome.
+//
+// A step is journaled as in progress before its first call, and each write
+// call of a multi-call step is added to it as it succeeds, so that neither
+// a failure halfway through a step nor a killed process leaves a change
+// without a record.
 func (a *Applier) Apply(ctx context.Context, plan *Plan) (Outcome, error) {
 	var out Outcome
 	status := map[string]string{}
@@ -64,12 +72,23 @@ func (a *Applier) Apply(ctx context.Context, plan *Plan) (Outcome, error) {
 		if e.Status == "" && ctx.Err() != nil {
 			e.Status, e.Error = Skipped, "not attempted: interrupted"
 		}
+		at := -1 // index of the entry already in the journal
 		if e.Status == "" {
+			e.Status, e.At = InProgress, time.Now().UTC()
+			a.Journal.Entries = append(a.Journal.Entries, e)
+			at = len(a.Journal.Entries) - 1
+			if err := a.Journal.Save(); err != nil {
+				return out, err
+			}
 			prev, outs, err := a.apply(ctx, s, outputs)
+			e = a.Journal.Entries[at]
 			e.Previous, e.Outputs = prev, outs
-			if err != nil {
+			switch {
+			case err != nil && len(e.Changes) > 0:
+				e.Status, e.Error = Failed, partialError(e.Changes, err)
+			case err != nil:
 				e.Status, e.Error = Failed, err.Error()
-			} else {
+			default:
 				e.Status = Applied
 				outputs[s.ID] = outs
 			}
@@ -81,10 +100,17 @@ func (a *Applier) Apply(ctx context.Context, plan *Plan) (Outcome, error) {
 			out.Applied++
 		case Failed:
 			out.Failed++
+			if e.Partial() {
+				out.Partial++
+			}
 		default:
 			out.Skipped++
 		}
-		a.Journal.Entries = append(a.Journal.Entries, e)
+		if at >= 0 {
+			a.Journal.Entries[at] = e
+		} else {
+			a.Journal.Entries = append(a.Journal.Entries, e)
+		}
 		if err := a.Journal.Save(); err != nil {
 			return out, err
 		}
@@ -93,6 +119,52 @@ func (a *Applier) Apply(ctx context.Context, plan *Plan) (Outcome, error) {
 		}
 	}
 	return out, nil
+}
+
+// record adds a completed write call to the step in progress (the last
+// journal entry) and writes the journal at once. A failed write here is
+// not fatal: the save at the end of the step writes the same record and
+// its error stops the run.
+func (a *Applier) record(c Change) {
+	i := len(a.Journal.Entries) - 1
+	a.Journal.Entries[i].Changes = append(a.Journal.Entries[i].Changes, c)
+	_ = a.Journal.Save()
+}
+
+// callError names the write call of a multi-call step that failed, so that
+// the report can say which part of the step did not happen.
+type callError struct {
+	call string
+	err  error
+}
+
+func (e *callError) Error() string { return e.err.Error() }
+func (e *callError) Unwrap() error { return e.err }
+
+func failedCall(call string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &callError{call: call, err: err}
+}
+
+// partialError is the journal's and the report's account of a step that
+// failed after changing something: what was changed and what failed.
+func partialError(changes []Change, err error) string {
+	done := make([]string, 0, len(changes))
+	for _, c := range changes {
+		done = append(done, c.Summary)
+	}
+	verb := "was"
+	if len(done) > 1 {
+		verb = "were"
+	}
+	failed := "the rest of the step"
+	var ce *callError
+	if errors.As(err, &ce) {
+		failed = ce.call
+	}
+	return fmt.Sprintf("partially applied: %s %s changed, %s failed: %v", joinAnd(done), verb, failed, err)
 }
 
 func marshal(v any) json.RawMessage {
@@ -116,6 +188,13 @@ type (
 	prevAlarm struct {
 		FilterExisted bool `json:"filterExisted"`
 		AlarmExisted  bool `json:"alarmExisted"`
+	}
+	// prevFilter is the metric filter a PutMetricFilter replaced.
+	prevFilter struct {
+		LogGroup        string                           `json:"logGroup"`
+		Existed         bool                             `json:"existed"`
+		Pattern         string                           `json:"pattern,omitempty"`
+		Transformations []logstypes.MetricTransformation `json:"transformations,omitempty"`
 	}
 	prevLogging struct {
 		IsLogging bool `json:"isLogging"`
@@ -197,19 +276,7 @@ func (a *Applier) apply(ctx context.Context, s Step, outputs map[string]map[stri
 		_, err = k.EnableKeyRotation(ctx, &kms.EnableKeyRotationInput{KeyId: aws.String(p.KeyID)})
 		return prev, nil, err
 	case KindCreateLogGroup:
-		l := a.Clients.logs(s.Region)
-		existed := false
-		if _, err := l.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(p.LogGroupName)}); err != nil {
-			// A group left by an earlier, interrupted run is reused.
-			if errorCode(err) != "ResourceAlreadyExistsException" {
-				return nil, nil, err
-			}
-			existed = true
-		}
-		prev := marshal(prevExisted{Existed: existed})
-		outs := map[string]string{"logGroupArn": p.LogGroupARN}
-		_, err := l.PutRetentionPolicy(ctx, &cloudwatchlogs.PutRetentionPolicyInput{LogGroupName: aws.String(p.LogGroupName), RetentionInDays: aws.Int32(int32(p.RetentionDays))})
-		return prev, outs, err
+		return a.createLogGroup(ctx, s)
 	case KindCreateLogsRole:
 		return a.createRole(ctx, s)
 	case KindMetricAlarm:
@@ -384,18 +451,62 @@ func (a *Applier) createKey(ctx context.Context, s Step) (json.RawMessage, map[s
 			Tags: []kmstypes.Tag{{TagKey: aws.String("created-by"), TagValue: aws.String("trailseal")}},
 		})
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, failedCall("kms:CreateKey", err)
 		}
 		keyARN = aws.ToString(out.KeyMetadata.Arn)
+		a.record(Change{Call: "kms:CreateKey", Resource: keyARN, Summary: "created KMS key " + keyARN,
+			Previous: marshal(prevExisted{}), NotReversible: notRevertedKey})
 		if _, err := k.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String(alias), TargetKeyId: out.KeyMetadata.KeyId}); err != nil {
-			return nil, map[string]string{"keyArn": keyARN}, err
+			return nil, map[string]string{"keyArn": keyARN}, failedCall("kms:CreateAlias", err)
 		}
+		a.record(Change{Call: "kms:CreateAlias", Resource: alias, Summary: "created alias " + alias + " for it",
+			Previous:      marshal(prevExisted{}),
+			NotReversible: "the alias stays with the key it names, so that a new run reuses that key instead of creating another"})
 	default:
-		return nil, nil, err
+		return nil, nil, failedCall("kms:DescribeKey", err)
 	}
 	outs := map[string]string{"keyArn": keyARN}
-	_, err = k.EnableKeyRotation(ctx, &kms.EnableKeyRotationInput{KeyId: aws.String(keyARN)})
-	return nil, outs, err
+	if _, err = k.EnableKeyRotation(ctx, &kms.EnableKeyRotationInput{KeyId: aws.String(keyARN)}); err != nil {
+		return nil, outs, failedCall("kms:EnableKeyRotation", err)
+	}
+	a.record(Change{Call: "kms:EnableKeyRotation", Resource: keyARN, Summary: "turned on rotation of key " + keyARN,
+		NotReversible: "rotation stays on the key fix created, which is kept"})
+	return nil, outs, nil
+}
+
+// Why created keys and log groups stay after --undo.
+const (
+	notRevertedKey      = "cannot be reverted automatically: trailseal never deletes a KMS key; schedule its deletion by hand if unwanted"
+	notRevertedLogGroup = "cannot be reverted automatically: trailseal never deletes a log group; delete it by hand if unwanted"
+)
+
+func (a *Applier) createLogGroup(ctx context.Context, s Step) (json.RawMessage, map[string]string, error) {
+	p := s.Params
+	l := a.Clients.logs(s.Region)
+	existed := false
+	if _, err := l.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(p.LogGroupName)}); err != nil {
+		// A group left by an earlier, interrupted run is reused.
+		if errorCode(err) != "ResourceAlreadyExistsException" {
+			return nil, nil, failedCall("logs:CreateLogGroup", err)
+		}
+		existed = true
+	} else {
+		a.record(Change{Call: "logs:CreateLogGroup", Resource: p.LogGroupARN, Summary: "created log group " + p.LogGroupName,
+			Previous: marshal(prevExisted{}), NotReversible: notRevertedLogGroup})
+	}
+	prev := marshal(prevExisted{Existed: existed})
+	outs := map[string]string{"logGroupArn": p.LogGroupARN}
+	if _, err := l.PutRetentionPolicy(ctx, &cloudwatchlogs.PutRetentionPolicyInput{LogGroupName: aws.String(p.LogGroupName), RetentionInDays: aws.Int32(int32(p.RetentionDays))}); err != nil {
+		return prev, outs, failedCall("logs:PutRetentionPolicy", err)
+	}
+	ch := Change{Call: "logs:PutRetentionPolicy", Resource: p.LogGroupARN, Previous: prev,
+		Summary:       fmt.Sprintf("set the retention of log group %s to %d days", p.LogGroupName, p.RetentionDays),
+		NotReversible: "the retention belongs to the log group fix created, which is kept"}
+	if existed {
+		ch.NotReversible = "log group " + p.LogGroupName + " existed before this run (an earlier run made it); its retention is left as written"
+	}
+	a.record(ch)
+	return prev, outs, nil
 }
 
 // LogsRolePolicyName is the inline policy of the CloudWatch Logs role.
@@ -425,20 +536,31 @@ func (a *Applier) createRole(ctx context.Context, s Step) (json.RawMessage, map[
 	switch {
 	case err == nil:
 		arn = aws.ToString(out.Role.Arn)
+		a.record(Change{Call: "iam:CreateRole", Resource: arn, Summary: "created role " + p.RoleName,
+			Previous: marshal(prevExisted{}), Reversible: true})
 	case errorCode(err) == "EntityAlreadyExists":
 		existed = true
 		got, gerr := c.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(p.RoleName)})
 		if gerr != nil {
-			return nil, nil, gerr
+			return nil, nil, failedCall("iam:GetRole", gerr)
 		}
 		arn = aws.ToString(got.Role.Arn)
 	default:
-		return nil, nil, err
+		return nil, nil, failedCall("iam:CreateRole", err)
 	}
 	prev := marshal(prevExisted{Existed: existed})
-	_, err = c.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(p.RoleName),
-		PolicyName: aws.String(LogsRolePolicyName), PolicyDocument: aws.String(LogsRolePolicy(p.LogGroupARN))})
-	return prev, map[string]string{"roleArn": arn}, err
+	outs := map[string]string{"roleArn": arn}
+	if _, err = c.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(p.RoleName),
+		PolicyName: aws.String(LogsRolePolicyName), PolicyDocument: aws.String(LogsRolePolicy(p.LogGroupARN))}); err != nil {
+		return prev, outs, failedCall("iam:PutRolePolicy", err)
+	}
+	ch := Change{Call: "iam:PutRolePolicy", Resource: arn, Summary: "put inline policy " + LogsRolePolicyName + " on role " + p.RoleName,
+		Previous: prev, Reversible: !existed}
+	if existed {
+		ch.NotReversible = "role " + p.RoleName + " existed before this run, so its inline policy is left as written"
+	}
+	a.record(ch)
+	return prev, outs, nil
 }
 
 func (a *Applier) metricAlarm(ctx context.Context, s Step, from func(step, key string) (string, error)) (json.RawMessage, map[string]string, error) {
@@ -454,6 +576,7 @@ func (a *Applier) metricAlarm(ctx context.Context, s Step, from func(step, key s
 	group := logGroupNameFromARN(groupARN)
 	l := a.Clients.logs(s.Region)
 	prev := prevAlarm{}
+	filter := prevFilter{LogGroup: group}
 	mf, err := l.DescribeMetricFilters(ctx, &cloudwatchlogs.DescribeMetricFiltersInput{LogGroupName: aws.String(group), FilterNamePrefix: aws.String(p.FilterName)})
 	if err != nil {
 		return nil, nil, err
@@ -461,6 +584,7 @@ func (a *Applier) metricAlarm(ctx context.Context, s Step, from func(step, key s
 	for _, f := range mf.MetricFilters {
 		if aws.ToString(f.FilterName) == p.FilterName {
 			prev.FilterExisted = true
+			filter.Existed, filter.Pattern, filter.Transformations = true, aws.ToString(f.FilterPattern), f.MetricTransformations
 		}
 	}
 	cw := a.Clients.cloudwatch(s.Region)
@@ -473,16 +597,31 @@ func (a *Applier) metricAlarm(ctx context.Context, s Step, from func(step, key s
 		LogGroupName: aws.String(group), FilterName: aws.String(p.FilterName), FilterPattern: aws.String(p.Pattern),
 		MetricTransformations: []logstypes.MetricTransformation{{MetricName: aws.String(p.MetricName), MetricNamespace: aws.String(p.Namespace), MetricValue: aws.String("1")}},
 	}); err != nil {
-		return marshal(prev), nil, err
+		return marshal(prev), nil, failedCall("logs:PutMetricFilter", err)
 	}
-	_, err = cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{
+	verb := "created"
+	if filter.Existed {
+		verb = "replaced"
+	}
+	a.record(Change{Call: "logs:PutMetricFilter", Resource: groupARN, Summary: verb + " metric filter " + p.FilterName + " on " + group,
+		Previous: marshal(filter), Reversible: true})
+	if _, err = cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{
 		AlarmName: aws.String(p.AlarmName), AlarmDescription: aws.String("CIS CloudTrail monitoring alarm (created by trailseal)"),
 		MetricName: aws.String(p.MetricName), Namespace: aws.String(p.Namespace),
 		Statistic: cwtypes.StatisticSum, Period: aws.Int32(300), EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(1),
 		ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanOrEqualToThreshold, TreatMissingData: aws.String("notBreaching"),
 		ActionsEnabled: aws.Bool(true), AlarmActions: []string{p.TopicARN},
-	})
-	return marshal(prev), nil, err
+	}); err != nil {
+		return marshal(prev), nil, failedCall("cloudwatch:PutMetricAlarm", err)
+	}
+	ch := Change{Call: "cloudwatch:PutMetricAlarm", Resource: p.AlarmName, Summary: "created alarm " + p.AlarmName,
+		Previous: marshal(prevExisted{Existed: prev.AlarmExisted}), Reversible: !prev.AlarmExisted}
+	if prev.AlarmExisted {
+		ch.Summary = "replaced alarm " + p.AlarmName
+		ch.NotReversible = "alarm " + p.AlarmName + " existed before this run, so it is left as written"
+	}
+	a.record(ch)
+	return marshal(prev), nil, nil
 }
 
 // LifecycleRules returns the rules fix writes: the current rules with every

@@ -17,6 +17,9 @@ const (
 	Applied = "applied"
 	Failed  = "failed"
 	Skipped = "skipped"
+	// InProgress is only ever seen in the journal of a run that died
+	// during a step: the step's Changes say how far it got.
+	InProgress = "in progress"
 )
 
 // Journal records what an --apply run changed, with the values it replaced,
@@ -42,7 +45,42 @@ type Entry struct {
 	Previous json.RawMessage `json:"previous,omitempty"`
 	// Outputs are identifiers the step created (keyArn, logGroupArn, roleArn).
 	Outputs map[string]string `json:"outputs,omitempty"`
-	At      time.Time         `json:"at"`
+	// Changes are the write calls of a step made of several calls, each
+	// recorded as soon as it succeeded. For a step that failed halfway they
+	// are the only record of what it left behind.
+	Changes []Change  `json:"changes,omitempty"`
+	At      time.Time `json:"at"`
+}
+
+// Partial reports whether the step did not complete but changed something.
+func (e Entry) Partial() bool { return e.Status != Applied && len(e.Changes) > 0 }
+
+// Change is one completed write call of a multi-call step.
+type Change struct {
+	// Call is the API call, "service:Operation".
+	Call     string `json:"call"`
+	Resource string `json:"resource"`
+	// Summary says what changed, for people: "created role X".
+	Summary string `json:"summary"`
+	// Previous is what the call replaced, in a shape that depends on Call.
+	Previous json.RawMessage `json:"previous,omitempty"`
+	// Reversible is false when --undo cannot take the change back;
+	// NotReversible then says why and what to do instead.
+	Reversible    bool   `json:"reversible"`
+	NotReversible string `json:"notReversible,omitempty"`
+}
+
+// Undoable returns, in journal order, the entries --undo has something to
+// say about: applied steps, and failed or interrupted steps that changed
+// something before they stopped.
+func (j *Journal) Undoable() []Entry {
+	var out []Entry
+	for _, e := range j.Entries {
+		if e.Status == Applied || e.Partial() {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // NewJournal starts a journal that will be written to path.

@@ -1,6 +1,7 @@
 package fix
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,5 +68,45 @@ func TestDefaultJournalPathNeverReusesAFile(t *testing.T) {
 	}
 	if second == first || !strings.HasSuffix(second, "journal-20250304T050607Z-2.json") {
 		t.Fatalf("second apply in the same second got %s (first %s)", second, first)
+	}
+}
+
+func TestUndoableIncludesPartialSteps(t *testing.T) {
+	created := []Change{{Call: "iam:CreateRole", Summary: "created role r", Reversible: true}}
+	for _, tc := range []struct {
+		name string
+		e    Entry
+		want bool
+	}{
+		{"applied", Entry{Status: Applied}, true},
+		{"failed halfway", Entry{Status: Failed, Changes: created}, true},
+		{"interrupted halfway", Entry{Status: InProgress, Changes: created}, true},
+		{"failed before changing anything", Entry{Status: Failed}, false},
+		{"skipped", Entry{Status: Skipped}, false},
+	} {
+		j := &Journal{Entries: []Entry{tc.e}}
+		if got := len(j.Undoable()) == 1; got != tc.want {
+			t.Errorf("%s: undoable %t, want %t", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestPartialErrorSaysWhatChangedAndWhatFailed(t *testing.T) {
+	denied := errors.New("AccessDenied: no")
+	for _, tc := range []struct {
+		changes []Change
+		err     error
+		want    string
+	}{
+		{[]Change{{Summary: "created key k"}}, failedCall("kms:CreateAlias", denied),
+			"partially applied: created key k was changed, kms:CreateAlias failed: AccessDenied: no"},
+		{[]Change{{Summary: "created key k"}, {Summary: "created alias a"}}, failedCall("kms:EnableKeyRotation", denied),
+			"partially applied: created key k and created alias a were changed, kms:EnableKeyRotation failed: AccessDenied: no"},
+		{[]Change{{Summary: "created role r"}}, denied,
+			"partially applied: created role r was changed, the rest of the step failed: AccessDenied: no"},
+	} {
+		if got := partialError(tc.changes, tc.err); got != tc.want {
+			t.Errorf("got  %q\nwant %q", got, tc.want)
+		}
 	}
 }

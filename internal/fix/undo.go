@@ -24,20 +24,29 @@ const (
 	UndoFailed  = "undo failed"
 )
 
-// UndoResult is what happened to one journal entry.
+// UndoResult is what happened to one journal entry, or, for a step that
+// failed halfway, to one of the changes it made.
 type UndoResult struct {
-	Step   Step   `json:"step"`
+	Step Step `json:"step"`
+	// Change is set for a step that was only partially applied: the
+	// summary of the completed call this result is about.
+	Change string `json:"change,omitempty"`
 	Status string `json:"status"`
 	Detail string `json:"detail"`
 }
 
-// Undo reverts the applied entries of a journal, newest first. It keeps
-// going after a failure so that as much as possible is put back, and says
-// for each entry what happened.
+// Undo reverts the applied entries of a journal, and the completed changes
+// of entries that failed or were interrupted halfway, newest first. It
+// keeps going after a failure so that as much as possible is put back, and
+// says for each entry (or change) what happened.
 func Undo(ctx context.Context, c *Clients, j *Journal) []UndoResult {
 	var out []UndoResult
 	for i := len(j.Entries) - 1; i >= 0; i-- {
 		e := j.Entries[i]
+		if e.Partial() {
+			out = append(out, undoChanges(ctx, c, e)...)
+			continue
+		}
 		if e.Status != Applied {
 			continue
 		}
@@ -56,6 +65,78 @@ func Undo(ctx context.Context, c *Clients, j *Journal) []UndoResult {
 		out = append(out, r)
 	}
 	return out
+}
+
+// undoChanges reverts, newest first, what a step that did not complete had
+// already changed. A step's own Reversible flag says nothing here: a key
+// step is irreversible as a whole, yet the calls that did run are judged
+// one by one.
+func undoChanges(ctx context.Context, c *Clients, e Entry) []UndoResult {
+	var out []UndoResult
+	for i := len(e.Changes) - 1; i >= 0; i-- {
+		ch := e.Changes[i]
+		r := UndoResult{Step: e.Step, Change: ch.Summary}
+		if !ch.Reversible {
+			r.Status, r.Detail = NotReverted, ch.Summary+": "+ch.NotReversible
+			out = append(out, r)
+			continue
+		}
+		detail, err := undoChange(ctx, c, e.Step, ch)
+		if err != nil {
+			r.Status, r.Detail = UndoFailed, ch.Summary+": "+err.Error()
+		} else {
+			r.Status, r.Detail = Reverted, detail
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// undoChange takes back one completed call. Only calls recorded as
+// reversible get here; each removes only what fix itself created, or puts
+// back the recorded previous value.
+func undoChange(ctx context.Context, c *Clients, s Step, ch Change) (string, error) {
+	p := s.Params
+	switch ch.Call {
+	case "iam:CreateRole":
+		_, err := c.iam().DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(p.RoleName)})
+		if errorCode(err) == "NoSuchEntity" {
+			return "role " + p.RoleName + " is already gone", nil
+		}
+		return "deleted role " + p.RoleName + " that fix had created", err
+	case "iam:PutRolePolicy":
+		_, err := c.iam().DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(p.RoleName), PolicyName: aws.String(LogsRolePolicyName)})
+		if errorCode(err) == "NoSuchEntity" {
+			err = nil
+		}
+		return "removed inline policy " + LogsRolePolicyName + " from role " + p.RoleName, err
+	case "logs:PutMetricFilter":
+		var prev prevFilter
+		if err := json.Unmarshal(ch.Previous, &prev); err != nil || prev.LogGroup == "" {
+			return "", fmt.Errorf("the journal has no previous value for metric filter %s: check it by hand", p.FilterName)
+		}
+		return restoreFilter(ctx, c, s.Region, p.FilterName, prev)
+	case "cloudwatch:PutMetricAlarm":
+		_, err := c.cloudwatch(s.Region).DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{p.AlarmName}})
+		return "removed alarm " + p.AlarmName + " that fix had created", err
+	}
+	return "", fmt.Errorf("call %s: %w", ch.Call, errNotReversible)
+}
+
+// restoreFilter deletes a metric filter fix created, or writes back the
+// definition it replaced.
+func restoreFilter(ctx context.Context, c *Clients, region, name string, prev prevFilter) (string, error) {
+	l := c.logs(region)
+	if !prev.Existed {
+		_, err := l.DeleteMetricFilter(ctx, &cloudwatchlogs.DeleteMetricFilterInput{LogGroupName: aws.String(prev.LogGroup), FilterName: aws.String(name)})
+		if errorCode(err) == "ResourceNotFoundException" {
+			err = nil
+		}
+		return "removed metric filter " + name + " that fix had created", err
+	}
+	_, err := l.PutMetricFilter(ctx, &cloudwatchlogs.PutMetricFilterInput{LogGroupName: aws.String(prev.LogGroup), FilterName: aws.String(name),
+		FilterPattern: aws.String(prev.Pattern), MetricTransformations: prev.Transformations})
+	return "restored the previous definition of metric filter " + name, err
 }
 
 func undoEntry(ctx context.Context, c *Clients, e Entry) (string, error) {
@@ -154,6 +235,14 @@ func undoEntry(ctx context.Context, c *Clients, e Entry) (string, error) {
 				return "", err
 			}
 			done = append(done, "removed metric filter "+p.FilterName)
+		} else if pf, ok := replacedFilter(e); ok {
+			// Journals since partial-change recording carry the filter
+			// definition that was replaced; older ones do not.
+			d, err := restoreFilter(ctx, c, s.Region, p.FilterName, pf)
+			if err != nil {
+				return "", err
+			}
+			done = append(done, d)
 		}
 		return orNone(joinAnd(done), "filter and alarm existed before; left in place"), nil
 	case KindBucketVersion:
@@ -234,6 +323,18 @@ func undoEntry(ctx context.Context, c *Clients, e Entry) (string, error) {
 		return "restored the previous bucket policy", err
 	}
 	return "", fmt.Errorf("step kind %s: %w", s.Kind, errNotReversible)
+}
+
+// replacedFilter is the recorded definition of a metric filter that an
+// entry's PutMetricFilter overwrote.
+func replacedFilter(e Entry) (prevFilter, bool) {
+	for _, ch := range e.Changes {
+		var pf prevFilter
+		if ch.Call == "logs:PutMetricFilter" && json.Unmarshal(ch.Previous, &pf) == nil && pf.Existed && pf.LogGroup != "" {
+			return pf, true
+		}
+	}
+	return prevFilter{}, false
 }
 
 func joinAnd(l []string) string {
