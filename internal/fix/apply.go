@@ -656,6 +656,14 @@ func LifecycleRules(cur []s3types.LifecycleRule, prefixes []string, minDays int)
 				e.Days = aws.Int32(int32(minDays))
 				r.Expiration = &e
 			}
+			if r.Expiration != nil && r.Expiration.Date != nil {
+				// A fixed-date expiration deletes every log from that day on:
+				// replace it with the minimum retention in days.
+				e := *r.Expiration
+				e.Date = nil
+				e.Days = aws.Int32(int32(minDays))
+				r.Expiration = &e
+			}
 			if n := r.NoncurrentVersionExpiration; n != nil && aws.ToInt32(n.NoncurrentDays) > 0 && int(aws.ToInt32(n.NoncurrentDays)) < minDays {
 				e := *n
 				e.NoncurrentDays = aws.Int32(int32(minDays))

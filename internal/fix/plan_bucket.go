@@ -175,6 +175,9 @@ func (p *planner) planLifecycle(b *inventory.Bucket, res, region string, base Pa
 			if (r.ExpirationDays > 0 && r.ExpirationDays < min) || (r.NoncurrentExpirationDays > 0 && r.NoncurrentExpirationDays < min) {
 				short = append(short, fmt.Sprintf("%s (expiration %d, noncurrent %d)", orNone(r.ID, "(unnamed)"), r.ExpirationDays, r.NoncurrentExpirationDays))
 			}
+			if r.ExpirationDate != "" {
+				short = append(short, fmt.Sprintf("%s (expires everything on %s)", orNone(r.ID, "(unnamed)"), r.ExpirationDate))
+			}
 		}
 		s.Before = "rules " + strings.Join(short, ", ")
 		s.After = fmt.Sprintf("the same rules with every expiration on the log prefixes at least %d days; all other rules unchanged", min)

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -400,6 +401,16 @@ func TestLifecycleRules(t *testing.T) {
 		t.Error("a longer expiration must never be shortened")
 	}
 	if *cur[0].Expiration.Days != 30 {
+		t.Error("the input rules must not be modified (the journal keeps them)")
+	}
+	dated := []s3types.LifecycleRule{{ID: aws.String("sunset"), Status: s3types.ExpirationStatusEnabled,
+		Filter:     &s3types.LifecycleRuleFilter{Prefix: aws.String("")},
+		Expiration: &s3types.LifecycleExpiration{Date: aws.Time(time.Date(2031, 6, 30, 0, 0, 0, 0, time.UTC))}}}
+	out = LifecycleRules(dated, []string{"AWSLogs/"}, 365)
+	if out[0].Expiration.Date != nil || aws.ToInt32(out[0].Expiration.Days) != 365 {
+		t.Errorf("a fixed-date expiration on the logs must become the minimum in days: %+v", out[0].Expiration)
+	}
+	if dated[0].Expiration.Date == nil {
 		t.Error("the input rules must not be modified (the journal keeps them)")
 	}
 }
