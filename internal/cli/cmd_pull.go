@@ -115,6 +115,9 @@ func runPull(ctx context.Context, g *globals, o *pullOptions) error {
 		return withCode(ExitUnverifiable, fmt.Errorf("pull from s3://%s: %w", t.bucket, err))
 	}
 	fmt.Fprintf(g.stdout, "Copied %d digest files and %d log files (%d bytes) from s3://%s to %s\n", stats.Digests, stats.Logs, stats.Bytes, t.bucket, o.to)
+	for _, l := range stats.Earlier {
+		fmt.Fprintf(g.stdout, "  the trail was moved in the period: its chain was followed into %s\n", l)
+	}
 	for _, m := range stats.Missing {
 		fmt.Fprintf(g.stdout, "  not found: s3://%s\n", m)
 	}

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -301,7 +303,7 @@ func resolveTarget(ctx context.Context, g *globals, a awsOptions, arn trailARN, 
 		if t.keys == nil {
 			t.keys = verify.APIKeys{Client: ct}
 		}
-		t.store = verify.S3Store{Client: newS3Client(ctx, g, cfg, t.bucket)}
+		t.store = &bucketStore{g: g, cfg: cfg, clients: map[string]verify.S3Store{t.bucket: {Client: newS3Client(ctx, g, cfg, t.bucket)}}}
 	}
 	// Organization trails add the organization ID before the account:
 	// find it in the bucket rather than asking Organizations.
@@ -369,6 +371,39 @@ func newS3Client(ctx context.Context, g *globals, cfg aws.Config, bucket string)
 		return c
 	}
 	return s3.NewFromConfig(cfg, opts, func(o *s3.Options) { o.Region = region })
+}
+
+// bucketStore reads each bucket with a client for its region: when verify
+// follows a moved trail's chain into its old bucket, that bucket may be in
+// another region than the new one.
+type bucketStore struct {
+	g       *globals
+	cfg     aws.Config
+	mu      sync.Mutex
+	clients map[string]verify.S3Store
+}
+
+func (b *bucketStore) client(ctx context.Context, bucket string) verify.S3Store {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	c, ok := b.clients[bucket]
+	if !ok {
+		c = verify.S3Store{Client: newS3Client(ctx, b.g, b.cfg, bucket)}
+		b.clients[bucket] = c
+	}
+	return c
+}
+
+func (b *bucketStore) List(ctx context.Context, bucket, prefix string, fn func(verify.Object) error) error {
+	return b.client(ctx, bucket).List(ctx, bucket, prefix, fn)
+}
+
+func (b *bucketStore) ListDirs(ctx context.Context, bucket, prefix string) ([]string, error) {
+	return b.client(ctx, bucket).ListDirs(ctx, bucket, prefix)
+}
+
+func (b *bucketStore) Open(ctx context.Context, bucket, key string) (io.ReadCloser, map[string]string, error) {
+	return b.client(ctx, bucket).Open(ctx, bucket, key)
 }
 
 func runVerify(ctx context.Context, g *globals, o *verifyOptions) error {

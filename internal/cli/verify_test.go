@@ -533,3 +533,93 @@ func TestKeysExportCoversLinkBeforeStart(t *testing.T) {
 		t.Errorf("exported %v, want both the current key and the one valid until just before --start-time", fps)
 	}
 }
+
+// TestAgreesWithAWSCLIAcrossBucketChange re-expresses the AWS CLI's
+// bucket-change scenarios: the trail moved to a new bucket at hour 3, the
+// first digest there links into the old bucket, and both tools, started
+// on the new bucket, follow the chain into the old one and flag the same
+// objects there. Pull then copies both buckets' parts and verify agrees
+// offline.
+func TestAgreesWithAWSCLIAcrossBucketChange(t *testing.T) {
+	if _, err := exec.LookPath("aws"); err != nil {
+		t.Fatal("the AWS CLI (aws) is needed as the independent baseline: pip install awscli")
+	}
+	e := startVerifyEnv(t)
+	ctx := context.Background()
+	oldDigest := func(a *chaingen.Archive, i int) string { return a.DigestKeys("us-east-1")[i] }
+	oldLog := func(a *chaingen.Archive, i int) string { return a.LogKeys("us-east-1")[i] }
+	scenarios := []struct {
+		name    string
+		corrupt func(a *chaingen.Archive)
+		want    int // objects flagged
+	}{
+		{name: "valid"},
+		{name: "modified log in the old bucket", want: 1, corrupt: func(a *chaingen.Archive) {
+			o := a.Get(oldLog(a, 4))
+			o.Body = chaingen.Gzip(append(chaingen.Gunzip(o.Body), ' '))
+		}},
+		{name: "deleted log in the old bucket", want: 1, corrupt: func(a *chaingen.Archive) { a.Delete(oldLog(a, 2)) }},
+		{name: "deleted digest in the old bucket", want: 1, corrupt: func(a *chaingen.Archive) { a.Delete(oldDigest(a, 1)) }},
+		{name: "deleted digest the new bucket links to", want: 1, corrupt: func(a *chaingen.Archive) { a.Delete(oldDigest(a, 2)) }},
+		{name: "invalid signature in the old bucket", want: 1, corrupt: func(a *chaingen.Archive) {
+			a.Get(oldDigest(a, 0)).Metadata["signature"] = strings.Repeat("ab", 128)
+		}},
+	}
+	for i, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			oldBucket, newBucket := "moved-old-"+itoa(int64(i)), "moved-new-"+itoa(int64(i))
+			if _, err := e.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(newBucket)}); err != nil {
+				t.Fatal(err)
+			}
+			e.seed(t, oldBucket, func(s *chaingen.Spec) { s.Move = &chaingen.Move{At: 3, Bucket: newBucket} }, sc.corrupt)
+			cli := runAWSCLI(t, e, newBucket)
+			t.Logf("AWS CLI exit %d:\n%s", cli.code, cli.output)
+			// Valid files are only counted: 6 digests means it walked the
+			// three in the old bucket too.
+			followed := strings.Contains(cli.output, "s3://"+oldBucket+"/")
+			if sc.name == "valid" {
+				followed = strings.Contains(cli.output, "6/6 digest files valid") && strings.Contains(cli.output, "18/18 log files valid")
+			}
+			if !followed {
+				t.Fatalf("the AWS CLI did not follow the chain into %s:\n%s", oldBucket, cli.output)
+			}
+			code, r := runTrailseal(t, newBucket)
+			if got, want := problemKeys(r), cli.invalid; strings.Join(got, "\n") != strings.Join(want, "\n") || len(got) != sc.want {
+				t.Errorf("trailseal flagged %v, the AWS CLI %v, want %d\nAWS CLI output:\n%s", got, want, sc.want, cli.output)
+			}
+			if code != cli.code {
+				t.Errorf("trailseal exit %d, AWS CLI exit %d\n%s", code, cli.code, cli.output)
+			}
+			for _, p := range r.Problems() {
+				if p.Bucket != oldBucket {
+					t.Errorf("problem %s %v reported in s3://%s, want the old bucket", p.Key, p.Reasons, p.Bucket)
+				}
+			}
+			if len(r.Earlier) != 1 || r.Earlier[0].Bucket != oldBucket {
+				t.Errorf("earlier locations %+v, want %s", r.Earlier, oldBucket)
+			}
+			if sc.name != "valid" {
+				return
+			}
+			// The valid chain, pulled and verified offline: the old
+			// bucket's part is copied to DIR/<old bucket>/.
+			dir := t.TempDir()
+			code, out, errOut := runCLI(t, "pull", "--trail-arn", vARN, "--start-time", vStart, "--end-time", vEnd, "--s3-bucket", newBucket, "--to", dir)
+			if code != ExitOK || !strings.Contains(out, "Copied 6 digest files and 18 log files") || !strings.Contains(out, "s3://"+oldBucket) {
+				t.Fatalf("pull exit %d:\n%s%s", code, out, errOut)
+			}
+			keys := filepath.Join(t.TempDir(), "keys.json")
+			code, kout, errOut := runCLI(t, "keys", "export", "--regions", "us-east-1", "--start-time", vStart, "--end-time", vEnd)
+			if code != ExitOK {
+				t.Fatalf("keys export exit %d: %s", code, errOut)
+			}
+			if err := os.WriteFile(keys, []byte(kout), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			code, out, _ = runCLI(t, verifyArgs(newBucket, "--regions", "us-east-1", "--from-dir", dir, "--public-keys", keys)...)
+			if code != ExitOK || !strings.Contains(out, "followed into s3://"+oldBucket) {
+				t.Errorf("offline verify exit %d:\n%s", code, out)
+			}
+		})
+	}
+}

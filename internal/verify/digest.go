@@ -200,6 +200,25 @@ func (l Layout) ParseDigestKey(key string) (DigestName, bool) {
 	return DigestName{Region: m[2], End: end, Backfill: m[6] != ""}, true
 }
 
+// withPrefixOf returns l with the key prefix under which key is a digest
+// of l's trail, for a link into the prefix a trail used before its
+// S3KeyPrefix was changed.
+func (l Layout) withPrefixOf(key string) (Layout, DigestName, bool) {
+	// The prefix may itself contain "AWSLogs/": try every occurrence.
+	for i := 0; ; {
+		j := strings.Index(key[i:], "AWSLogs/")
+		if j < 0 {
+			return l, DigestName{}, false
+		}
+		nl := l
+		nl.Prefix = strings.Trim(key[:i+j], "/")
+		if n, ok := nl.ParseDigestKey(key); ok {
+			return nl, n, true
+		}
+		i += j + 1
+	}
+}
+
 var logNamePattern = regexp.MustCompile(`^(\d{12})_CloudTrail_([a-z0-9-]+)_(\d{8}T\d{4}Z)_[A-Za-z0-9]+\.json\.gz$`)
 
 // ParseLogKey recognises a log file key of this layout's account in region

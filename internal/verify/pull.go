@@ -27,6 +27,11 @@ type PullOptions struct {
 	Dest        string
 	Concurrency int
 	Progress    Progress
+
+	// until and visited are set when Pull follows a chain into the bucket
+	// or prefix a trail used before it was moved.
+	until   time.Time
+	visited map[string]bool
 }
 
 // PullStats counts what Pull copied.
@@ -39,6 +44,9 @@ type PullStats struct {
 	Missing []string
 	// Failed lists objects that could not be copied, with the error.
 	Failed []string
+	// Earlier lists the locations (s3://bucket[/prefix]) the chain was
+	// followed into because the trail was moved within the period.
+	Earlier []string
 }
 
 // Pull copies a period's digests and log files to Dest/<bucket>/<key>,
@@ -53,6 +61,9 @@ func Pull(ctx context.Context, o PullOptions) (*PullStats, error) {
 	o.Start, o.End = o.Start.UTC(), o.End.UTC()
 	v := &verifier{o: Options{Store: o.Store, Bucket: o.Bucket, Layout: o.Layout, Start: o.Start, End: o.End, Concurrency: o.Concurrency,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}}
+	if !o.until.IsZero() {
+		v.o.handoff = &handoff{end: o.until}
+	}
 	regions := o.Regions
 	if len(regions) == 0 {
 		var err error
@@ -81,7 +92,7 @@ func Pull(ctx context.Context, o PullOptions) (*PullStats, error) {
 	for _, ds := range digests {
 		listed[[2]string{ds.bucket, ds.key}] = true
 	}
-	linked := map[[2]string]bool{}
+	linked := map[[2]string]string{} // -> region of the linking digest
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(o.Concurrency)
 	for _, ds := range digests {
@@ -110,7 +121,7 @@ func Pull(ctx context.Context, o PullOptions) (*PullStats, error) {
 					named[l.S3Bucket+"/"+l.S3Object] = [2]string{l.S3Bucket, l.S3Object}
 				}
 				if prev := [2]string{d.PreviousDigestS3Bucket, d.PreviousDigestS3Object}; prev[0] != "" && prev[1] != "" && !listed[prev] {
-					linked[prev] = true
+					linked[prev] = ds.region
 				}
 			}
 			return nil
@@ -121,7 +132,24 @@ func Pull(ctx context.Context, o PullOptions) (*PullStats, error) {
 	}
 	g, gctx = errgroup.WithContext(ctx)
 	g.SetLimit(o.Concurrency)
-	for bk := range linked {
+	var earlier []PullOptions
+	var targets []string // the linked digest of each earlier location
+	visited := o.visited
+	if visited == nil {
+		visited = map[string]bool{o.Bucket + "/" + o.Layout.Prefix: true}
+	}
+	for bk, region := range linked {
+		if l, name, ok := o.Layout.withPrefixOf(bk[1]); ok && name.Region == region && !name.End.Before(o.Start) &&
+			!visited[bk[0]+"/"+l.Prefix] && len(visited) < maxLocations {
+			// The trail was moved inside the period: copy the old
+			// location's part of it as well, as verify will read it.
+			visited[bk[0]+"/"+l.Prefix] = true
+			so := o
+			so.Bucket, so.Layout, so.Regions, so.End, so.until, so.visited = bk[0], l, []string{region}, name.End, name.End, visited
+			earlier = append(earlier, so)
+			targets = append(targets, bk[1])
+			continue
+		}
 		g.Go(func() error {
 			_, n, err := copyObject(gctx, o, bk[0], bk[1], true)
 			bytes.Add(n)
@@ -183,6 +211,27 @@ func Pull(ctx context.Context, o PullOptions) (*PullStats, error) {
 		return nil, err
 	}
 	stats.Bytes = bytes.Load()
+	for i, so := range earlier {
+		sub, err := Pull(ctx, so)
+		if err != nil {
+			return nil, fmt.Errorf("follow the chain into s3://%s/%s: %w", so.Bucket, so.Layout.Prefix, err)
+		}
+		stats.Earlier = append(stats.Earlier, location(so.Bucket, so.Layout.Prefix))
+		stats.Earlier = append(stats.Earlier, sub.Earlier...)
+		stats.Digests += sub.Digests
+		stats.Logs += sub.Logs
+		stats.Bytes += sub.Bytes
+		stats.Missing = append(stats.Missing, sub.Missing...)
+		stats.Failed = append(stats.Failed, sub.Failed...)
+		// The old location's listing stops at the linked digest: if it was
+		// not copied, it is gone.
+		if p, err := (DirStore{Root: o.Dest}).path(so.Bucket, targets[i]); err == nil {
+			if _, err := os.Stat(p); err != nil {
+				stats.Missing = append(stats.Missing, so.Bucket+"/"+targets[i])
+			}
+		}
+	}
+	sort.Strings(stats.Earlier)
 	sort.Strings(stats.Missing)
 	sort.Strings(stats.Failed)
 	return stats, nil

@@ -3,6 +3,7 @@ package verify
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -82,7 +83,11 @@ type Gap struct {
 
 // RegionSummary counts results for one source region.
 type RegionSummary struct {
-	Region            string    `json:"region"`
+	Region string `json:"region"`
+	// Bucket and Prefix say where the counted files are: a trail moved
+	// within the period has a summary per location.
+	Bucket            string    `json:"bucket,omitempty"`
+	Prefix            string    `json:"prefix,omitempty"`
 	DigestsValid      int       `json:"digests_valid"`
 	DigestsInvalid    int       `json:"digests_invalid"`
 	DigestsMissing    int       `json:"digests_missing"`
@@ -112,6 +117,10 @@ type Report struct {
 	Gaps    []Gap           `json:"gaps"`
 	Summary []RegionSummary `json:"summary"`
 	Outcome Outcome         `json:"outcome"`
+	// Earlier lists the buckets or prefixes the trail delivered to before
+	// it was moved, whose part of the period was verified by following the
+	// chain into them.
+	Earlier []Location `json:"earlier_locations,omitempty"`
 
 	// validLogs counts valid log files not listed in Logs.
 	validLogs map[string]*RegionSummary
@@ -128,6 +137,50 @@ func (r *Report) countValid(it Item) {
 	}
 	s.LogsValid++
 	s.UncompressedBytes += it.Size
+}
+
+// Location is a bucket and prefix one region's chain was followed into.
+type Location struct {
+	Bucket string    `json:"bucket"`
+	Prefix string    `json:"prefix,omitempty"`
+	Region string    `json:"region"`
+	From   time.Time `json:"from"`
+	To     time.Time `json:"to"`
+	// LinkedFrom is the digest whose previousDigestS3Bucket/Object point
+	// into this location.
+	LinkedFrom string `json:"linked_from"`
+}
+
+// merge adds the finished report of an earlier location to r.
+func (r *Report) merge(o *Report) {
+	r.Digests = append(r.Digests, o.Digests...)
+	r.Logs = append(r.Logs, o.Logs...)
+	r.Gaps = append(r.Gaps, o.Gaps...)
+	r.Summary = append(r.Summary, o.Summary...)
+	r.Earlier = append(r.Earlier, o.Earlier...)
+	for _, region := range o.Regions {
+		if !slices.Contains(r.Regions, region) {
+			r.Regions = append(r.Regions, region)
+		}
+	}
+	sort.Strings(r.Regions)
+	if rankOutcome(o.Outcome) > rankOutcome(r.Outcome) {
+		r.Outcome = o.Outcome
+	}
+	r.sortItems()
+	// The later location first: the summary reads in the order the chain
+	// was walked.
+	sort.SliceStable(r.Summary, func(i, j int) bool { return r.Summary[i].Region < r.Summary[j].Region })
+}
+
+func rankOutcome(o Outcome) int {
+	switch o {
+	case OutcomeInvalid:
+		return 2
+	case OutcomeUnverifiable:
+		return 1
+	}
+	return 0
 }
 
 // Outcome is the overall verdict.
@@ -157,6 +210,11 @@ func (r *Report) Problems() []Item {
 }
 
 func (r *Report) finish() {
+	r.sortItems()
+	r.summarize()
+}
+
+func (r *Report) sortItems() {
 	sort.SliceStable(r.Digests, func(i, j int) bool {
 		a, b := r.Digests[i], r.Digests[j]
 		if a.Region != b.Region {
@@ -180,11 +238,14 @@ func (r *Report) finish() {
 		}
 		return r.Gaps[i].From.Before(r.Gaps[j].From)
 	})
+}
+
+func (r *Report) summarize() {
 	sums := map[string]*RegionSummary{}
 	get := func(region string) *RegionSummary {
 		s, ok := sums[region]
 		if !ok {
-			s = &RegionSummary{Region: region}
+			s = &RegionSummary{Region: region, Bucket: r.Bucket, Prefix: r.Prefix}
 			sums[region] = s
 		}
 		return s
@@ -277,7 +338,12 @@ func (r *Report) WriteText(w io.Writer, verbose bool) error {
 	if r.Prefix != "" {
 		fmt.Fprintf(&b, "/%s", r.Prefix)
 	}
-	fmt.Fprintf(&b, " from %s to %s\n\n", r.Start.Format(displayTime), r.End.Format(displayTime))
+	fmt.Fprintf(&b, " from %s to %s\n", r.Start.Format(displayTime), r.End.Format(displayTime))
+	for _, l := range r.Earlier {
+		fmt.Fprintf(&b, "  %s: the trail was moved; its chain was followed into %s for %s to %s (linked from %s)\n",
+			l.Region, location(l.Bucket, l.Prefix), l.From.Format(displayTime), l.To.Format(displayTime), l.LinkedFrom)
+	}
+	b.WriteString("\n")
 	problems := r.Problems()
 	if len(problems) > 0 || len(r.Gaps) > 0 {
 		b.WriteString("PROBLEMS\n")
@@ -312,8 +378,12 @@ func (r *Report) WriteText(w io.Writer, verbose bool) error {
 	}
 	b.WriteString("SUMMARY\n")
 	for _, s := range r.Summary {
+		label := s.Region
+		if s.Bucket != r.Bucket || s.Prefix != r.Prefix {
+			label += " in " + location(s.Bucket, s.Prefix)
+		}
 		fmt.Fprintf(&b, "  %s: digests %d valid, %d invalid, %d missing, %d unverified; logs %d valid, %d invalid, %d missing, %d unreferenced, %d unverified; %d gaps",
-			s.Region, s.DigestsValid, s.DigestsInvalid, s.DigestsMissing, s.DigestsUnverified,
+			label, s.DigestsValid, s.DigestsInvalid, s.DigestsMissing, s.DigestsUnverified,
 			s.LogsValid, s.LogsInvalid, s.LogsMissing, s.LogsUnreferenced, s.LogsUnverified, s.Gaps)
 		if !s.CoveredFrom.IsZero() {
 			fmt.Fprintf(&b, "; valid digests cover %s to %s", s.CoveredFrom.Format(displayTime), s.CoveredTo.Format(displayTime))
@@ -330,6 +400,13 @@ func (r *Report) WriteText(w io.Writer, verbose bool) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func location(bucket, prefix string) string {
+	if prefix == "" {
+		return "s3://" + bucket
+	}
+	return "s3://" + bucket + "/" + prefix
 }
 
 func reasonList(rs []Reason) string {

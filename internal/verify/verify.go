@@ -51,7 +51,34 @@ type Options struct {
 	ListValidLogs bool
 	Progress      Progress
 	Logger        *slog.Logger
+
+	// handoff is set for the run that follows a chain into the bucket or
+	// prefix the trail delivered to before it was moved.
+	handoff *handoff
 }
+
+// handoff is what the run of an earlier location inherits from the run
+// whose chain links into it.
+type handoff struct {
+	// key and end name the digest the later location's first digest links
+	// to: the newest digest this location must hold.
+	key string
+	end time.Time
+	// nextSig is the linking digest's previousDigestSignature, the target's
+	// signature for an offline copy without metadata files.
+	nextSig    string
+	linkedFrom string
+	ring       []PublicKey
+	keyErr     error
+	// named holds the log files the later locations' digests name, so they
+	// are not reported here as unnamed.
+	named   []map[objRef]*[32]byte
+	visited map[string]bool
+}
+
+// maxLocations bounds how many earlier locations one run follows, so that
+// digests linking back and forth cannot keep it going.
+const maxLocations = 16
 
 // Progress is told how much work is planned and done; the CLI draws a bar.
 type Progress interface {
@@ -73,13 +100,16 @@ type digestState struct {
 	name   DigestName
 	size   int64
 
-	d          *Digest
-	sha        string
-	md         digestMeta
-	reasons    []Reason
-	detail     []string
-	status     Status
-	boundary   bool // read only to check the link into the period
+	d        *Digest
+	sha      string
+	md       digestMeta
+	reasons  []Reason
+	detail   []string
+	status   Status
+	boundary bool // read only to check the link into the period
+	// into is set on a boundary digest in another bucket or prefix whose
+	// chain is verified by a run of its own; that run reports it.
+	into       *earlierLocation
 	nextSig    *string
 	prevSig    compactHex // the digest's previousDigestSignature
 	sigChecked bool
@@ -114,6 +144,13 @@ func metaOf(md map[string]string) digestMeta {
 
 // objRef names an object without building a bucket/key string.
 type objRef struct{ bucket, key string }
+
+// earlierLocation is where a trail delivered before its bucket or prefix
+// changed, and the digest there that a later digest links to.
+type earlierLocation struct {
+	layout Layout
+	from   *digestState // the digest whose link leads there
+}
 
 type logRef struct {
 	objRef
@@ -205,6 +242,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	keysDone := make(chan struct{})
 	go func() {
 		defer close(keysDone)
+		if h := o.handoff; h != nil {
+			// The period is inside the later run's, whose keys cover it.
+			v.ring, v.keyErr = h.ring, h.keyErr
+			return
+		}
 		v.ring, v.keyErr = o.Keys.Keys(ctx, o.Start.Add(-3*time.Hour), o.End.Add(2*time.Hour))
 	}()
 	digests, err := v.listDigests(ctx, regions)
@@ -265,8 +307,18 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			continue // inside the listed period and not listed: deleted
 		}
 		b := &digestState{region: ds.region, bucket: pb, key: pk, name: name, boundary: true}
+		layout := o.Layout
 		if !ok {
 			b.name = DigestName{Region: ds.region}
+			if l, n, found := o.Layout.withPrefixOf(pk); found {
+				layout, b.name, ok = l, n, true
+			}
+		}
+		// The trail was moved to this bucket or prefix inside the period:
+		// the chain goes on in the old location, which is verified as well.
+		moved := pb != o.Bucket || layout.Prefix != o.Layout.Prefix
+		if moved && ok && b.name.Region == ds.region && !b.name.End.Before(o.Start) && !o.visited(pb, layout.Prefix) {
+			b.into = &earlierLocation{layout: layout, from: ds}
 		}
 		index[objRef{pb, pk}] = b
 		extra = append(extra, b)
@@ -295,6 +347,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 
 	// 3. Offline copies without metadata files: a digest's signature is
 	// the next digest's previousDigestSignature.
+	if h := o.handoff; h != nil {
+		if t, ok := index[objRef{o.Bucket, h.key}]; ok && !t.md.present && t.nextSig == nil {
+			t.nextSig = &h.nextSig
+		}
+	}
 	var deferred []*digestState
 	for _, ds := range all {
 		if ds.d != nil && ds.d.HasPrevious() {
@@ -356,7 +413,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		ds.d = nil
 	}
 
-	// 5. Log files in the period that no digest names.
+	// 5. Log files in the period that no digest names (here or in a later
+	// location whose digests name log files left in this one).
 	var unreferenced []Item
 	var plannedBytes int64
 	for _, region := range regions {
@@ -373,6 +431,13 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			v.refMu.Lock()
 			_, named := v.referenced[objRef{o.Bucket, key}]
 			v.refMu.Unlock()
+			if o.handoff != nil && !named {
+				for _, m := range o.handoff.named {
+					if _, named = m[objRef{o.Bucket, key}]; named {
+						break
+					}
+				}
+			}
 			if named {
 				plannedBytes += size
 				return
@@ -404,15 +469,77 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	o.Logger.Debug("verify: log files checked", "elapsed", time.Since(began))
 
 	for _, ds := range all {
-		if ds.boundary && ds.status == StatusValid {
+		if (ds.boundary && ds.status == StatusValid) || ds.into != nil {
 			continue
 		}
 		v.report.Digests = append(v.report.Digests, ds.item())
 	}
 	v.report.Digests = append(v.report.Digests, missing...)
 	v.report.Logs = logItems
+	if h := o.handoff; h != nil && len(regions) == 1 {
+		v.report.Earlier = []Location{{Bucket: o.Bucket, Prefix: o.Layout.Prefix, Region: regions[0], From: o.Start, To: o.End, LinkedFrom: h.linkedFrom}}
+	}
 	v.report.finish()
+
+	// 7. Chains that lead into the bucket or prefix the trail used before.
+	for _, b := range extra {
+		if b.into == nil {
+			continue
+		}
+		sub, err := v.followEarlier(ctx, b)
+		if err != nil {
+			return nil, err
+		}
+		v.report.merge(sub)
+	}
 	return v.report, nil
+}
+
+// visited tells whether the chain already passed through bucket/prefix.
+func (o Options) visited(bucket, prefix string) bool {
+	if o.handoff == nil {
+		return bucket == o.Bucket && prefix == o.Layout.Prefix
+	}
+	return o.handoff.visited[bucket+"/"+prefix] || len(o.handoff.visited) >= maxLocations
+}
+
+// followEarlier verifies, with a run of its own, the chain of the location
+// the trail delivered to before it was moved, from the start of the period
+// to the digest b that the later location's first digest links to.
+func (v *verifier) followEarlier(ctx context.Context, b *digestState) (*Report, error) {
+	o := v.o
+	visited := map[string]bool{o.Bucket + "/" + o.Layout.Prefix: true}
+	named := []map[objRef]*[32]byte{v.referenced}
+	if h := o.handoff; h != nil {
+		for k := range h.visited {
+			visited[k] = true
+		}
+		named = append(named, h.named...)
+	}
+	visited[b.bucket+"/"+b.into.layout.Prefix] = true
+	from := b.into.from
+	so := o
+	so.Bucket, so.Layout, so.Regions = b.bucket, b.into.layout, []string{b.region}
+	so.End = b.name.End
+	so.LatestDigestDelivery, so.LatestDigestDeliveryFunc = time.Time{}, nil
+	so.handoff = &handoff{key: b.key, end: b.name.End, nextSig: from.prevSig.String(),
+		linkedFrom: "s3://" + from.bucket + "/" + from.key, ring: v.ring, keyErr: v.keyErr, named: named, visited: visited}
+	sub, err := Run(ctx, so)
+	if err == nil {
+		return sub, nil
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	// The earlier location cannot be listed (no permission, bucket gone):
+	// its part of the period is unchecked, which is never a pass.
+	r := &Report{Bucket: so.Bucket, Prefix: so.Layout.Prefix, Account: so.Layout.AccountID, Trail: so.Layout.TrailName,
+		Start: so.Start, End: so.End, Regions: so.Regions,
+		Earlier: []Location{{Bucket: so.Bucket, Prefix: so.Layout.Prefix, Region: b.region, From: so.Start, To: so.End, LinkedFrom: so.handoff.linkedFrom}},
+		Digests: []Item{{Kind: "digest", Region: b.region, Bucket: b.bucket, Key: b.key, End: b.name.End, Status: StatusError, Reasons: []Reason{DigestReadError},
+			Detail: fmt.Sprintf("the chain continues in s3://%s/%s, which could not be read: %v; grant s3:ListBucket and s3:GetObject there", so.Bucket, so.Layout.Prefix, err)}}}
+	r.finish()
+	return r, nil
 }
 
 // acquire takes one of the --concurrency read slots.
@@ -526,6 +653,11 @@ func (v *verifier) listDigests(ctx context.Context, regions []string) ([]*digest
 	// Digests ending up to an hour after --end-time still name logs
 	// delivered before it.
 	digestTo := o.End.Add(time.Hour)
+	if o.handoff != nil {
+		// The newest digest of an earlier location is the one the later
+		// location links to; the next one is in the later location.
+		digestTo = o.handoff.end
+	}
 	for _, region := range regions {
 		for _, day := range days(o.Start, digestTo) {
 			g.Go(func() error {
@@ -856,6 +988,10 @@ func (v *verifier) checkChain(region string, chain []*digestState, index map[obj
 	var gaps []Gap
 	var spans []span
 	sort.SliceStable(chain, func(i, j int) bool { return endOf(chain[i]).Before(endOf(chain[j])) })
+	if o.handoff != nil && len(chain) == 0 {
+		missing, spans = v.earlierTail(region, chain)
+		return missing, nil, spans
+	}
 	if len(chain) == 0 {
 		if explicit {
 			missing = append(missing, Item{Kind: "digest", Region: region, Bucket: o.Bucket, Status: StatusMissing, Reasons: []Reason{DigestNone},
@@ -887,6 +1023,11 @@ func (v *verifier) checkChain(region string, chain []*digestState, index map[obj
 				linkCheck(ds, p)
 				continue
 			}
+			if p.into != nil {
+				// The run of the earlier location reports it and the hours
+				// before it.
+				continue
+			}
 		} else {
 			it := Item{Kind: "digest", Region: region, Bucket: *ds.d.PreviousDigestS3Bucket, Key: *ds.d.PreviousDigestS3Object,
 				Status: StatusMissing, Reasons: []Reason{DigestMissing}, Detail: "named as previousDigestS3Object by the next digest but not found"}
@@ -908,6 +1049,10 @@ func (v *verifier) checkChain(region string, chain []*digestState, index map[obj
 				Key: o.Layout.DigestDayPrefix(region, t) + "*_" + t.Format("20060102T15") + "*",
 				End: t, Detail: fmt.Sprintf("the hourly digest ending about %s is gone: the chain skips from %s back to %s", t.Format(displayTime), upper.Format(displayTime), lower.Format(displayTime))})
 		}
+	}
+	if o.handoff != nil {
+		m, s := v.earlierTail(region, chain)
+		return append(missing, m...), gaps, append(spans, s...)
 	}
 	// The end of the chain: digests are hourly, so the newest one should
 	// end within about an hour of --end-time, or of the latest delivery
@@ -940,6 +1085,28 @@ func (v *verifier) checkChain(region string, chain []*digestState, index map[obj
 		spans = append(spans, span{region, newest, expect.Add(time.Hour)})
 	}
 	return missing, gaps, spans
+}
+
+// earlierTail checks the end of an earlier location's chain: it must reach
+// the digest the later location links to. The chain end there is known, so
+// anything missing is a deletion, never a stop of logging.
+func (v *verifier) earlierTail(region string, chain []*digestState) ([]Item, []span) {
+	o, h := v.o, v.o.handoff
+	lower := o.Start
+	for _, ds := range chain {
+		if ds.key == h.key {
+			return nil, nil
+		}
+		lower = endOf(ds)
+	}
+	missing := []Item{{Kind: "digest", Region: region, Bucket: o.Bucket, Key: h.key, End: h.end, Status: StatusMissing, Reasons: []Reason{DigestMissing},
+		Detail: "named as previousDigestS3Object by " + h.linkedFrom + " but not found"}}
+	for t := h.end.Add(-time.Hour); t.Sub(lower) > 30*time.Minute; t = t.Add(-time.Hour) {
+		missing = append(missing, Item{Kind: "digest", Region: region, Bucket: o.Bucket, Status: StatusMissing, Reasons: []Reason{DigestSlotMissing},
+			Key: o.Layout.DigestDayPrefix(region, t) + "*_" + t.Format("20060102T15") + "*",
+			End: t, Detail: fmt.Sprintf("the hourly digest ending about %s is gone: the chain skips from %s back to %s", t.Format(displayTime), h.end.Format(displayTime), lower.Format(displayTime))})
+	}
+	return missing, []span{{region, lower, h.end}}
 }
 
 func endOf(ds *digestState) time.Time {

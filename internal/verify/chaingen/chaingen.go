@@ -71,8 +71,19 @@ type Spec struct {
 	// GapHours lists hour indexes in which validation was off: logs are
 	// delivered but no digest, and the chain restarts afterwards.
 	GapHours map[int]bool
-	Signer   *Signer
-	Seed     uint64
+	// Move, when set, moves the trail to another bucket or key prefix:
+	// from hour index Move.At on, files go there, and the first digest
+	// there links back to the last one in Bucket.
+	Move   *Move
+	Signer *Signer
+	Seed   uint64
+}
+
+// Move is a change of a trail's S3 bucket and/or key prefix.
+type Move struct {
+	At     int
+	Bucket string
+	Prefix string
 }
 
 // Archive is the generated content, keyed by bucket/key.
@@ -91,14 +102,18 @@ func Generate(s Spec) (*Archive, error) {
 		for h := 0; h < s.Hours; h++ {
 			start := s.First.Add(time.Duration(h) * time.Hour)
 			end := start.Add(time.Hour)
+			bucket, layout := s.Bucket, s.Layout
+			if s.Move != nil && h >= s.Move.At {
+				bucket, layout.Prefix = s.Move.Bucket, s.Move.Prefix
+			}
 			var logs []logEntry
 			for i := 0; i < s.LogsPerDigest; i++ {
 				t := start.Add(time.Duration(2+i*50/max(1, s.LogsPerDigest)) * time.Minute)
 				body := logBody(rng, s.Layout.AccountID, region, t, s.LogBytes)
-				key := s.Layout.LogKey(region, t, fmt.Sprintf("%016X", rng.Uint64()))
+				key := layout.LogKey(region, t, fmt.Sprintf("%016X", rng.Uint64()))
 				sum := sha256.Sum256(body)
-				a.put(&Object{Bucket: s.Bucket, Key: key, Body: gz(body)})
-				logs = append(logs, logEntry{S3Bucket: s.Bucket, S3Object: key, HashValue: hex.EncodeToString(sum[:]), HashAlgorithm: "SHA-256",
+				a.put(&Object{Bucket: bucket, Key: key, Body: gz(body)})
+				logs = append(logs, logEntry{S3Bucket: bucket, S3Object: key, HashValue: hex.EncodeToString(sum[:]), HashAlgorithm: "SHA-256",
 					OldestEventTime: t.Add(-5 * time.Minute).Format(time.RFC3339), NewestEventTime: t.Format(time.RFC3339)})
 			}
 			if s.GapHours[h] {
@@ -106,8 +121,8 @@ func Generate(s Spec) (*Archive, error) {
 				continue
 			}
 			doc := digestDoc(s, region, start, end, logs)
-			key := s.Layout.DigestKey(region, end, false)
-			doc["digestS3Object"] = key
+			key := layout.DigestKey(region, end, false)
+			doc["digestS3Bucket"], doc["digestS3Object"] = bucket, key
 			if prev != nil {
 				raw := gunzip(prev.Body)
 				sum := sha256.Sum256(raw)
@@ -117,7 +132,7 @@ func Generate(s Spec) (*Archive, error) {
 				doc["previousDigestHashAlgorithm"] = "SHA-256"
 				doc["previousDigestSignature"] = prevSig
 			}
-			obj, sig, err := a.sign(s.Bucket, key, doc, s.Signer)
+			obj, sig, err := a.sign(bucket, key, doc, s.Signer)
 			if err != nil {
 				return nil, err
 			}
@@ -244,17 +259,26 @@ func (a *Archive) Get(key string) *Object { return a.Objects[a.Spec.Bucket+"/"+k
 // Delete removes an object.
 func (a *Archive) Delete(key string) { delete(a.Objects, a.Spec.Bucket+"/"+key) }
 
-// Keys lists the archive's keys in the bucket that contain substr, sorted.
-func (a *Archive) Keys(substr string) []string {
+// GetIn returns the object with key in bucket, or nil.
+func (a *Archive) GetIn(bucket, key string) *Object { return a.Objects[bucket+"/"+key] }
+
+// DeleteIn removes an object of bucket.
+func (a *Archive) DeleteIn(bucket, key string) { delete(a.Objects, bucket+"/"+key) }
+
+// KeysIn lists the keys in bucket that contain substr, sorted.
+func (a *Archive) KeysIn(bucket, substr string) []string {
 	var out []string
 	for _, o := range a.Objects {
-		if o.Bucket == a.Spec.Bucket && strings.Contains(o.Key, substr) {
+		if o.Bucket == bucket && strings.Contains(o.Key, substr) {
 			out = append(out, o.Key)
 		}
 	}
 	sort.Strings(out)
 	return out
 }
+
+// Keys lists the archive's keys in the bucket that contain substr, sorted.
+func (a *Archive) Keys(substr string) []string { return a.KeysIn(a.Spec.Bucket, substr) }
 
 // DigestKeys lists the region's digest keys, oldest first.
 func (a *Archive) DigestKeys(region string) []string {
