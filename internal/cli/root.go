@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -59,17 +60,22 @@ func (g *globals) useColor(w io.Writer) bool {
 	return isTerminal(w)
 }
 
-// terminalWidth returns w's width in columns when it is a terminal, else 0.
+// defaultWidth is the table width when the output is not a terminal (a
+// pipe, a CI log): wide enough for the short columns, narrow enough to read.
+const defaultWidth = 160
+
+// terminalWidth returns the width to wrap tables to: the terminal's, else
+// $COLUMNS, else defaultWidth.
 func terminalWidth(w io.Writer) int {
-	f, ok := w.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return 0
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		if width, _, err := term.GetSize(int(f.Fd())); err == nil && width > 0 {
+			return width
+		}
 	}
-	width, _, err := term.GetSize(int(f.Fd()))
-	if err != nil {
-		return 0
+	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 0 {
+		return n
 	}
-	return width
+	return defaultWidth
 }
 
 func isTerminal(w io.Writer) bool {
