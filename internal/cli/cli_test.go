@@ -168,6 +168,13 @@ func TestTableHonoursNoColor(t *testing.T) {
 	}
 }
 
+func TestExplainManualOnlyRuleOffersNoAutomaticFix(t *testing.T) {
+	_, stdout, _ := runCLI(t, "explain", "bucket.mfa_delete")
+	if strings.Contains(stdout, "FIX WITH TRAILSEAL") {
+		t.Fatalf("MFA Delete needs the root user's MFA device; explain must not offer trailseal fix:\n%s", stdout)
+	}
+}
+
 func TestRulesAndExplain(t *testing.T) {
 	code, stdout, _ := runCLI(t, "rules")
 	if code != ExitOK || !strings.Contains(stdout, "bucket.object_lock") {
@@ -177,7 +184,7 @@ func TestRulesAndExplain(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("explain: exit %d", code)
 	}
-	for _, want := range []string{"WHY IT MATTERS", "FIX WITH THE AWS CLI", "FIX WITH TERRAFORM"} {
+	for _, want := range []string{"WHY IT MATTERS", "FIX WITH THE AWS CLI", "FIX WITH TERRAFORM", "trailseal fix --rules bucket.object_lock --apply"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("explain output lacks %q:\n%s", want, stdout)
 		}

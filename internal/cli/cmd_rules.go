@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/trailseal/trailseal/internal/fix"
 	"github.com/trailseal/trailseal/internal/orgscan"
 	"github.com/trailseal/trailseal/internal/rules"
 )
@@ -100,6 +102,9 @@ func runExplain(w io.Writer, id string) error {
 	section("Fix in the console", r.Remediation.Console)
 	section("Fix with the AWS CLI", r.Remediation.CLI)
 	section("Fix with Terraform", r.Remediation.Terraform)
+	if slices.Contains(fix.Fixable, r.ID) {
+		section("Fix with trailseal", fmt.Sprintf("trailseal fix --rules %s          # the plan, before -> after\ntrailseal fix --rules %s --apply  # make the change (journaled; --undo reverts it)", r.ID, r.ID))
+	}
 	if len(r.Frameworks) > 0 {
 		section("Frameworks", frameworkList(r.Frameworks))
 	}
