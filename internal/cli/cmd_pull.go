@@ -99,15 +99,10 @@ func runPull(ctx context.Context, g *globals, o *pullOptions) error {
 	}
 	po := verify.PullOptions{Store: t.store, Bucket: t.bucket, Layout: t.layout, Regions: regions,
 		Start: start, End: end, Dest: o.to, Concurrency: o.concurrency}
-	var bar *progressBar
-	if isTerminal(g.stderr) {
-		bar = &progressBar{g: g}
-		po.Progress = bar
-	}
+	var finish func()
+	po.Progress, finish = newProgress(g)
 	stats, err := verify.Pull(ctx, po)
-	if bar != nil {
-		bar.finish()
-	}
+	finish()
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			return err

@@ -462,15 +462,10 @@ func executeVerify(ctx context.Context, g *globals, o *verifyOptions) (*verify.R
 		// periods, without extra work on short ones.
 		debug.SetMemoryLimit(64 << 20)
 	}
-	var bar *progressBar
-	if isTerminal(g.stderr) {
-		bar = &progressBar{g: g}
-		vo.Progress = bar
-	}
+	var finish func()
+	vo.Progress, finish = newProgress(g)
 	report, err := verify.Run(ctx, vo)
-	if bar != nil {
-		bar.finish()
-	}
+	finish()
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			return nil, err
@@ -500,6 +495,17 @@ func verifyExit(r *verify.Report) error {
 	default:
 		return withCode(ExitUnverifiable, nil)
 	}
+}
+
+// newProgress returns a progress bar for verify and pull when stderr is a
+// terminal (nil otherwise, so nothing is drawn into logs), and the function
+// that clears it.
+func newProgress(g *globals) (verify.Progress, func()) {
+	if !isTerminal(g.stderr) {
+		return nil, func() {}
+	}
+	bar := &progressBar{g: g}
+	return bar, bar.finish
 }
 
 // progressBar draws objects, bytes, rate and ETA on a terminal's stderr.
