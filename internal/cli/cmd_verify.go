@@ -303,7 +303,7 @@ func resolveTarget(ctx context.Context, g *globals, a awsOptions, arn trailARN, 
 		if t.keys == nil {
 			t.keys = verify.APIKeys{Client: ct}
 		}
-		t.store = &bucketStore{g: g, cfg: cfg, clients: map[string]verify.S3Store{t.bucket: {Client: newS3Client(ctx, g, cfg, t.bucket)}}}
+		t.store = &bucketStore{g: g, cfg: cfg, clients: map[string]*verify.S3Store{t.bucket: verify.NewS3Store(newS3Client(ctx, g, cfg, t.bucket))}}
 	}
 	// Organization trails add the organization ID before the account:
 	// find it in the bucket rather than asking Organizations.
@@ -380,15 +380,15 @@ type bucketStore struct {
 	g       *globals
 	cfg     aws.Config
 	mu      sync.Mutex
-	clients map[string]verify.S3Store
+	clients map[string]*verify.S3Store
 }
 
-func (b *bucketStore) client(ctx context.Context, bucket string) verify.S3Store {
+func (b *bucketStore) client(ctx context.Context, bucket string) *verify.S3Store {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	c, ok := b.clients[bucket]
 	if !ok {
-		c = verify.S3Store{Client: newS3Client(ctx, b.g, b.cfg, bucket)}
+		c = verify.NewS3Store(newS3Client(ctx, b.g, b.cfg, bucket))
 		b.clients[bucket] = c
 	}
 	return c

@@ -48,7 +48,7 @@ func TestTransientAndPermanentErrors(t *testing.T) {
 	p.CutBody(logs[4], 2)
 	p.CutBody(digests[4], 1)
 	o := options(a)
-	o.Store = verify.S3Store{Client: client}
+	o.Store = verify.NewS3Store(client)
 	r := run(t, o)
 	if n := p.FaultsPending(); n != 0 {
 		t.Fatalf("%d injected faults were never hit", n)

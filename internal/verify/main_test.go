@@ -131,7 +131,7 @@ func generate(t *testing.T, s chaingen.Spec) *chaingen.Archive {
 
 func options(a *chaingen.Archive) verify.Options {
 	return verify.Options{
-		Store:       verify.S3Store{Client: s3client},
+		Store:       verify.NewS3Store(s3client),
 		Bucket:      a.Spec.Bucket,
 		Layout:      a.Spec.Layout,
 		Start:       periodS,

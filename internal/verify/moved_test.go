@@ -193,7 +193,7 @@ func TestPullFollowsBucketChange(t *testing.T) {
 	o.Body = chaingen.Gzip(append(chaingen.Gunzip(o.Body), ' '))
 	upload(t, a)
 	dir := t.TempDir()
-	stats, err := verify.Pull(context.Background(), verify.PullOptions{Store: verify.S3Store{Client: s3client}, Bucket: nb,
+	stats, err := verify.Pull(context.Background(), verify.PullOptions{Store: verify.NewS3Store(s3client), Bucket: nb,
 		Layout: movedOptions(a, nb).Layout, Start: periodS, End: periodE, Dest: dir, Concurrency: 4})
 	if err != nil {
 		t.Fatal(err)
@@ -220,7 +220,7 @@ func TestPullMissingLinkedDigest(t *testing.T) {
 	k := a.DigestKeys("us-east-1")[2]
 	a.Delete(k)
 	upload(t, a)
-	stats, err := verify.Pull(context.Background(), verify.PullOptions{Store: verify.S3Store{Client: s3client}, Bucket: nb,
+	stats, err := verify.Pull(context.Background(), verify.PullOptions{Store: verify.NewS3Store(s3client), Bucket: nb,
 		Layout: a.Spec.Layout, Start: periodS, End: periodE, Dest: t.TempDir(), Concurrency: 4})
 	if err != nil {
 		t.Fatal(err)

@@ -239,7 +239,7 @@ func TestPull(t *testing.T) {
 	a.Delete(gone)
 	upload(t, a)
 	dir := t.TempDir()
-	stats, err := verify.Pull(context.Background(), verify.PullOptions{Store: verify.S3Store{Client: s3client}, Bucket: a.Spec.Bucket,
+	stats, err := verify.Pull(context.Background(), verify.PullOptions{Store: verify.NewS3Store(s3client), Bucket: a.Spec.Bucket,
 		Layout: a.Spec.Layout, Start: periodS, End: periodE, Dest: dir, Concurrency: 4})
 	if err != nil {
 		t.Fatal(err)

@@ -114,7 +114,7 @@ func TestPullKeepsMissingSignature(t *testing.T) {
 	a.Get(k).Metadata = nil
 	upload(t, a)
 	dir := t.TempDir()
-	_, err := verify.Pull(context.Background(), verify.PullOptions{Store: verify.S3Store{Client: s3client}, Bucket: a.Spec.Bucket,
+	_, err := verify.Pull(context.Background(), verify.PullOptions{Store: verify.NewS3Store(s3client), Bucket: a.Spec.Bucket,
 		Layout: a.Spec.Layout, Start: periodS, End: periodE, Dest: dir, Concurrency: 4})
 	if err != nil {
 		t.Fatal(err)
@@ -176,7 +176,7 @@ func TestPullMidChainVerifiesOffline(t *testing.T) {
 	upload(t, a)
 	dir := t.TempDir()
 	start := first.Add(90 * time.Minute)
-	stats, err := verify.Pull(context.Background(), verify.PullOptions{Store: verify.S3Store{Client: s3client}, Bucket: a.Spec.Bucket,
+	stats, err := verify.Pull(context.Background(), verify.PullOptions{Store: verify.NewS3Store(s3client), Bucket: a.Spec.Bucket,
 		Layout: a.Spec.Layout, Start: start, End: periodE, Dest: dir, Concurrency: 4})
 	if err != nil {
 		t.Fatal(err)
@@ -352,10 +352,10 @@ func TestUnreadableBackfillDigest(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := options(a)
-	o.Store = verify.S3Store{Client: s3.NewFromConfig(cfg, func(o *s3.Options) {
+	o.Store = verify.NewS3Store(s3.NewFromConfig(cfg, func(o *s3.Options) {
 		o.UsePathStyle = true
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
-	})}
+	}))
 	p.Fail(bf.Key, http.StatusForbidden, "AccessDenied", 1000)
 	r = run(t, o)
 	expectExactly(t, r, finding{verify.DigestReadError, bf.Key})

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -39,11 +40,39 @@ type Store interface {
 	Open(ctx context.Context, bucket, key string) (io.ReadCloser, map[string]string, error)
 }
 
-// S3Store reads from Amazon S3.
-type S3Store struct{ Client *s3.Client }
+// S3Store reads from Amazon S3. Make it with NewS3Store, which reads
+// objects with plain signed GETs (see objectReader); an S3Store{Client: c}
+// literal uses the SDK's GetObject for every object.
+type S3Store struct {
+	Client *s3.Client
+
+	mu      sync.Mutex
+	readers map[string]*objectReader // by bucket; nil: SDK path only
+}
+
+// NewS3Store returns a store reading with c.
+func NewS3Store(c *s3.Client) *S3Store {
+	return &S3Store{Client: c, readers: map[string]*objectReader{}}
+}
+
+// reader returns the fast reader for bucket, nil when the SDK path is
+// kept.
+func (s *S3Store) reader(ctx context.Context, bucket string) *objectReader {
+	if s.readers == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.readers[bucket]
+	if !ok {
+		r = newObjectReader(ctx, s.Client, bucket)
+		s.readers[bucket] = r
+	}
+	return r
+}
 
 // List implements Store.
-func (s S3Store) List(ctx context.Context, bucket, prefix string, fn func(Object) error) error {
+func (s *S3Store) List(ctx context.Context, bucket, prefix string, fn func(Object) error) error {
 	p := s3.NewListObjectsV2Paginator(s.Client, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -60,7 +89,7 @@ func (s S3Store) List(ctx context.Context, bucket, prefix string, fn func(Object
 }
 
 // ListDirs implements Store.
-func (s S3Store) ListDirs(ctx context.Context, bucket, prefix string) ([]string, error) {
+func (s *S3Store) ListDirs(ctx context.Context, bucket, prefix string) ([]string, error) {
 	var dirs []string
 	p := s3.NewListObjectsV2Paginator(s.Client, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix), Delimiter: aws.String("/")})
 	for p.HasMorePages() {
@@ -79,7 +108,10 @@ func (s S3Store) ListDirs(ctx context.Context, bucket, prefix string) ([]string,
 }
 
 // Open implements Store.
-func (s S3Store) Open(ctx context.Context, bucket, key string) (io.ReadCloser, map[string]string, error) {
+func (s *S3Store) Open(ctx context.Context, bucket, key string) (io.ReadCloser, map[string]string, error) {
+	if r := s.reader(ctx, bucket); r != nil {
+		return r.open(ctx, key)
+	}
 	out, err := s.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil {
 		var nsk *s3types.NoSuchKey

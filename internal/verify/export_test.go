@@ -1,0 +1,9 @@
+package verify
+
+import "context"
+
+// UsesSignedGETs tells whether Open reads bucket with plain signed GETs
+// rather than the SDK's GetObject.
+func (s *S3Store) UsesSignedGETs(ctx context.Context, bucket string) bool {
+	return s.reader(ctx, bucket) != nil
+}
