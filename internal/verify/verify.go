@@ -195,6 +195,7 @@ type verifier struct {
 	// digest's logs are scheduled as soon as its signature verifies.
 	logs    *errgroup.Group
 	logsCtx context.Context
+	queue   *logQueue
 	refMu   sync.Mutex
 	// referenced holds every log file a digest names; once it is
 	// scheduled, the hash it is checked against (which points into the
@@ -283,8 +284,20 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	v.logs, logsCtx = errgroup.WithContext(ctx)
 	v.logsCtx = logsCtx
 	v.logs.SetLimit(o.Concurrency)
+	v.queue = newLogQueue()
+	dispatched := make(chan struct{})
+	go func() {
+		defer close(dispatched)
+		v.dispatchLogs()
+	}()
+	// waitLogs ends the queue and waits for every log file read.
+	waitLogs := func() error {
+		v.queue.close()
+		<-dispatched
+		return v.logs.Wait()
+	}
 	if err := v.fetchDigests(ctx, digests, true); err != nil {
-		v.logs.Wait()
+		waitLogs()
 		return nil, err
 	}
 	index := map[objRef]*digestState{}
@@ -324,7 +337,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		extra = append(extra, b)
 	}
 	if err := v.fetchDigests(ctx, extra, false); err != nil {
-		v.logs.Wait()
+		waitLogs()
 		return nil, err
 	}
 	for _, b := range extra {
@@ -449,7 +462,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 				Reasons: []Reason{LogUnreferenced}, Detail: "in the verified period but named by no digest: added after delivery, its digest deleted or rewritten, or validation was off"})
 		})
 		if err != nil {
-			v.logs.Wait()
+			waitLogs()
 			return nil, err
 		}
 	}
@@ -459,7 +472,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	o.Logger.Debug("verify: log folders listed", "unreferenced", len(unreferenced), "elapsed", time.Since(began))
 
 	// 6. Wait for the log files of every digest that verified.
-	if err := v.logs.Wait(); err != nil {
+	if err := waitLogs(); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -554,8 +567,7 @@ func (v *verifier) acquire(ctx context.Context) error {
 
 func (v *verifier) release() { <-v.sem }
 
-// scheduleLogs starts reading the log files of a digest that verified. It
-// blocks while every log slot is busy, which keeps memory bounded.
+// scheduleLogs queues the log files of a digest that verified for reading.
 func (v *verifier) scheduleLogs(ds *digestState) {
 	if ds.boundary {
 		return
@@ -582,18 +594,90 @@ func (v *verifier) scheduleLogs(ds *digestState) {
 	if v.o.Progress != nil && len(todo) > 0 {
 		v.o.Progress.Plan(len(todo), 0)
 	}
-	for _, lf := range todo {
-		v.logs.Go(func() error {
-			it := v.checkLog(v.logsCtx, ds.region, lf)
-			v.itemsMu.Lock()
-			if it.Status == StatusValid && !v.o.ListValidLogs {
-				v.report.countValid(it)
-			} else {
-				v.logItems = append(v.logItems, it)
+	if len(todo) > 0 {
+		v.queue.push(logBatch{region: ds.region, logs: todo})
+	}
+}
+
+// logBatch is the log files one verified digest hands to the reader.
+type logBatch struct {
+	region string
+	logs   []logRef
+}
+
+// logQueue passes log files from the digest readers to dispatchLogs. A
+// digest reader never waits for a log slot: every digest is read as early
+// as possible (the chain checks and the log folder listing wait for the
+// last one), while the log files keep the --concurrency slots busy. The
+// queue holds references the digests hold anyway, so memory stays bounded
+// by the number of digests.
+type logQueue struct {
+	mu      sync.Mutex
+	batches []logBatch
+	closed  bool
+	wake    chan struct{}
+}
+
+func newLogQueue() *logQueue { return &logQueue{wake: make(chan struct{}, 1)} }
+
+func (q *logQueue) push(b logBatch) {
+	q.mu.Lock()
+	q.batches = append(q.batches, b)
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (q *logQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take returns the queued batches, waiting for some; nil once the queue is
+// closed and empty.
+func (q *logQueue) take() []logBatch {
+	for {
+		q.mu.Lock()
+		b, closed := q.batches, q.closed
+		q.batches = nil
+		q.mu.Unlock()
+		if len(b) > 0 || closed {
+			return b
+		}
+		<-q.wake
+	}
+}
+
+// dispatchLogs starts a read for every queued log file, at most
+// --concurrency at a time, until the queue is closed.
+func (v *verifier) dispatchLogs() {
+	for {
+		batches := v.queue.take()
+		if batches == nil {
+			return
+		}
+		for _, b := range batches {
+			for _, lf := range b.logs {
+				v.logs.Go(func() error {
+					it := v.checkLog(v.logsCtx, b.region, lf)
+					v.itemsMu.Lock()
+					if it.Status == StatusValid && !v.o.ListValidLogs {
+						v.report.countValid(it)
+					} else {
+						v.logItems = append(v.logItems, it)
+					}
+					v.itemsMu.Unlock()
+					return v.logsCtx.Err()
+				})
 			}
-			v.itemsMu.Unlock()
-			return v.logsCtx.Err()
-		})
+		}
 	}
 }
 
@@ -688,21 +772,38 @@ func (v *verifier) listDigests(ctx context.Context, regions []string) ([]*digest
 // log folder: a region whose digests were all deleted still has log files
 // that must be accounted for.
 func discoverRegions(ctx context.Context, st Store, bucket string, l Layout) ([]string, error) {
-	regions, err := st.ListDirs(ctx, bucket, l.DigestRoot())
+	digestDirs, logDirs, err := listRegionDirs(ctx, st, bucket, l)
 	if err != nil {
 		return nil, err
 	}
-	logRegions, err := st.ListDirs(ctx, bucket, l.LogRoot())
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range logRegions {
+	return mergeRegions(digestDirs, logDirs), nil
+}
+
+// listRegionDirs lists the region folders of digests and of log files,
+// both at once.
+func listRegionDirs(ctx context.Context, st Store, bucket string, l Layout) (digestDirs, logDirs []string, err error) {
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		digestDirs, err = st.ListDirs(gctx, bucket, l.DigestRoot())
+		return err
+	})
+	g.Go(func() (err error) {
+		logDirs, err = st.ListDirs(gctx, bucket, l.LogRoot())
+		return err
+	})
+	return digestDirs, logDirs, g.Wait()
+}
+
+// mergeRegions returns the sorted union of two lists of region folders.
+func mergeRegions(a, b []string) []string {
+	regions := slices.Clone(a)
+	for _, r := range b {
 		if !slices.Contains(regions, r) {
 			regions = append(regions, r)
 		}
 	}
 	sort.Strings(regions)
-	return regions, nil
+	return regions
 }
 
 // listLogs calls fn, from one goroutine, for every log file of region
