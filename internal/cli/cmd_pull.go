@@ -93,7 +93,7 @@ func runPull(ctx context.Context, g *globals, o *pullOptions) error {
 	if err := os.MkdirAll(o.to, 0o755); err != nil {
 		return usageError("--to: %v", err)
 	}
-	t, err := resolveTarget(ctx, g, o.aws, arn, o.bucket, o.prefix, o.accountID, "", "", false)
+	t, err := resolveTarget(ctx, g, o.aws, arn, o.bucket, o.prefix, o.accountID, "", "", false, nil)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -44,6 +45,9 @@ type verifyOptions struct {
 	format      string
 	verbose     bool
 	concurrency int
+	// concurrencySet: --concurrency was given; otherwise --from-dir reads
+	// with 4 per CPU, since more only adds memory on a local disk.
+	concurrencySet bool
 	// now pins the current time in tests.
 	now time.Time
 }
@@ -101,6 +105,7 @@ func newVerifyCommand(g *globals) *cobra.Command {
 		Example: verifyExample,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.concurrencySet = cmd.Flags().Changed("concurrency")
 			return runVerify(cmd.Context(), g, o)
 		},
 	}
@@ -110,7 +115,7 @@ func newVerifyCommand(g *globals) *cobra.Command {
 	f.StringVar(&o.fromDir, "from-dir", "", "verify an offline copy laid out as DIR/<bucket>/<key> (made by 'trailseal pull') instead of S3")
 	f.StringVarP(&o.format, "format", "f", "text", "output format: text or json")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "list every valid digest and log file too")
-	f.IntVar(&o.concurrency, "concurrency", 64, "maximum objects read at once")
+	f.IntVar(&o.concurrency, "concurrency", 128, "maximum objects read at once (with --from-dir the default is 4 per CPU)")
 	addAWSFlags(f, &o.aws)
 	return cmd
 }
@@ -197,7 +202,17 @@ func parseRegions(s string) ([]string, error) {
 }
 
 // trailTarget is where a trail's files are and how to read them.
+// prefetchSpec is what verify will list first: with it, resolveTarget
+// starts those listings while it settles the bucket's region and layout.
+type prefetchSpec struct {
+	regions     []string
+	start, end  time.Time
+	concurrency int
+}
+
 type trailTarget struct {
+	// stop ends the prefetch of listings, if one was started and kept.
+	stop    func()
 	store   verify.Store
 	bucket  string
 	layout  verify.Layout
@@ -208,8 +223,11 @@ type trailTarget struct {
 
 // resolveTarget works out bucket, prefix, layout and key source from the
 // flags, asking CloudTrail only for what the flags leave open.
-func resolveTarget(ctx context.Context, g *globals, a awsOptions, arn trailARN, bucket, prefix, account, fromDir, keysFile string, needKeys bool) (*trailTarget, error) {
+func resolveTarget(ctx context.Context, g *globals, a awsOptions, arn trailARN, bucket, prefix, account, fromDir, keysFile string, needKeys bool, pf *prefetchSpec) (*trailTarget, error) {
 	t := &trailTarget{bucket: bucket}
+	// relocate, once the bucket's region is known, moves the store to a
+	// client for it and tells whether it had to.
+	var relocate func() bool
 	if account == "" {
 		account = arn.account
 	} else if !accountIDPattern.MatchString(account) {
@@ -303,16 +321,56 @@ func resolveTarget(ctx context.Context, g *globals, a awsOptions, arn trailARN, 
 		if t.keys == nil {
 			t.keys = verify.APIKeys{Client: ct}
 		}
-		t.store = &bucketStore{g: g, cfg: cfg, clients: map[string]*verify.S3Store{t.bucket: verify.NewS3Store(newS3Client(ctx, g, cfg, t.bucket))}}
+		// The bucket's region is asked for while the bucket is read with
+		// the trail's home region, where trail buckets usually are; only
+		// when it is elsewhere is the first listing done again.
+		home := s3.NewFromConfig(cfg, s3Options(cfg))
+		located := make(chan *s3.Client, 1)
+		go func() { located <- clientForBucket(ctx, g, cfg, home, t.bucket) }()
+		store := &bucketStore{g: g, cfg: cfg, clients: map[string]*verify.S3Store{t.bucket: verify.NewS3Store(home)}}
+		t.store = store
+		relocate = func() bool {
+			c := <-located
+			if c == home {
+				return false
+			}
+			store.mu.Lock()
+			store.clients[t.bucket] = verify.NewS3Store(c)
+			store.mu.Unlock()
+			return true
+		}
+		if pf != nil {
+			// The first listings start now too, on the guess that the
+			// bucket is in the home region and holds an account trail's
+			// layout; a wrong guess costs a few listings, never a result.
+			p := verify.StartPrefetch(ctx, store, t.bucket, t.layout, pf.regions, pf.start, pf.end, pf.concurrency)
+			t.store, t.stop = p, p.Stop
+		}
 	}
 	// Organization trails add the organization ID before the account:
 	// find it in the bucket rather than asking Organizations.
 	org, err := findOrgID(ctx, t.store, t.bucket, t.layout)
+	if relocate != nil && relocate() {
+		t.dropPrefetch()
+		org, err = findOrgID(ctx, t.store, t.bucket, t.layout)
+	}
 	if err != nil {
+		t.dropPrefetch()
 		return nil, withCode(ExitUnverifiable, err)
+	}
+	if org != "" {
+		t.dropPrefetch()
 	}
 	t.layout.OrgID = org
 	return t, nil
+}
+
+// dropPrefetch abandons a prefetch whose guess was wrong.
+func (t *trailTarget) dropPrefetch() {
+	if p, ok := t.store.(*verify.Prefetch); ok {
+		p.Stop()
+		t.store, t.stop = p.Store, nil
+	}
 }
 
 func findOrgID(ctx context.Context, st verify.Store, bucket string, l verify.Layout) (string, error) {
@@ -345,16 +403,26 @@ func findOrgID(ctx context.Context, st verify.Store, bucket string, l verify.Lay
 	return "", nil
 }
 
-// newS3Client builds an S3 client for the bucket's region, path-style when
-// an endpoint override points at an emulator.
-func newS3Client(ctx context.Context, g *globals, cfg aws.Config, bucket string) *s3.Client {
+// s3Options are the S3 client options of verify and pull: path-style when
+// an endpoint override points at an emulator, and no response checksum
+// validation, since the verifier hashes every object itself.
+func s3Options(cfg aws.Config) func(*s3.Options) {
 	custom := awsclient.CustomEndpoint(cfg)
-	opts := func(o *s3.Options) {
+	return func(o *s3.Options) {
 		awsclient.S3("", custom)(o)
-		// Every object is hashed with SHA-256 by the verifier itself.
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 	}
-	c := s3.NewFromConfig(cfg, opts)
+}
+
+// newS3Client builds an S3 client for the bucket's region.
+func newS3Client(ctx context.Context, g *globals, cfg aws.Config, bucket string) *s3.Client {
+	return clientForBucket(ctx, g, cfg, s3.NewFromConfig(cfg, s3Options(cfg)), bucket)
+}
+
+// clientForBucket asks c (a client for cfg.Region) for the bucket's region
+// and returns c when the bucket is there or the question fails, otherwise
+// a client for the bucket's region.
+func clientForBucket(ctx context.Context, g *globals, cfg aws.Config, c *s3.Client, bucket string) *s3.Client {
 	loc, err := c.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String(bucket)})
 	if err != nil {
 		g.logger.Debug("GetBucketLocation failed; using the trail's home region for S3", "bucket", bucket, "err", err)
@@ -370,7 +438,7 @@ func newS3Client(ctx context.Context, g *globals, cfg aws.Config, bucket string)
 	if region == cfg.Region {
 		return c
 	}
-	return s3.NewFromConfig(cfg, opts, func(o *s3.Options) { o.Region = region })
+	return s3.NewFromConfig(cfg, s3Options(cfg), func(o *s3.Options) { o.Region = region })
 }
 
 // bucketStore reads each bucket with a client for its region: when verify
@@ -445,13 +513,21 @@ func executeVerify(ctx context.Context, g *globals, o *verifyOptions) (*verify.R
 	if err := validateRoleARN(o.aws.roleARN); err != nil {
 		return nil, err
 	}
-	t, err := resolveTarget(ctx, g, o.aws, arn, o.bucket, o.prefix, o.accountID, o.fromDir, o.publicKeys, true)
+	concurrency := o.concurrency
+	if o.fromDir != "" && !o.concurrencySet {
+		concurrency = 4 * runtime.GOMAXPROCS(0)
+	}
+	t, err := resolveTarget(ctx, g, o.aws, arn, o.bucket, o.prefix, o.accountID, o.fromDir, o.publicKeys, true,
+		&prefetchSpec{regions: regions, start: start, end: end, concurrency: concurrency})
 	if err != nil {
 		return nil, err
 	}
+	if t.stop != nil {
+		defer t.stop()
+	}
 	vo := verify.Options{
 		Store: t.store, Bucket: t.bucket, Layout: t.layout, Regions: regions,
-		Start: start, End: end, Keys: t.keys, Concurrency: o.concurrency,
+		Start: start, End: end, Keys: t.keys, Concurrency: concurrency,
 		LatestDigestDeliveryFunc: t.latest, Now: now, Offline: o.fromDir != "", Logger: g.logger,
 		ListValidLogs: o.format == "json" || o.verbose,
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/trailseal/trailseal/internal/testenv"
 	"github.com/trailseal/trailseal/internal/verify"
@@ -88,10 +90,16 @@ func startVerifyEnv(t *testing.T) *verifyEnv {
 // stores it with the SDK, signature metadata included.
 func (e *verifyEnv) seed(t *testing.T, bucket string, spec func(*chaingen.Spec), corrupt func(*chaingen.Archive)) *chaingen.Archive {
 	t.Helper()
-	ctx := context.Background()
-	if _, err := e.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+	if _, err := e.s3.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
 		t.Fatal(err)
 	}
+	return e.fill(t, bucket, spec, corrupt)
+}
+
+// fill is seed for a bucket that exists.
+func (e *verifyEnv) fill(t *testing.T, bucket string, spec func(*chaingen.Spec), corrupt func(*chaingen.Archive)) *chaingen.Archive {
+	t.Helper()
+	ctx := context.Background()
 	s := chaingen.Spec{Bucket: bucket, Layout: verify.Layout{AccountID: testAccount, TrailName: "org-audit", HomeRegion: "us-east-1"},
 		Regions: []string{"us-east-1"}, First: vFirst, Hours: 6, LogsPerDigest: 3, LogBytes: 500, Signer: e.signer, Seed: 3}
 	if spec != nil {
@@ -119,6 +127,75 @@ func verifyArgs(bucket string, extra ...string) []string {
 		args = append(args, "--s3-bucket", bucket)
 	}
 	return append(args, extra...)
+}
+
+// TestVerifyReadsBucketInItsRegion puts the trail's bucket in eu-west-1
+// while the trail is in us-east-1. verify reads the bucket with the home
+// region while it asks GetBucketLocation, so the request that lists the
+// AWSLogs/ folder is repeated once the region is known. Simulated: S3's
+// refusal of a request signed for another region than the bucket's (a 301
+// PermanentRedirect naming the region), which moto does not enforce.
+func TestVerifyReadsBucketInItsRegion(t *testing.T) {
+	e := startVerifyEnv(t)
+	ctx := context.Background()
+	eu, err := testenv.Config(ctx, e.moto.Endpoint, "eu-west-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const bucket = "trail-bucket-in-ireland"
+	if _, err := s3.NewFromConfig(eu, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, &s3.CreateBucketInput{
+		Bucket: aws.String(bucket), CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: "eu-west-1"}}); err != nil {
+		t.Fatal(err)
+	}
+	e.fill(t, bucket, nil, nil)
+	e.seed(t, "trail-bucket-at-home", nil, nil)
+	p, err := testenv.StartProxy(e.proxy.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	t.Setenv("AWS_ENDPOINT_URL", p.URL)
+	redirect := func(w http.ResponseWriter, r *http.Request, _ []byte) bool {
+		_, region, service := testenv.CredentialScope(r.Header.Get("Authorization"))
+		if service != "s3" || !strings.HasPrefix(r.URL.Path, "/"+bucket) || region == "eu-west-1" || r.URL.RawQuery == "location=" {
+			return false
+		}
+		w.Header().Set("x-amz-bucket-region", "eu-west-1")
+		testenv.S3Error(w, http.StatusMovedPermanently, "PermanentRedirect", "The bucket you are attempting to access must be addressed using the specified endpoint.")
+		return true
+	}
+	listings := func(b string) (home, ireland int) {
+		for _, r := range p.Requests() {
+			if r.Service == "s3" && r.Path == "/"+b && strings.Contains(r.Query, "delimiter") && strings.HasSuffix(r.Query, "prefix=AWSLogs%2F") {
+				if r.Region == "eu-west-1" {
+					ireland++
+				} else {
+					home++
+				}
+			}
+		}
+		return home, ireland
+	}
+	for _, c := range []struct {
+		bucket        string
+		home, ireland int
+	}{{bucket, 1, 1}, {"trail-bucket-at-home", 1, 0}} {
+		p.Clear()
+		p.Intercept(redirect)
+		code, out, errOut := runCLI(t, verifyArgs(c.bucket)...)
+		if code != ExitOK || !strings.Contains(out, "RESULT: all digests and log files are valid") {
+			t.Fatalf("verify of %s: exit %d\n%s%s", c.bucket, code, out, errOut)
+		}
+		if home, ireland := listings(c.bucket); home != c.home || ireland != c.ireland {
+			t.Errorf("%s: AWSLogs/ listed %d times with us-east-1 and %d with eu-west-1, want %d and %d", c.bucket, home, ireland, c.home, c.ireland)
+		}
+		for _, r := range p.Requests() {
+			if c.ireland > 0 && r.Service == "s3" && strings.HasPrefix(r.Path, "/"+c.bucket+"/") && r.Region != "eu-west-1" {
+				t.Errorf("%s %s signed for %s, not the bucket's region", r.Method, r.Path, r.Region)
+				break
+			}
+		}
+	}
 }
 
 // TestVerifyCommands runs verify, pull and keys export end to end through
