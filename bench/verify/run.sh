@@ -43,6 +43,7 @@ if [[ $what == speed || $what == all ]]; then
 		exit 1
 	fi
 	"$minio" server "$work/minio" --address 127.0.0.1:9100 --console-address 127.0.0.1:9101 >"$work/minio.log" 2>&1 &
+	minio_pid=$!
 	pids+=($!)
 	for _ in $(seq 100); do curl -sf http://127.0.0.1:9100/minio/health/live >/dev/null && break; sleep 0.2; done
 	curl -sf http://127.0.0.1:9100/minio/health/live >/dev/null || { echo "run.sh: MinIO did not start: $(tail -3 "$work/minio.log")" >&2; exit 1; }
@@ -54,6 +55,7 @@ if [[ $what == speed || $what == all ]]; then
 	# passes the bytes through untouched; CloudTrail (ListPublicKeys, which
 	# MinIO does not serve) through the keys proxy with the same latency.
 	"$work/tcpdelay" -target 127.0.0.1:9100 -latency 20ms >"$work/s3.url" &
+	tcpdelay_pid=$!
 	pids+=($!)
 	"$work/proxy" -target http://127.0.0.1:9100 -keys "$work/keys.json" -latency 20ms >"$work/proxy.url" &
 	pids+=($!)
@@ -62,29 +64,39 @@ if [[ $what == speed || $what == all ]]; then
 	end=2026-01-08T00:01:31Z
 	flags=(--trail-arn "$arn" --start-time "$start" --end-time "$end" --s3-bucket bench-trail)
 
-	# One untimed run warms MinIO's caches (the AWS CLI, which runs last,
-	# finds them warm too); then trailseal five times (median, default
-	# settings) and the AWS CLI once, back to back.
+	# One untimed run warms MinIO's caches. Then trailseal five times, the
+	# AWS CLI once, trailseal five times more: the machine's speed drifts
+	# over minutes, and the ten trailseal runs bracket the AWS CLI's 45 s.
+	# The ratio uses their median. Default settings throughout.
 	"$work/trailseal" verify "${flags[@]}" --regions us-east-1 >/dev/null
 	times=()
-	for _ in 1 2 3 4 5; do
-		t0=$(seconds)
-		"$work/trailseal" verify "${flags[@]}" --regions us-east-1 >"$work/trailseal.out"
-		t1=$(seconds)
-		times+=("$(elapsed "$t0" "$t1")")
-	done
+	ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # CPU time, 1/100 s
+	rig_cpu=0
+	timed_trailseal() {
+		for _ in 1 2 3 4 5; do
+			c0=$(($(ticks "$minio_pid") + $(ticks "$tcpdelay_pid")))
+			t0=$(seconds)
+			"$work/trailseal" verify "${flags[@]}" --regions us-east-1 >"$work/trailseal.out"
+			t1=$(seconds)
+			rig_cpu=$((rig_cpu + $(ticks "$minio_pid") + $(ticks "$tcpdelay_pid") - c0))
+			times+=("$(elapsed "$t0" "$t1")")
+		done
+	}
+	timed_trailseal
 	t0=$(seconds)
 	aws cloudtrail validate-logs "${flags[@]}" --region us-east-1 >"$work/aws.out" 2>&1
 	t1=$(seconds)
 	aws_s=$(elapsed "$t0" "$t1")
+	timed_trailseal
 	tail -2 "$work/trailseal.out"
 	tail -3 "$work/aws.out"
+	echo "CPU of MinIO and the latency proxy per trailseal run: $(awk -v t="$rig_cpu" 'BEGIN { printf "%.2f", t / 1000 }') s (two cores)"
 	python3 - "$aws_s" "${times[@]}" <<'PY'
 import statistics, sys
 aws = float(sys.argv[1])
 ts = sorted(map(float, sys.argv[2:]))
 med = statistics.median(ts)
-print(f"speed: trailseal {', '.join(f'{t:.2f}' for t in ts)} s (median {med:.2f} s); "
+print(f"speed: trailseal before {', '.join(sys.argv[2:7])} s, after {', '.join(sys.argv[7:12])} s (median {med:.2f} s); "
       f"aws cloudtrail validate-logs {aws:.2f} s; ratio {aws/med:.1f}x")
 PY
 fi
