@@ -320,6 +320,10 @@ func resolveTarget(ctx context.Context, g *globals, a awsOptions, arn trailARN, 
 		}
 		if t.keys == nil {
 			t.keys = verify.APIKeys{Client: ct}
+			if pf != nil {
+				// Asked now, while the bucket is being settled.
+				t.keys = verify.EarlyKeys(ctx, t.keys, pf.start, pf.end)
+			}
 		}
 		// The bucket's region is asked for while the bucket is read with
 		// the trail's home region, where trail buckets usually are; only

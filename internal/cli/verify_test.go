@@ -262,6 +262,19 @@ func TestVerifyCommands(t *testing.T) {
 		}
 	})
 
+	t.Run("keys from the API, asked once and early", func(t *testing.T) {
+		// verify asks for the keys while it settles the bucket; Run must
+		// take that answer rather than ask again.
+		before := e.proxy.ListPublicKeysCalls()
+		code, out, _ := runCLI(t, verifyArgs("clean-trail-bucket")...)
+		if code != ExitOK {
+			t.Fatalf("exit %d:\n%s", code, out)
+		}
+		if n := e.proxy.ListPublicKeysCalls() - before; n != 1 {
+			t.Errorf("ListPublicKeys was called %d times, want 1", n)
+		}
+	})
+
 	t.Run("ListPublicKeys denied exits 4", func(t *testing.T) {
 		e.proxy.FailListPublicKeys(true)
 		defer e.proxy.FailListPublicKeys(false)

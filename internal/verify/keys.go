@@ -80,6 +80,46 @@ type KeySource interface {
 	Keys(ctx context.Context, start, end time.Time) ([]PublicKey, error)
 }
 
+// KeyRange is the validity window Run asks its KeySource for, for a
+// period from start to end: digests are signed up to an hour after their
+// period, and keys may have rotated around its edges.
+func KeyRange(start, end time.Time) (from, to time.Time) {
+	return start.UTC().Add(-3 * time.Hour), end.UTC().Add(2 * time.Hour)
+}
+
+// EarlyKeys starts src.Keys for the key range of [start, end] at once, so
+// that the call overlaps what the caller does before Run, and answers
+// Run's call for that range with its result. Other ranges go to src.
+func EarlyKeys(ctx context.Context, src KeySource, start, end time.Time) KeySource {
+	e := &earlyKeys{src: src, done: make(chan struct{})}
+	e.from, e.to = KeyRange(start, end)
+	go func() {
+		defer close(e.done)
+		e.ring, e.err = src.Keys(ctx, e.from, e.to)
+	}()
+	return e
+}
+
+type earlyKeys struct {
+	src      KeySource
+	from, to time.Time
+	done     chan struct{}
+	ring     []PublicKey
+	err      error
+}
+
+func (e *earlyKeys) Keys(ctx context.Context, from, to time.Time) ([]PublicKey, error) {
+	if !from.Equal(e.from) || !to.Equal(e.to) {
+		return e.src.Keys(ctx, from, to)
+	}
+	select {
+	case <-e.done:
+		return e.ring, e.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
 // StaticKeys is a fixed key list, read from a file: every key is offered
 // whatever the period.
 type StaticKeys []PublicKey

@@ -248,7 +248,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			v.ring, v.keyErr = h.ring, h.keyErr
 			return
 		}
-		v.ring, v.keyErr = o.Keys.Keys(ctx, o.Start.Add(-3*time.Hour), o.End.Add(2*time.Hour))
+		from, to := KeyRange(o.Start, o.End)
+		v.ring, v.keyErr = o.Keys.Keys(ctx, from, to)
 	}()
 	digests, err := v.listDigests(ctx, regions)
 	<-keysDone
