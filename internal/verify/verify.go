@@ -577,18 +577,20 @@ func (v *verifier) scheduleLogs(ds *digestState) {
 	if !trusted {
 		return
 	}
-	var todo []logRef
+	// Indices into ds.logs, which the digest keeps to the end anyway: a
+	// queued log file costs four bytes, whatever the length of the period.
+	var todo []int32
 	v.refMu.Lock()
 	for i := range ds.logs {
 		lf := &ds.logs[i]
 		switch first := v.referenced[lf.objRef]; {
 		case first == nil:
 			v.referenced[lf.objRef] = &lf.sum
-			todo = append(todo, *lf)
+			todo = append(todo, int32(i))
 		case *first != lf.sum:
 			// Named again with another hash: at most one can match, so
 			// each is checked.
-			todo = append(todo, *lf)
+			todo = append(todo, int32(i))
 		}
 	}
 	v.refMu.Unlock()
@@ -596,14 +598,14 @@ func (v *verifier) scheduleLogs(ds *digestState) {
 		v.o.Progress.Plan(len(todo), 0)
 	}
 	if len(todo) > 0 {
-		v.queue.push(logBatch{region: ds.region, logs: todo})
+		v.queue.push(logBatch{ds: ds, logs: todo})
 	}
 }
 
 // logBatch is the log files one verified digest hands to the reader.
 type logBatch struct {
-	region string
-	logs   []logRef
+	ds   *digestState
+	logs []int32 // indices into ds.logs
 }
 
 // logQueue passes log files from the digest readers to dispatchLogs. A
@@ -665,9 +667,10 @@ func (v *verifier) dispatchLogs() {
 			return
 		}
 		for _, b := range batches {
-			for _, lf := range b.logs {
+			for _, i := range b.logs {
+				lf := b.ds.logs[i]
 				v.logs.Go(func() error {
-					it := v.checkLog(v.logsCtx, b.region, lf)
+					it := v.checkLog(v.logsCtx, b.ds.region, lf)
 					v.itemsMu.Lock()
 					if it.Status == StatusValid && !v.o.ListValidLogs {
 						v.report.countValid(it)
