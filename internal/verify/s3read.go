@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -44,6 +45,15 @@ type objectReader struct {
 	signer        *v4.Signer
 	client        s3.HTTPClient
 	retryer       aws.Retryer
+	// skewed is set once S3 refused a request's time: the SDK path,
+	// which corrects for clock skew, reads the bucket from then on.
+	skewed atomic.Bool
+}
+
+// isClockSkew tells whether S3 refused a request for its time.
+func isClockSkew(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && (ae.ErrorCode() == "RequestTimeTooSkewed" || ae.ErrorCode() == "RequestExpired")
 }
 
 // emptySHA256 is the SHA-256 of an empty body, the payload hash of a GET.

@@ -378,3 +378,47 @@ func BenchmarkS3StoreOpen(b *testing.B) {
 		})
 	}
 }
+
+// TestSignedGETsFallBackToSDKOnClockSkew: S3 refuses requests signed more
+// than 15 minutes off its clock (simulated by the proxy: one 403
+// RequestTimeTooSkewed). The SDK corrects for skew from S3's Date header;
+// the signed GET path does not, so the store must hand the read, and the
+// rest of the bucket, to the SDK instead of failing the object.
+func TestSignedGETsFallBackToSDKOnClockSkew(t *testing.T) {
+	ctx := context.Background()
+	bucket := freshBucket(t)
+	const key = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/01/skew.json.gz"
+	if _, err := s3client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
+		Body: strings.NewReader("log body"), Metadata: map[string]string{"signature": "abc"}}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := testenv.StartKeysProxy(moto.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	cfg, err := testenv.Config(ctx, p.URL, "us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := verify.NewS3Store(s3.NewFromConfig(cfg, func(o *s3.Options) {
+		o.UsePathStyle = true
+		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+	}))
+	p.Fail(key, http.StatusForbidden, "RequestTimeTooSkewed", 1)
+	body, md, err := st.Open(ctx, bucket, key)
+	if err != nil {
+		t.Fatalf("open after a clock skew answer: %v", err)
+	}
+	b, _ := io.ReadAll(body)
+	body.Close()
+	if string(b) != "log body" || md["signature"] != "abc" {
+		t.Errorf("read %q with metadata %v", b, md)
+	}
+	if p.FaultsPending() != 0 {
+		t.Errorf("the skew answer was never given")
+	}
+	if st.UsesSignedGETs(ctx, bucket) {
+		t.Errorf("still reading with signed GETs after S3 refused the clock")
+	}
+}

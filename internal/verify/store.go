@@ -109,8 +109,15 @@ func (s *S3Store) ListDirs(ctx context.Context, bucket, prefix string) ([]string
 
 // Open implements Store.
 func (s *S3Store) Open(ctx context.Context, bucket, key string) (io.ReadCloser, map[string]string, error) {
-	if r := s.reader(ctx, bucket); r != nil {
-		return r.open(ctx, key)
+	if r := s.reader(ctx, bucket); r != nil && !r.skewed.Load() {
+		body, md, err := r.open(ctx, key)
+		if !isClockSkew(err) {
+			return body, md, err
+		}
+		// S3 refused the request time: this clock is off by more than 15
+		// minutes. The SDK corrects for that from S3's Date header and
+		// retries, so the bucket is read through it from now on.
+		r.skewed.Store(true)
 	}
 	out, err := s.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil {
