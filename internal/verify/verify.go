@@ -667,6 +667,9 @@ func (v *verifier) dispatchLogs() {
 			return
 		}
 		for _, b := range batches {
+			if v.logsCtx.Err() != nil {
+				continue // cancelled: Run returns the error, drain the queue
+			}
 			for _, i := range b.logs {
 				lf := b.ds.logs[i]
 				v.logs.Go(func() error {
