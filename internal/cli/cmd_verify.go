@@ -201,7 +201,6 @@ func parseRegions(s string) ([]string, error) {
 	return out, nil
 }
 
-// trailTarget is where a trail's files are and how to read them.
 // prefetchSpec is what verify will list first: with it, resolveTarget
 // starts those listings while it settles the bucket's region and layout.
 type prefetchSpec struct {
@@ -210,6 +209,7 @@ type prefetchSpec struct {
 	concurrency int
 }
 
+// trailTarget is where a trail's files are and how to read them.
 type trailTarget struct {
 	// stop ends the prefetch of listings, if one was started and kept.
 	stop    func()
