@@ -5,10 +5,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	logstypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
 	smithyendpoints "github.com/aws/smithy-go/endpoints"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/trailseal/trailseal/internal/awsclient"
 	"github.com/trailseal/trailseal/internal/inventory"
 )
 
@@ -208,5 +214,59 @@ func TestCollectWellConfigured(t *testing.T) {
 	}
 	if len(inv.Calls) == 0 {
 		t.Errorf("calls not counted")
+	}
+}
+
+// TestCollectMetricDimensions records the dimensions a metric filter
+// publishes with and the dimensions an alarm watches: CloudWatch keeps one
+// metric per combination of dimension values, so the alarm rules must know
+// them to avoid counting an alarm that never receives data.
+func TestCollectMetricDimensions(t *testing.T) {
+	ctx := fresh(t)
+	seedWellConfigured(t, ctx)
+	cfg := seedConfig(t, ctx, "us-east-1")
+	_, err := cloudwatchlogs.NewFromConfig(cfg).PutMetricFilter(ctx, &cloudwatchlogs.PutMetricFilterInput{
+		LogGroupName:  aws.String(logGroupName),
+		FilterName:    aws.String("by-event"),
+		FilterPattern: aws.String(trailPattern),
+		MetricTransformations: []logstypes.MetricTransformation{{
+			MetricName: aws.String("TrailChangesByEvent"), MetricNamespace: aws.String(metricNS), MetricValue: aws.String("1"),
+			Dimensions: map[string]string{"EventName": "$.eventName", "Account": "$.recipientAccountId"},
+		}},
+	})
+	must(t, "metric filter with dimensions", err)
+	cw := cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) { o.Protocol = awsclient.EmulatorCloudWatchProtocol() })
+	_, err = cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{
+		AlarmName: aws.String("stop-logging"), MetricName: aws.String("TrailChangesByEvent"), Namespace: aws.String(metricNS),
+		Dimensions:         []cwtypes.Dimension{{Name: aws.String("EventName"), Value: aws.String("StopLogging")}},
+		Statistic:          cwtypes.StatisticSum,
+		Period:             aws.Int32(300),
+		EvaluationPeriods:  aws.Int32(1),
+		Threshold:          aws.Float64(1),
+		ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanOrEqualToThreshold,
+	})
+	must(t, "alarm on a dimension", err)
+
+	inv := scan(t, ctx, scanConfig(t, ctx))
+	g := inv.LogGroups[0]
+	if g.MetricFilters.Value == nil || g.Alarms.Value == nil {
+		t.Fatalf("filters %s, alarms %s", g.MetricFilters.Problem(), g.Alarms.Problem())
+	}
+	var filterDims, alarmDims []string
+	for _, f := range *g.MetricFilters.Value {
+		if f.Name == "by-event" {
+			filterDims = f.Metrics[0].Dimensions
+		}
+	}
+	for _, a := range *g.Alarms.Value {
+		if a.Name == "stop-logging" {
+			alarmDims = a.Dimensions
+		}
+	}
+	if diff := cmp.Diff([]string{"Account", "EventName"}, filterDims); diff != "" {
+		t.Errorf("filter dimensions (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"EventName"}, alarmDims); diff != "" {
+		t.Errorf("alarm dimensions (-want +got):\n%s", diff)
 	}
 }

@@ -2,6 +2,7 @@ package collect
 
 import (
 	"context"
+	"sort"
 	"strings"
 	"sync"
 
@@ -187,10 +188,11 @@ func metricFilters(ctx context.Context, client *cloudwatchlogs.Client, name stri
 				Metrics: []inventory.MetricTarget{},
 			}
 			for _, t := range f.MetricTransformations {
-				mf.Metrics = append(mf.Metrics, inventory.MetricTarget{
-					Name:      aws.ToString(t.MetricName),
-					Namespace: aws.ToString(t.MetricNamespace),
-				})
+				m := inventory.MetricTarget{Name: aws.ToString(t.MetricName), Namespace: aws.ToString(t.MetricNamespace)}
+				if len(t.Dimensions) > 0 {
+					m.Dimensions = sortedKeys(t.Dimensions)
+				}
+				mf.Metrics = append(mf.Metrics, m)
 			}
 			filters = append(filters, mf)
 		}
@@ -208,7 +210,13 @@ func alarmsForMetric(ctx context.Context, client *cloudwatch.Client, name, names
 	}
 	var alarms []inventory.Alarm
 	for _, a := range out.MetricAlarms {
+		var dims []string
+		for _, d := range a.Dimensions {
+			dims = append(dims, aws.ToString(d.Name))
+		}
+		sort.Strings(dims)
 		alarms = append(alarms, inventory.Alarm{
+			Dimensions:     dims,
 			Name:           aws.ToString(a.AlarmName),
 			ARN:            aws.ToString(a.AlarmArn),
 			MetricName:     aws.ToString(a.MetricName),

@@ -195,6 +195,10 @@ type MetricFilter struct {
 type MetricTarget struct {
 	Name      string `json:"name"`
 	Namespace string `json:"namespace"`
+	// Dimensions names the dimensions the filter publishes the metric
+	// with (their values come from each log event). CloudWatch keeps each
+	// combination of values as its own metric.
+	Dimensions []string `json:"dimensions,omitempty"`
 }
 
 // Alarm is a CloudWatch alarm on a filter metric.
@@ -205,6 +209,8 @@ type Alarm struct {
 	Namespace      string   `json:"namespace"`
 	ActionsEnabled bool     `json:"actionsEnabled"`
 	AlarmActions   []string `json:"alarmActions,omitempty"`
+	// Dimensions names the dimensions of the metric the alarm watches.
+	Dimensions []string `json:"dimensions,omitempty"`
 }
 
 // SNSTopic is a topic that an alarm notifies.

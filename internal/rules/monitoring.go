@@ -25,7 +25,9 @@ func monitoringRules() []Rule {
 				"instead of a gap discovered at the next audit.",
 			Audit: "trailseal takes every logging multi-region trail that delivers to CloudWatch Logs, evaluates each metric filter of that log group against " +
 				"sample CloudTrail records of CreateTrail, UpdateTrail, DeleteTrail, StartLogging and StopLogging, and requires a filter that matches all five, " +
-				"an alarm on that filter's metric with actions enabled, and an SNS topic action with at least one confirmed subscription.\n" +
+				"an alarm on that filter's metric with actions enabled, and an SNS topic action with at least one confirmed subscription. " +
+				"Only an alarm on the metric as the filter publishes it counts: a filter that publishes its metric with dimensions makes one metric per " +
+				"dimension value, which trailseal does not enumerate, so that case is MANUAL.\n" +
 				"By hand:\n" +
 				"  aws cloudtrail describe-trails --query 'trailList[?IsMultiRegionTrail].[Name,CloudWatchLogsLogGroupArn]'\n" +
 				"  aws logs describe-metric-filters --log-group-name <group>\n" +
@@ -68,7 +70,9 @@ func monitoringRules() []Rule {
 			Audit: "trailseal takes every logging multi-region trail that delivers to CloudWatch Logs, evaluates each metric filter of that log group against " +
 				"sample CloudTrail records (eventSource s3.amazonaws.com) of PutBucketAcl, PutBucketPolicy, PutBucketCors, PutBucketLifecycle, PutBucketReplication, " +
 				"DeleteBucketPolicy, DeleteBucketCors, DeleteBucketLifecycle and DeleteBucketReplication, and requires a filter that matches all nine, " +
-				"an alarm on its metric with actions enabled, and an SNS topic action with at least one confirmed subscription.\n" +
+				"an alarm on its metric with actions enabled, and an SNS topic action with at least one confirmed subscription. " +
+				"Only an alarm on the metric as the filter publishes it counts: a filter that publishes its metric with dimensions makes one metric per " +
+				"dimension value, which trailseal does not enumerate, so that case is MANUAL.\n" +
 				"By hand:\n" +
 				"  aws logs describe-metric-filters --log-group-name <group>\n" +
 				"  aws cloudwatch describe-alarms-for-metric --metric-name <metric> --namespace <namespace>\n" +
@@ -428,11 +432,25 @@ func monEvaluateAlarms(inv *inventory.Inventory, t *inventory.Trail, lg *invento
 	}
 	filterNames := make([]string, 0, len(matching))
 	alarmed := false
+	// Metrics a filter publishes with dimensions: CloudWatch keeps one
+	// metric per combination of dimension values, taken from each event,
+	// so an alarm watches one value and trailseal cannot tell whether the
+	// alarms cover every event (and an alarm on the metric without
+	// dimensions never receives data).
+	var dimensioned []string
+	dimMetric := ""
 	for _, f := range matching {
 		filterNames = append(filterNames, f.Name)
 		for _, m := range f.Metrics {
+			if len(m.Dimensions) > 0 {
+				dimMetric = m.Name
+				dimensioned = append(dimensioned, fmt.Sprintf("%s/%s of filter %s (dimensions %s)", m.Namespace, m.Name, f.Name, strings.Join(m.Dimensions, ", ")))
+				continue
+			}
 			for _, a := range alarms {
-				if a.MetricName != m.Name || a.Namespace != m.Namespace {
+				// An alarm on a dimension of the metric watches data the
+				// filter never publishes.
+				if a.MetricName != m.Name || a.Namespace != m.Namespace || len(a.Dimensions) > 0 {
 					continue
 				}
 				alarmed = true
@@ -488,7 +506,13 @@ func monEvaluateAlarms(inv *inventory.Inventory, t *inventory.Trail, lg *invento
 		}
 	}
 	sort.Strings(filterNames)
-	if !alarmed {
+	if len(dimensioned) > 0 {
+		raise(findings.Manual)
+		problems = append(problems, fmt.Sprintf("metric %s is published with dimensions, one metric per value: check that alarms on every value "+
+			"notify a subscribed SNS topic (aws cloudwatch describe-alarms --query 'MetricAlarms[?MetricName==`%s`]')",
+			strings.Join(dimensioned, "; "), dimMetric))
+	}
+	if !alarmed && len(dimensioned) == 0 {
 		return monTrailOutcome{findings.Fail, fmt.Sprintf("no alarm watches the metric of matching filter(s) %s on log group %s", strings.Join(filterNames, ", "), lg.Name)}
 	}
 	return monTrailOutcome{worst, fmt.Sprintf("trail %s, log group %s: %s", t.Name, lg.Name, strings.Join(problems, "; "))}

@@ -230,6 +230,26 @@ func TestTrailChangesAlarm(t *testing.T) {
 			status: findings.Fail, message: "no alarm watches the metric of matching filter(s) trail-changes",
 		},
 		{
+			// CloudWatch Logs publishes the metric only with its
+			// dimensions: the alarm on the bare metric never gets data.
+			name: "filter publishes with dimensions, alarm on the bare metric",
+			mutate: func(inv *inventory.Inventory) {
+				monSetFilters(inv, inventory.MetricFilter{
+					Name:    "by-event",
+					Pattern: trailChangesPattern,
+					Metrics: []inventory.MetricTarget{{Name: "TrailChanges", Namespace: "CIS", Dimensions: []string{"EventName"}}},
+				})
+			},
+			status: findings.Manual, message: "CIS/TrailChanges of filter by-event (dimensions EventName) is published with dimensions",
+		},
+		{
+			name: "alarm on one dimension value of a metric published without dimensions",
+			mutate: func(inv *inventory.Inventory) {
+				(*inv.LogGroups[0].Alarms.Value)[0].Dimensions = []string{"EventName"}
+			},
+			status: findings.Fail, message: "no alarm watches the metric of matching filter(s) trail-changes",
+		},
+		{
 			name: "alarm with actions disabled",
 			mutate: func(inv *inventory.Inventory) {
 				(*inv.LogGroups[0].Alarms.Value)[0].ActionsEnabled = false
