@@ -10,6 +10,8 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	logstypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/aws/aws-sdk-go-v2/service/configservice"
+	configtypes "github.com/aws/aws-sdk-go-v2/service/configservice/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
 	smithyendpoints "github.com/aws/smithy-go/endpoints"
 	"github.com/google/go-cmp/cmp"
@@ -268,5 +270,36 @@ func TestCollectMetricDimensions(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"EventName"}, alarmDims); diff != "" {
 		t.Errorf("alarm dimensions (-want +got):\n%s", diff)
+	}
+}
+
+// TestCollectConfigRecorderExclusions records an exclusion-strategy
+// recorder's strategy and exclusion list: it records every supported type
+// but those, which the config.recorder rule must see to judge S3 buckets.
+func TestCollectConfigRecorderExclusions(t *testing.T) {
+	ctx := fresh(t)
+	seedWellConfigured(t, ctx)
+	conf := configservice.NewFromConfig(seedConfig(t, ctx, "us-east-1"))
+	_, err := conf.PutConfigurationRecorder(ctx, &configservice.PutConfigurationRecorderInput{ConfigurationRecorder: &configtypes.ConfigurationRecorder{
+		Name:    aws.String("default"),
+		RoleARN: aws.String("arn:aws:iam::" + motoAccount + ":role/cloudtrail-to-logs"),
+		RecordingGroup: &configtypes.RecordingGroup{
+			RecordingStrategy:        &configtypes.RecordingStrategy{UseOnly: configtypes.RecordingStrategyTypeExclusionByResourceTypes},
+			ExclusionByResourceTypes: &configtypes.ExclusionByResourceTypes{ResourceTypes: []configtypes.ResourceType{configtypes.ResourceTypeBucket}},
+		},
+	}})
+	must(t, "exclusion recorder", err)
+
+	inv := scan(t, ctx, scanConfig(t, ctx))
+	if len(inv.ConfigRecorders) != 1 || inv.ConfigRecorders[0].Recorders.Value == nil {
+		t.Fatalf("config not read: %+v", inv.ConfigRecorders)
+	}
+	recs := *inv.ConfigRecorders[0].Recorders.Value
+	if len(recs) != 1 {
+		t.Fatalf("recorders: %+v", recs)
+	}
+	r := recs[0]
+	if r.AllSupported || r.Strategy != "EXCLUSION_BY_RESOURCE_TYPES" || !cmp.Equal(r.ExcludedResourceTypes, []string{"AWS::S3::Bucket"}) {
+		t.Errorf("recorder: want the exclusion strategy excluding AWS::S3::Bucket, got %+v", r)
 	}
 }

@@ -55,11 +55,20 @@ func (c *collector) recorders(ctx context.Context, region string) inventory.Resu
 			for _, t := range g.ResourceTypes {
 				rec.ResourceTypes = append(rec.ResourceTypes, string(t))
 			}
+			if g.RecordingStrategy != nil {
+				rec.Strategy = string(g.RecordingStrategy.UseOnly)
+			}
+			if g.ExclusionByResourceTypes != nil {
+				for _, t := range g.ExclusionByResourceTypes.ResourceTypes {
+					rec.ExcludedResourceTypes = append(rec.ExcludedResourceTypes, string(t))
+				}
+			}
 		}
 		for _, s := range stats.ConfigurationRecordersStatus {
 			if aws.ToString(s.Name) == rec.Name {
 				rec.Recording = s.Recording
 				rec.LastStatus = string(s.LastStatus)
+				rec.LastErrorCode = aws.ToString(s.LastErrorCode)
 			}
 		}
 		result = append(result, rec)

@@ -279,6 +279,15 @@ type ConfigRecorder struct {
 	Recording     bool     `json:"recording"`
 	AllSupported  bool     `json:"allSupported"`
 	ResourceTypes []string `json:"resourceTypes,omitempty"`
-	// LastStatus is the last delivery status (SUCCESS, FAILURE, PENDING).
-	LastStatus string `json:"lastStatus,omitempty"`
+	// Strategy is the recording strategy (ALL_SUPPORTED_RESOURCE_TYPES,
+	// INCLUSION_BY_RESOURCE_TYPES, EXCLUSION_BY_RESOURCE_TYPES), when the
+	// recorder has one.
+	Strategy string `json:"strategy,omitempty"`
+	// ExcludedResourceTypes: with EXCLUSION_BY_RESOURCE_TYPES the
+	// recorder records every supported type but these.
+	ExcludedResourceTypes []string `json:"excludedResourceTypes,omitempty"`
+	// LastStatus is the status of the latest recording (SUCCESS,
+	// FAILURE, PENDING); LastErrorCode says why it failed.
+	LastStatus    string `json:"lastStatus,omitempty"`
+	LastErrorCode string `json:"lastErrorCode,omitempty"`
 }

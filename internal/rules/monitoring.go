@@ -1,8 +1,10 @@
 package rules
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -110,7 +112,8 @@ func monitoringRules() []Rule {
 			Rationale: "AWS Config keeps the configuration history of the trail bucket: who loosened its policy, when versioning or Object Lock changed. " +
 				"That history lives outside the bucket, so it survives when the bucket's own logs are tampered with, and it feeds Config rules that flag drift.",
 			Audit: "For each region that holds a trail bucket owned by the scanned account, trailseal reads the configuration recorders and their status, " +
-				"and requires one that is recording and records all supported resource types or AWS::S3::Bucket.\n" +
+				"and requires one that is recording, whose latest recording did not fail, and that records all supported resource types, " +
+				"AWS::S3::Bucket, or (exclusion strategy) every type but a list that leaves AWS::S3::Bucket in.\n" +
 				"By hand, in each such region:\n" +
 				"  aws configservice describe-configuration-recorders --region <region>\n" +
 				"  aws configservice describe-configuration-recorder-status --region <region>",
@@ -625,19 +628,27 @@ func monConfigRegionResult(inv *inventory.Inventory, partition, region string, b
 	}
 	var problems []string
 	for _, rec := range recs {
-		coversS3 := rec.AllSupported
-		for _, t := range rec.ResourceTypes {
-			if t == "AWS::S3::Bucket" {
-				coversS3 = true
+		coversS3 := rec.AllSupported || slices.Contains(rec.ResourceTypes, "AWS::S3::Bucket")
+		scope := "AWS::S3::Bucket"
+		switch {
+		case rec.AllSupported:
+			scope = "all supported resource types"
+		case rec.Strategy == "EXCLUSION_BY_RESOURCE_TYPES":
+			// Every supported type but the excluded ones.
+			coversS3 = !slices.Contains(rec.ExcludedResourceTypes, "AWS::S3::Bucket")
+			scope = "all supported resource types but " + strings.Join(rec.ExcludedResourceTypes, ", ")
+			if len(rec.ExcludedResourceTypes) == 0 {
+				scope = "all supported resource types"
 			}
 		}
 		switch {
+		case rec.Recording && coversS3 && rec.LastStatus == "FAILURE":
+			// Switched on, but what it records does not arrive.
+			problems = append(problems, fmt.Sprintf("recorder %s is on but its latest recording failed (%s)", rec.Name, cmp.Or(rec.LastErrorCode, "no error code")))
 		case rec.Recording && coversS3:
-			scope := "AWS::S3::Bucket"
-			if rec.AllSupported {
-				scope = "all supported resource types"
-			}
 			return pass(region, resource, fmt.Sprintf("AWS Config recorder %s is recording %s in %s", rec.Name, scope, region), ev)
+		case rec.Strategy == "EXCLUSION_BY_RESOURCE_TYPES" && !coversS3 && rec.Recording:
+			problems = append(problems, fmt.Sprintf("recorder %s excludes AWS::S3::Bucket", rec.Name))
 		case !rec.Recording && !coversS3:
 			problems = append(problems, fmt.Sprintf("recorder %s is stopped and does not record AWS::S3::Bucket", rec.Name))
 		case !rec.Recording:

@@ -453,6 +453,32 @@ func TestConfigRecorder(t *testing.T) {
 			status: findings.Fail, message: "records neither all supported types nor AWS::S3::Bucket",
 		},
 		{
+			name: "exclusion strategy that keeps S3 buckets",
+			mutate: func(inv *inventory.Inventory) {
+				inv.ConfigRecorders[0].Recorders = inventory.Ok([]inventory.ConfigRecorder{
+					{Name: "default", Recording: true, Strategy: "EXCLUSION_BY_RESOURCE_TYPES", ExcludedResourceTypes: []string{"AWS::EC2::Instance"}},
+				})
+			},
+			status: findings.Pass, message: "all supported resource types but AWS::EC2::Instance",
+		},
+		{
+			name: "exclusion strategy that excludes S3 buckets",
+			mutate: func(inv *inventory.Inventory) {
+				inv.ConfigRecorders[0].Recorders = inventory.Ok([]inventory.ConfigRecorder{
+					{Name: "default", Recording: true, Strategy: "EXCLUSION_BY_RESOURCE_TYPES", ExcludedResourceTypes: []string{"AWS::EC2::Instance", "AWS::S3::Bucket"}},
+				})
+			},
+			status: findings.Fail, message: "recorder default excludes AWS::S3::Bucket",
+		},
+		{
+			name: "recording, but the latest recording failed",
+			mutate: func(inv *inventory.Inventory) {
+				rec := &(*inv.ConfigRecorders[0].Recorders.Value)[0]
+				rec.LastStatus, rec.LastErrorCode = "FAILURE", "InsufficientDeliveryPolicyException"
+			},
+			status: findings.Fail, message: "recorder default is on but its latest recording failed (InsufficientDeliveryPolicyException)",
+		},
+		{
 			name: "recorders unreadable",
 			mutate: func(inv *inventory.Inventory) {
 				inv.ConfigRecorders[0].Recorders = inventory.Failed[[]inventory.ConfigRecorder]("config:DescribeConfigurationRecorders", "AccessDeniedException", "")
