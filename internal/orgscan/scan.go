@@ -174,7 +174,7 @@ launch:
 				// leave the account for the next run.
 				return
 			}
-			if state != nil {
+			if state != nil && !transientAccessError(r) {
 				if err := state.append(r); err != nil {
 					mu.Lock()
 					stateErr = errors.Join(stateErr, err)
@@ -207,6 +207,23 @@ launch:
 		return res, stateErr
 	}
 	return res, ctx.Err()
+}
+
+// transientAccessError tells whether an account failed for a reason a
+// later run may not meet (throttling, an STS outage, the network), as
+// opposed to a refusal (AccessDenied: the role is missing or does not trust
+// the caller). Such an account is reported in this run but not written to
+// the resume state, so --resume tries it again.
+func transientAccessError(r AccountResult) bool {
+	if r.AccessError == nil {
+		return false
+	}
+	switch r.AccessError.Code {
+	case "AccessDenied", "AccessDeniedException", "CredentialsRejected",
+		"InvalidClientTokenId", "RegionDisabledException", "MalformedPolicyDocument":
+		return false
+	}
+	return true
 }
 
 // scanAccount assumes the role in one account (or uses the caller's own

@@ -3,6 +3,8 @@ package orgscan_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -249,6 +251,59 @@ func TestScanAdaptsToThrottling(t *testing.T) {
 	for id, st := range want {
 		if got[id] != st {
 			t.Errorf("finding %s is %s under throttling, %s without", id, got[id], st)
+		}
+	}
+}
+
+// TestScanResumeRetriesTransientFailures: an account whose role could not
+// be assumed because STS throttled every attempt (simulated by the proxy)
+// is reported as an error in that run, but not written to the resume
+// state, so --resume scans it; an AccessDenied account stays resumed.
+func TestScanResumeRetriesTransientFailures(t *testing.T) {
+	ctx := fresh(t)
+	fx := seedOrg(t, ctx)
+	state := filepath.Join(t.TempDir(), "state.jsonl")
+	throttleMember := func(w http.ResponseWriter, r *http.Request, body []byte) bool {
+		form, err := url.ParseQuery(string(body))
+		if err != nil || form.Get("Action") != "AssumeRole" || !strings.Contains(form.Get("RoleArn"), ":"+fx.member+":") {
+			return false
+		}
+		testenv.QueryError(w, http.StatusBadRequest, "Throttling", "Rate exceeded")
+		return true
+	}
+	proxy.Intercept(testenv.Chain(testenv.DenyAssumeRole(fx.blocked), throttleMember))
+	opts := orgscan.Options{RoleName: "TrailsealAudit", Regions: testRegions, StatePath: state}
+	res, err := orgscan.Scan(ctx, scanConfig(t, ctx), opts)
+	if err != nil {
+		t.Fatalf("Scan: %v", err)
+	}
+	for _, r := range res.Accounts {
+		if r.Account.ID == fx.member && (r.AccessError == nil || r.AccessError.Code != "Throttling") {
+			t.Fatalf("throttled account: error %+v, want sts:AssumeRole Throttling", r.AccessError)
+		}
+	}
+
+	proxy.Clear()
+	proxy.Intercept(testenv.DenyAssumeRole(fx.blocked))
+	var resumed int
+	opts.Started = func(_, r int) { resumed = r }
+	res2, err := orgscan.Scan(ctx, scanConfig(t, ctx), opts)
+	if err != nil {
+		t.Fatalf("resumed Scan: %v", err)
+	}
+	if resumed != 3 {
+		t.Errorf("resumed %d accounts, want 3 (the throttled one scanned again)", resumed)
+	}
+	for _, r := range res2.Accounts {
+		switch r.Account.ID {
+		case fx.member:
+			if r.Resumed || r.AccessError != nil || r.Inventory == nil {
+				t.Errorf("throttled account on resume: resumed=%v error %+v", r.Resumed, r.AccessError)
+			}
+		case fx.blocked:
+			if !r.Resumed || r.AccessError == nil || r.AccessError.Code != "AccessDenied" {
+				t.Errorf("denied account on resume: resumed=%v error %+v; want it read back from the state", r.Resumed, r.AccessError)
+			}
 		}
 	}
 }
