@@ -129,6 +129,23 @@ func verifyArgs(bucket string, extra ...string) []string {
 	return append(args, extra...)
 }
 
+// TestVerifyFindsOrganizationLayout verifies an organization trail's
+// archive (AWSLogs/<org ID>/<account>/...) without being told the
+// organization ID: verify finds the folder, drops the listings it started
+// on the guess of an account trail's layout, and verifies the chain.
+func TestVerifyFindsOrganizationLayout(t *testing.T) {
+	e := startVerifyEnv(t)
+	a := e.seed(t, "org-trail-bucket", func(s *chaingen.Spec) { s.Layout.OrgID = "o-a1b2c3d4e5" }, nil)
+	if !strings.Contains(a.DigestKeys("us-east-1")[0], "AWSLogs/o-a1b2c3d4e5/"+testAccount+"/") {
+		t.Fatalf("archive not in the organization layout: %s", a.DigestKeys("us-east-1")[0])
+	}
+	code, out, errOut := runCLI(t, verifyArgs("org-trail-bucket")...)
+	if code != ExitOK || !strings.Contains(out, "RESULT: all digests and log files are valid") ||
+		!strings.Contains(out, "digests 6 valid, 0 invalid, 0 missing") || !strings.Contains(out, "logs 18 valid") {
+		t.Fatalf("exit %d:\n%s%s", code, out, errOut)
+	}
+}
+
 // TestVerifyReadsBucketInItsRegion puts the trail's bucket in eu-west-1
 // while the trail is in us-east-1. verify reads the bucket with the home
 // region while it asks GetBucketLocation, so the request that lists the
