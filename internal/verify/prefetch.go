@@ -117,16 +117,20 @@ func (p *Prefetch) Stop() {
 	p.mu.Unlock()
 }
 
-// take removes and returns the prefetched listing of prefix, if any.
-func (p *Prefetch) take(m func() map[string]*listing, bucket, prefix string) *listing {
+// take removes and returns the prefetched listing (of folders when dirs)
+// of prefix, if any.
+func (p *Prefetch) take(dirs bool, bucket, prefix string) *listing {
 	if bucket != p.bucket {
 		return nil
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	mm := m()
-	e := mm[prefix]
-	delete(mm, prefix)
+	m := p.lists
+	if dirs {
+		m = p.dirs
+	}
+	e := m[prefix]
+	delete(m, prefix)
 	return e
 }
 
@@ -141,7 +145,7 @@ func wait(ctx context.Context, e *listing) error {
 
 // List implements Store.
 func (p *Prefetch) List(ctx context.Context, bucket, prefix string, fn func(Object) error) error {
-	e := p.take(func() map[string]*listing { return p.lists }, bucket, prefix)
+	e := p.take(false, bucket, prefix)
 	if e == nil {
 		return p.Store.List(ctx, bucket, prefix, fn)
 	}
@@ -158,7 +162,7 @@ func (p *Prefetch) List(ctx context.Context, bucket, prefix string, fn func(Obje
 
 // ListDirs implements Store.
 func (p *Prefetch) ListDirs(ctx context.Context, bucket, prefix string) ([]string, error) {
-	e := p.take(func() map[string]*listing { return p.dirs }, bucket, prefix)
+	e := p.take(true, bucket, prefix)
 	if e == nil {
 		return p.Store.ListDirs(ctx, bucket, prefix)
 	}
