@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
 	"github.com/trailseal/trailseal/internal/findings"
 	"github.com/trailseal/trailseal/internal/rules"
 )
@@ -198,34 +200,31 @@ func asffResourceFor(f findings.Finding, region string) asffResource {
 	if id == "" {
 		id = "AWS::::Account:" + f.Account
 		typ = "AwsAccount"
-	} else {
-		parts := strings.SplitN(id, ":", 6)
-		if len(parts) == 6 {
-			switch parts[2] {
-			case "s3":
-				typ = "AwsS3Bucket"
-			case "cloudtrail":
-				typ = "AwsCloudTrailTrail"
-			case "kms":
-				typ = "AwsKmsKey"
-			case "logs":
-				typ = "AwsLogsLogGroup"
-			case "iam":
-				switch {
-				case strings.HasPrefix(parts[5], "role/"):
-					typ = "AwsIamRole"
-				case strings.HasPrefix(parts[5], "user/"):
-					typ = "AwsIamUser"
-				case strings.HasPrefix(parts[5], "policy/"):
-					typ = "AwsIamPolicy"
-				case strings.HasPrefix(parts[5], "group/"):
-					typ = "AwsIamGroup"
-				}
-			case "sns":
-				typ = "AwsSnsTopic"
-			case "cloudwatch":
-				typ = "AwsCloudWatchAlarm"
+	} else if a, err := arn.Parse(id); err == nil {
+		switch a.Service {
+		case "s3":
+			typ = "AwsS3Bucket"
+		case "cloudtrail":
+			typ = "AwsCloudTrailTrail"
+		case "kms":
+			typ = "AwsKmsKey"
+		case "logs":
+			typ = "AwsLogsLogGroup"
+		case "iam":
+			switch {
+			case strings.HasPrefix(a.Resource, "role/"):
+				typ = "AwsIamRole"
+			case strings.HasPrefix(a.Resource, "user/"):
+				typ = "AwsIamUser"
+			case strings.HasPrefix(a.Resource, "policy/"):
+				typ = "AwsIamPolicy"
+			case strings.HasPrefix(a.Resource, "group/"):
+				typ = "AwsIamGroup"
 			}
+		case "sns":
+			typ = "AwsSnsTopic"
+		case "cloudwatch":
+			typ = "AwsCloudWatchAlarm"
 		}
 	}
 	return asffResource{Type: typ, Id: id, Partition: partition(region), Region: region}

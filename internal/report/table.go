@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/lipgloss/table"
 	"github.com/muesli/termenv"
@@ -141,12 +142,12 @@ func regionSummary(regions []string) string {
 // shortResource keeps the table readable: "arn:aws:cloudtrail:us-west-2:
 // 111122223333:trail/legacy-audit" becomes "trail/legacy-audit" (the region
 // and account have their own columns or header). Other strings pass through.
-func shortResource(arn string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" {
-		return arn
+func shortResource(s string) string {
+	a, err := arn.Parse(s)
+	if err != nil {
+		return s
 	}
-	service, account, resource := parts[2], parts[4], parts[5]
+	service, account, resource := a.Service, a.AccountID, a.Resource
 	switch {
 	case service == "s3" && account == "":
 		return "bucket/" + resource

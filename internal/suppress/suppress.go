@@ -19,6 +19,7 @@ import (
 
 	"github.com/trailseal/trailseal/internal/findings"
 	"github.com/trailseal/trailseal/internal/rules"
+	"github.com/trailseal/trailseal/internal/wildcard"
 )
 
 // dateLayout is the only accepted form of expires.
@@ -268,28 +269,5 @@ func (f *File) Apply(rep *findings.Report, now time.Time) (expired []Entry) {
 // trail of that account; '?' matches exactly one character. There are no
 // other special characters, so ARNs need no escaping.
 func Match(pattern, resource string) bool {
-	// Iterative wildcard matching with backtracking to the last '*'.
-	p, r := []rune(pattern), []rune(resource)
-	pi, ri := 0, 0
-	star, mark := -1, 0
-	for ri < len(r) {
-		switch {
-		case pi < len(p) && (p[pi] == '?' || p[pi] == r[ri]):
-			pi++
-			ri++
-		case pi < len(p) && p[pi] == '*':
-			star, mark = pi, ri
-			pi++
-		case star >= 0:
-			pi = star + 1
-			mark++
-			ri = mark
-		default:
-			return false
-		}
-	}
-	for pi < len(p) && p[pi] == '*' {
-		pi++
-	}
-	return pi == len(p)
+	return wildcard.Match(pattern, resource)
 }
