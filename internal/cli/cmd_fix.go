@@ -19,30 +19,12 @@ import (
 
 	"github.com/trailseal/trailseal/internal/collect"
 	"github.com/trailseal/trailseal/internal/fix"
-	"github.com/trailseal/trailseal/internal/regions"
 	"github.com/trailseal/trailseal/internal/rules"
 )
 
-var _ = registerCommand(newFixCommand)
-
-// ExitFixPending: 'fix' without --apply found changes to make.
-const ExitFixPending = 3
-
-const fixExitCodesHelp = `Exit codes:
-  0  nothing to fix, every change applied, every undoable change reverted,
-     or --emit written
-  1  runtime error, or a partial failure: some change failed or was not
-     attempted because a change it depends on failed (the journal and the
-     report say exactly which)
-  2  usage error (bad flag, rule ID or journal; no terminal to confirm on
-     without --yes)
-  3  without --apply: the plan has changes`
-
 // fixOptions are the flags of 'trailseal fix'.
 type fixOptions struct {
-	aws         awsOptions
-	regions     string
-	concurrency int
+	accountFlags
 
 	apply   bool
 	yes     bool
@@ -106,7 +88,8 @@ can never be shortened or removed, not even by the root user. The default
 
 The IAM permissions fix needs are in docs/policies/fix.json; see docs/fix.md.
 
-` + fixExitCodesHelp,
+Exit codes:
+` + exitCodesHelp("fix"),
 		Example: fixExample,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -114,11 +97,7 @@ The IAM permissions fix needs are in docs/policies/fix.json; see docs/fix.md.
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.aws.profile, "profile", "", "use this profile from the AWS config files")
-	f.StringVar(&o.aws.roleARN, "role-arn", "", "assume this IAM role first")
-	f.StringVar(&o.aws.externalID, "external-id", "", "external ID for --role-arn")
-	f.StringVar(&o.regions, "regions", "", "comma-separated regions to scan (default: every region enabled in the account)")
-	f.IntVar(&o.concurrency, "concurrency", 16, "maximum concurrent AWS API calls while scanning")
+	addAccountFlags(f, &o.accountFlags)
 	f.BoolVar(&o.apply, "apply", false, "make the changes (default: only show the plan)")
 	f.BoolVarP(&o.yes, "yes", "y", false, "with --apply or --undo: do not ask for confirmation")
 	f.StringSliceVar(&o.ruleIDs, "rules", nil, "fix only these rule IDs (comma-separated)")
@@ -148,7 +127,6 @@ var (
 // planning options.
 func resolveFix(o *fixOptions) (fix.Options, []string, error) {
 	opts := fix.DefaultOptions()
-	var regs []string
 	if o.undo != "" {
 		for _, conflict := range []struct {
 			set  bool
@@ -176,23 +154,21 @@ func resolveFix(o *fixOptions) (fix.Options, []string, error) {
 	if o.yes && !o.apply && o.undo == "" {
 		return opts, nil, usageError("--yes only applies with --apply or --undo")
 	}
-	if o.regions != "" {
-		rs, err := regions.Parse(o.regions)
-		if err != nil {
-			return opts, nil, usageError("--regions: %v", err)
-		}
-		regs = rs
+	regs, err := parseRegions(o.regions)
+	if err != nil {
+		return opts, nil, err
 	}
 	if o.concurrency < 1 || o.concurrency > 512 {
 		return opts, nil, usageError("--concurrency must be between 1 and 512, got %d", o.concurrency)
 	}
-	all := rules.All()
-	for _, id := range o.ruleIDs {
-		r, ok := rules.Lookup(all, id)
-		if !ok {
-			return opts, nil, usageError("unknown rule ID %q (see 'trailseal rules')", id)
+	if len(o.ruleIDs) > 0 {
+		selected, err := rules.Select(rules.All(), o.ruleIDs)
+		if err != nil {
+			return opts, nil, asUsage(err)
 		}
-		opts.Rules = append(opts.Rules, r.ID)
+		for _, r := range selected {
+			opts.Rules = append(opts.Rules, r.ID)
+		}
 	}
 	opts.LockMode = strings.ToUpper(o.lockMode)
 	if opts.LockMode != "GOVERNANCE" && opts.LockMode != "COMPLIANCE" {
@@ -213,10 +189,7 @@ func resolveFix(o *fixOptions) (fix.Options, []string, error) {
 	if o.alarmTopic != "" && !snsARNPattern.MatchString(o.alarmTopic) {
 		return opts, nil, usageError("--alarm-topic %q is not an SNS topic ARN (want arn:aws:sns:REGION:ACCOUNT:NAME)", o.alarmTopic)
 	}
-	if o.aws.externalID != "" && o.aws.roleARN == "" {
-		return opts, nil, usageError("--external-id needs --role-arn")
-	}
-	if err := validateRoleARN(o.aws.roleARN); err != nil {
+	if err := o.aws.validate(); err != nil {
 		return opts, nil, err
 	}
 	opts.WithReadEvents = o.withReadEvents
@@ -246,10 +219,7 @@ func runFix(ctx context.Context, g *globals, o *fixOptions) error {
 	}
 	inv, err := collect.Collect(ctx, cfg, collect.Options{Regions: regs, Concurrency: o.concurrency, Logger: g.logger})
 	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			return err
-		}
-		return withCode(ExitRuntime, err)
+		return err
 	}
 	ruleOpts := rules.DefaultOptions()
 	ruleOpts.MinRetentionDays = opts.MinRetentionDays
@@ -262,15 +232,15 @@ func runFix(ctx context.Context, g *globals, o *fixOptions) error {
 
 	switch o.emit {
 	case "cli":
-		return fixWritten(fix.EmitCLI(g.stdout, plan))
+		return fix.EmitCLI(g.stdout, plan)
 	case "terraform":
-		return fixWritten(fix.EmitTerraform(g.stdout, plan, inv))
+		return fix.EmitTerraform(g.stdout, plan, inv)
 	}
 	if o.format == "json" {
 		enc := json.NewEncoder(g.stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(plan); err != nil {
-			return withCode(ExitRuntime, err)
+			return err
 		}
 	} else {
 		writePlan(g.stdout, plan)
@@ -280,7 +250,7 @@ func runFix(ctx context.Context, g *globals, o *fixOptions) error {
 			return nil
 		}
 		fmt.Fprintln(g.stderr, "Nothing was changed. Run again with --apply to make these changes.")
-		return withCode(ExitFixPending, nil)
+		return errPlanPending
 	}
 	if plan.Empty() {
 		fmt.Fprintln(g.stderr, "Nothing to apply.")
@@ -296,30 +266,29 @@ func runFix(ctx context.Context, g *globals, o *fixOptions) error {
 			return nil
 		}
 	}
-	path := o.journal
+	return applyPlan(ctx, g, clients, plan, inv.Account.ID, o.journal)
+}
+
+// applyPlan makes the planned changes, journaled, and reports them.
+func applyPlan(ctx context.Context, g *globals, clients *fix.Clients, plan *fix.Plan, account, path string) error {
 	if path == "" {
+		var err error
 		if path, err = fix.DefaultJournalPath(time.Now()); err != nil {
-			return withCode(ExitRuntime, err)
+			return err
 		}
 	}
-	j := fix.NewJournal(path, inv.Account.ID)
+	j := fix.NewJournal(path, account)
 	a := &fix.Applier{Clients: clients, Journal: j, Progress: func(e fix.Entry) {
 		fmt.Fprintf(g.stderr, "%-8s %s: %s\n", e.Status, e.Step.ID, orDash(e.Error))
 	}}
 	out, err := a.Apply(ctx, plan)
 	if err != nil {
-		return withCode(ExitRuntime, fmt.Errorf("%v: the changes made so far are listed above", err))
+		// %v: an interrupted apply exits 1 with what it changed listed.
+		return fmt.Errorf("%v: the changes made so far are listed above", err)
 	}
 	writeApplyReport(g.stdout, j, out)
 	if out.Failed+out.Skipped > 0 {
-		return withCode(ExitRuntime, fmt.Errorf("%d of %d changes were not made (%d failed, %d of them partially applied, %d not attempted); journal %s", out.Failed+out.Skipped, len(plan.Steps), out.Failed, out.Partial, out.Skipped, j.Path()))
-	}
-	return nil
-}
-
-func fixWritten(err error) error {
-	if err != nil {
-		return withCode(ExitRuntime, err)
+		return fmt.Errorf("%d of %d changes were not made (%d failed, %d of them partially applied, %d not attempted); journal %s", out.Failed+out.Skipped, len(plan.Steps), out.Failed, out.Partial, out.Skipped, j.Path())
 	}
 	return nil
 }
@@ -351,7 +320,7 @@ func runUndo(ctx context.Context, g *globals, o *fixOptions) error {
 	clients := fix.NewClients(cfg)
 	id, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return withCode(ExitRuntime, fmt.Errorf("no usable AWS credentials (sts:GetCallerIdentity: %v): set AWS_PROFILE or AWS_ACCESS_KEY_ID", err))
+		return fmt.Errorf("no usable AWS credentials (sts:GetCallerIdentity: %v): set AWS_PROFILE or AWS_ACCESS_KEY_ID", err)
 	}
 	if acct := aws.ToString(id.Account); acct != j.Account {
 		return usageError("journal %s is for account %s but the credentials are for %s: use credentials of %s", o.undo, j.Account, acct, j.Account)
@@ -404,7 +373,7 @@ func runUndo(ctx context.Context, g *globals, o *fixOptions) error {
 		}
 	}
 	if failed > 0 {
-		return withCode(ExitRuntime, fmt.Errorf("%d changes could not be reverted; see above", failed))
+		return fmt.Errorf("%d changes could not be reverted; see above", failed)
 	}
 	return nil
 }
@@ -427,7 +396,7 @@ func confirm(g *globals, question string) (bool, error) {
 			fmt.Fprintln(g.stderr)
 			return false, nil
 		}
-		return false, withCode(ExitRuntime, fmt.Errorf("read confirmation: %w", err))
+		return false, fmt.Errorf("read confirmation: %w", err)
 	}
 	answer := strings.ToLower(strings.TrimSpace(line))
 	return answer == "y" || answer == "yes", nil

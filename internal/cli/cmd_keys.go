@@ -13,8 +13,6 @@ import (
 	"github.com/trailseal/trailseal/internal/verify"
 )
 
-var _ = registerCommand(newKeysCommand)
-
 type keysExportOptions struct {
 	aws       awsOptions
 	regions   string
@@ -39,9 +37,7 @@ keys to stdout in the JSON form of 'aws cloudtrail list-public-keys', which
 the trail's home region: export that region's keys at least.
 
 Exit codes:
-  0  keys written
-  1  ListPublicKeys failed or returned no key
-  2  usage error`,
+` + exitCodesHelp("keys export"),
 		Example: `  trailseal keys export --regions us-east-1 --start-time 2026-01-01T00:00:00Z > keys.json
   trailseal verify --trail-arn ARN --start-time 2026-01-01T00:00:00Z --from-dir evidence/ --public-keys keys.json`,
 		Args: cobra.NoArgs,
@@ -74,7 +70,7 @@ func runKeysExport(ctx context.Context, g *globals, o *keysExportOptions) error 
 	if err != nil {
 		return err
 	}
-	if err := validateRoleARN(o.aws.roleARN); err != nil {
+	if err := o.aws.validate(); err != nil {
 		return err
 	}
 	seen := map[string]bool{}

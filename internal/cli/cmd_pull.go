@@ -12,8 +12,6 @@ import (
 	"github.com/trailseal/trailseal/internal/verify"
 )
 
-var _ = registerCommand(newPullCommand)
-
 type pullOptions struct {
 	aws         awsOptions
 	trailARN    string
@@ -41,11 +39,7 @@ check every signature offline. Objects are copied byte for byte; nothing is
 verified while pulling.
 
 Exit codes:
-  0  everything was copied
-  1  some objects a digest names do not exist (the copy is still evidence:
-     verify the copy to see what is missing)
-  2  usage error
-  4  some objects could not be read`,
+` + exitCodesHelp("pull"),
 		Example: `  trailseal pull --trail-arn arn:aws:cloudtrail:us-east-1:111122223333:trail/org-audit \
       --start-time 2026-01-01T00:00:00Z --end-time 2026-01-08T00:00:00Z --to evidence/
   trailseal verify --trail-arn arn:aws:cloudtrail:us-east-1:111122223333:trail/org-audit \
@@ -87,7 +81,7 @@ func runPull(ctx context.Context, g *globals, o *pullOptions) error {
 	if o.concurrency < 1 || o.concurrency > 1024 {
 		return usageError("--concurrency must be between 1 and 1024, not %d", o.concurrency)
 	}
-	if err := validateRoleARN(o.aws.roleARN); err != nil {
+	if err := o.aws.validate(); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(o.to, 0o755); err != nil {
@@ -107,7 +101,7 @@ func runPull(ctx context.Context, g *globals, o *pullOptions) error {
 		if errors.Is(err, context.Canceled) {
 			return err
 		}
-		return withCode(ExitUnverifiable, fmt.Errorf("pull from s3://%s: %w", t.bucket, err))
+		return explain(errUnreadable, fmt.Errorf("pull from s3://%s: %w", t.bucket, err))
 	}
 	fmt.Fprintf(g.stdout, "Copied %d digest files and %d log files (%d bytes) from s3://%s to %s\n", stats.Digests, stats.Logs, stats.Bytes, t.bucket, o.to)
 	for _, l := range stats.Earlier {
@@ -122,12 +116,12 @@ func runPull(ctx context.Context, g *globals, o *pullOptions) error {
 	switch {
 	case stats.Digests == 0 && len(stats.Missing) == 0 && len(stats.Failed) == 0:
 		// An empty copy would verify as "no digest": say so now.
-		return withCode(ExitRuntime, fmt.Errorf("no digest file of trail %s found in s3://%s/%s for the period; check --s3-bucket, --s3-prefix, --account-id and the times",
-			arn.name, t.bucket, t.layout.DigestRoot()))
+		return fmt.Errorf("no digest file of trail %s found in s3://%s/%s for the period; check --s3-bucket, --s3-prefix, --account-id and the times",
+			arn.name, t.bucket, t.layout.DigestRoot())
 	case len(stats.Failed) > 0:
-		return withCode(ExitUnverifiable, fmt.Errorf("%d objects could not be copied; run pull again", len(stats.Failed)))
+		return explain(errUnreadable, fmt.Errorf("%d objects could not be copied; run pull again", len(stats.Failed)))
 	case len(stats.Missing) > 0:
-		return withCode(ExitRuntime, fmt.Errorf("%d objects named by digests do not exist; verify the copy to see the full report", len(stats.Missing)))
+		return explain(errInvalid, fmt.Errorf("%d objects named by digests do not exist; verify the copy to see the full report", len(stats.Missing)))
 	}
 	return nil
 }

@@ -21,15 +21,11 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/trailseal/trailseal/internal/awsclient"
-	"github.com/trailseal/trailseal/internal/regions"
 	"github.com/trailseal/trailseal/internal/verify"
 )
-
-var _ = registerCommand(newVerifyCommand)
 
 type verifyOptions struct {
 	aws         awsOptions
@@ -52,7 +48,7 @@ type verifyOptions struct {
 	now time.Time
 }
 
-const verifyLong = `Verify proves that the CloudTrail log files of a period are complete and
+var verifyLong = `Verify proves that the CloudTrail log files of a period are complete and
 unchanged. It lists the trail's digest files for every source region, checks
 each digest's RSA signature (SHA256withRSA, keys from CloudTrail's
 ListPublicKeys or --public-keys) and its link to the previous digest, then
@@ -75,11 +71,7 @@ is reported as unverifiable. Offline runs need --public-keys (the JSON of
 'aws cloudtrail list-public-keys' or 'trailseal keys export').
 
 Exit codes:
-  0  every digest and log file in the period is valid
-  1  something is invalid, missing, unreferenced, or a gap (see the report)
-  2  usage error (bad flag, time, ARN or key file)
-  4  could not verify: objects or keys could not be read, and nothing was
-     found invalid`
+` + exitCodesHelp("verify")
 
 const verifyExample = `  # the same flags as 'aws cloudtrail validate-logs', every region of the trail
   trailseal verify --trail-arn arn:aws:cloudtrail:us-east-1:111122223333:trail/org-audit \
@@ -118,26 +110,6 @@ func newVerifyCommand(g *globals) *cobra.Command {
 	f.IntVar(&o.concurrency, "concurrency", 128, "maximum objects read at once (with --from-dir the default is 4 per CPU)")
 	addAWSFlags(f, &o.aws)
 	return cmd
-}
-
-type flagSet interface {
-	StringVar(p *string, name, value, usage string)
-}
-
-func addTrailFlags(f flagSet, arn, start, end, bucket, prefix, account, regions *string) {
-	f.StringVar(arn, "trail-arn", "", "ARN of the trail (required)")
-	f.StringVar(start, "start-time", "", "verify log files delivered at or after this UTC time, e.g. 2026-01-08T05:21:42Z (required)")
-	f.StringVar(end, "end-time", "", "verify log files delivered at or before this UTC time (default: now)")
-	f.StringVar(bucket, "s3-bucket", "", "bucket of the digests, when it differs from the trail's current bucket")
-	f.StringVar(prefix, "s3-prefix", "", "key prefix of the digests, when it differs from the trail's current prefix")
-	f.StringVar(account, "account-id", "", "account whose files to verify (member account of an organization trail; default: the trail's account)")
-	f.StringVar(regions, "regions", "", "comma-separated source regions, or 'all' (default: every region with digests)")
-}
-
-func addAWSFlags(f flagSet, a *awsOptions) {
-	f.StringVar(&a.profile, "profile", "", "use this profile from the AWS config files")
-	f.StringVar(&a.roleARN, "role-arn", "", "assume this IAM role first")
-	f.StringVar(&a.externalID, "external-id", "", "external ID for --role-arn")
 }
 
 // trailARN is a parsed CloudTrail trail ARN.
@@ -188,17 +160,6 @@ func periodFlags(start, end string, now time.Time) (time.Time, time.Time, error)
 		return s, e, usageError("--start-time %s is not before --end-time %s", s.Format(time.RFC3339), e.Format(time.RFC3339))
 	}
 	return s, e, nil
-}
-
-func parseRegions(s string) ([]string, error) {
-	if s == "" || s == "all" {
-		return nil, nil
-	}
-	out, err := regions.Parse(s)
-	if err != nil {
-		return nil, usageError("--regions: %v", err)
-	}
-	return out, nil
 }
 
 // prefetchSpec is what verify will list first: with it, resolveTarget
@@ -290,10 +251,10 @@ func resolveTarget(ctx context.Context, g *globals, a awsOptions, arn trailARN, 
 		if t.bucket == "" {
 			out, err := ct.DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{TrailNameList: []string{arn.raw}})
 			if err != nil {
-				return nil, withCode(ExitUnverifiable, fmt.Errorf("find the trail's bucket with DescribeTrails: %w (pass --s3-bucket to skip this call)", err))
+				return nil, explain(errUnreadable, fmt.Errorf("find the trail's bucket with DescribeTrails: %w (pass --s3-bucket to skip this call)", err))
 			}
 			if len(out.TrailList) == 0 {
-				return nil, withCode(ExitUnverifiable, fmt.Errorf("trail %s not found; check the ARN or pass --s3-bucket", arn.raw))
+				return nil, explain(errUnreadable, fmt.Errorf("trail %s not found; check the ARN or pass --s3-bucket", arn.raw))
 			}
 			tr := out.TrailList[0]
 			t.bucket = aws.ToString(tr.S3BucketName)
@@ -360,7 +321,7 @@ func resolveTarget(ctx context.Context, g *globals, a awsOptions, arn trailARN, 
 	}
 	if err != nil {
 		t.dropPrefetch()
-		return nil, withCode(ExitUnverifiable, err)
+		return nil, explain(errUnreadable, err)
 	}
 	if org != "" {
 		t.dropPrefetch()
@@ -508,7 +469,7 @@ func executeVerify(ctx context.Context, g *globals, o *verifyOptions) (*verify.R
 	if o.concurrency < 1 || o.concurrency > 1024 {
 		return nil, usageError("--concurrency must be between 1 and 1024, not %d", o.concurrency)
 	}
-	if err := validateRoleARN(o.aws.roleARN); err != nil {
+	if err := o.aws.validate(); err != nil {
 		return nil, err
 	}
 	concurrency := o.concurrency
@@ -544,7 +505,7 @@ func executeVerify(ctx context.Context, g *globals, o *verifyOptions) (*verify.R
 		if errors.Is(err, context.Canceled) {
 			return nil, err
 		}
-		return nil, withCode(ExitUnverifiable, fmt.Errorf("verify s3://%s: %w", t.bucket, err))
+		return nil, explain(errUnreadable, fmt.Errorf("verify s3://%s: %w", t.bucket, err))
 	}
 	report.Trail = arn.raw
 	return report, nil
@@ -559,63 +520,14 @@ func writeVerifyReport(g *globals, r *verify.Report, format string, verbose bool
 	return r.WriteText(g.stdout, verbose)
 }
 
-// verifyExit maps the outcome to the exit code; the report already says why.
+// verifyExit maps the outcome to an exit outcome; the report already says why.
 func verifyExit(r *verify.Report) error {
 	switch r.Outcome {
 	case verify.OutcomeValid:
 		return nil
 	case verify.OutcomeInvalid:
-		return withCode(ExitRuntime, nil)
+		return errInvalid
 	default:
-		return withCode(ExitUnverifiable, nil)
-	}
-}
-
-// newProgress returns a progress bar for verify and pull when stderr is a
-// terminal (nil otherwise, so nothing is drawn into logs), and the function
-// that clears it.
-func newProgress(g *globals) (verify.Progress, func()) {
-	if !isTerminal(g.stderr) {
-		return nil, func() {}
-	}
-	bar := &progressBar{g: g}
-	return bar, bar.finish
-}
-
-// progressBar draws objects, bytes, rate and ETA on a terminal's stderr.
-type progressBar struct {
-	g       *globals
-	bar     *progressbar.ProgressBar
-	objects int
-}
-
-// Plan is called once per phase (digests, then logs); totals add up.
-func (p *progressBar) Plan(objects int, bytes int64) {
-	p.objects += objects
-	if p.bar != nil {
-		p.bar.ChangeMax64(p.bar.GetMax64() + bytes)
-		p.bar.Describe(fmt.Sprintf("verifying %d objects", p.objects))
-		return
-	}
-	p.bar = progressbar.NewOptions64(bytes,
-		progressbar.OptionSetWriter(p.g.stderr),
-		progressbar.OptionSetDescription(fmt.Sprintf("verifying %d objects", p.objects)),
-		progressbar.OptionShowBytes(true),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionClearOnFinish(),
-	)
-}
-
-func (p *progressBar) Done(bytes int64) {
-	if p.bar != nil {
-		p.bar.Add64(bytes)
-	}
-}
-
-func (p *progressBar) finish() {
-	if p.bar != nil {
-		p.bar.Finish()
+		return errUnreadable
 	}
 }
