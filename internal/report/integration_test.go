@@ -23,16 +23,10 @@ import (
 var moto *testenv.Moto
 
 func TestMain(m *testing.M) {
-	var err error
-	moto, err = testenv.StartMoto()
-	if err != nil {
-		// A missing emulator is a failure, never a skip.
-		fmt.Fprintln(os.Stderr, "report tests:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	moto.Stop()
-	os.Exit(code)
+	testenv.Main(m, testenv.Setup{
+		Package: "report",
+		Ready:   func(m *testenv.Moto, _ *testenv.Proxy) error { moto = m; return nil },
+	})
 }
 
 // TestASFFImportsIntoSecurityHub sends the ASFF output through the real SDK
