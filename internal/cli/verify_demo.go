@@ -36,14 +36,10 @@ func runVerifyDemo(ctx context.Context, g *globals) error {
 	if err != nil {
 		return err
 	}
-	tampered := a.LogKeys("eu-west-1")[6]
-	obj := a.Get(tampered)
-	raw := chaingen.Gunzip(obj.Body)
-	// Someone hides their tracks: one source IP address is rewritten.
-	copy(raw[len(raw)-60:], "198.51.100.7")
-	obj.Body = chaingen.Gzip(raw)
-	deleted := a.DigestKeys("eu-west-1")[3]
-	a.Delete(deleted)
+	tampered, deleted, err := tamper(a, "eu-west-1")
+	if err != nil {
+		return err
+	}
 
 	archive := filepath.Join(dir, "archive")
 	if err := a.WriteDir(archive, true); err != nil {
@@ -91,4 +87,24 @@ func runVerifyDemo(ctx context.Context, g *globals) error {
 		return fmt.Errorf("verify demo: expected exactly the modified log and the deleted digest, got %d problems and %d gaps", len(problems), len(report.Gaps))
 	}
 	return nil
+}
+
+// tamper plays the attacker on a generated archive: it rewrites one source
+// IP address in a log file of region and deletes a digest, and returns both
+// keys.
+func tamper(a *chaingen.Archive, region string) (tampered, deleted string, err error) {
+	logs, digests := a.LogKeys(region), a.DigestKeys(region)
+	if len(logs) < 7 || len(digests) < 4 {
+		return "", "", fmt.Errorf("verify demo: the sample archive has %d log files and %d digests, too few", len(logs), len(digests))
+	}
+	tampered, deleted = logs[6], digests[3]
+	obj := a.Get(tampered)
+	raw, err := chaingen.Decompress(obj.Body)
+	if err != nil || len(raw) < 60 {
+		return "", "", fmt.Errorf("verify demo: sample log file %s: %v", tampered, err)
+	}
+	copy(raw[len(raw)-60:], "198.51.100.7")
+	obj.Body = chaingen.Gzip(raw)
+	a.Delete(deleted)
+	return tampered, deleted, nil
 }
