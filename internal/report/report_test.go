@@ -99,7 +99,7 @@ func render(t *testing.T, format string, rep *findings.Report) []byte {
 	return buf.Bytes()
 }
 
-var goldenExt = map[string]string{"sarif": "sarif.json", "asff": "asff.json", "ocsf": "ocsf.json", "junit": "junit.xml", "csv": "csv", "html": "html"}
+var goldenExt = map[string]string{"json": "json", "table": "txt", "sarif": "sarif.json", "asff": "asff.json", "ocsf": "ocsf.json", "junit": "junit.xml", "csv": "csv", "html": "html"}
 
 func TestGolden(t *testing.T) {
 	for format, ext := range goldenExt {
