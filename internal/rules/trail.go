@@ -643,10 +643,17 @@ func trailS3DataEventsRule(write bool) Rule {
 func checkTrailS3DataEvents(inv *inventory.Inventory, write bool) []Result {
 	res := acctRootARN(inv)
 	trails := acctTrails(inv)
-	if len(trails) == 0 {
-		return []Result{notApplicable("global", res, "no CloudTrail trail exists (see account.trail_logging)")}
-	}
 	dir := map[bool]string{true: "writes", false: "reads"}[write]
+	if len(trails) == 0 {
+		// The rule is about the account: with no trail, nothing records
+		// S3 object events, which is a failure, not an absence of subject.
+		// It is a fact only when every region's trails were listed.
+		if r, ok := acctUndecided(inv, nil, res, "no trail found"); ok {
+			return []Result{r}
+		}
+		return []Result{fail("global", res, fmt.Sprintf("no CloudTrail trail records account %s, so no S3 object %s are logged", inv.Account.ID, dir),
+			findings.Evidence{"trails": map[string]any{}})}
+	}
 	perTrail := map[string]any{}
 	var lines []string
 	var gaps []acctGap
