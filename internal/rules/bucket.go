@@ -81,8 +81,7 @@ func bucketTargets(inv *inventory.Inventory) []bucketTarget {
 func bucketCheck(inv *inventory.Inventory, check func(t bucketTarget) Result) []Result {
 	targets := bucketTargets(inv)
 	if len(targets) == 0 {
-		res := fmt.Sprintf("arn:%s:iam::%s:root", bucketPartition(inv), inv.Account.ID)
-		return []Result{notApplicable("", res, "no trail delivers to an S3 bucket, so there is no trail bucket to check")}
+		return trailNone(inv, "no trail delivers to an S3 bucket, so there is no trail bucket to check")
 	}
 	out := make([]Result, 0, len(targets))
 	for _, t := range targets {
@@ -108,7 +107,7 @@ func bucketCheck(inv *inventory.Inventory, check func(t bucketTarget) Result) []
 		}
 		out = append(out, r)
 	}
-	return out
+	return trailListGap(inv, out)
 }
 
 func (t bucketTarget) trailARNs() []string {
@@ -566,8 +565,11 @@ func bucketLifecycle(t bucketTarget, lc inventory.Lifecycle, minDays int) Result
 // puts no tags on them.
 func bucketJudgeLifecycleRule(r inventory.LifecycleRule, logPrefixes []string, minDays int) bucketLifecycleVerdict {
 	v := bucketLifecycleVerdict{label: "rule " + cmp.Or(r.ID, "(unnamed)")}
-	if r.Prefix != "" {
+	switch {
+	case r.Prefix != "":
 		v.label += fmt.Sprintf(" (prefix %q)", r.Prefix)
+	case len(r.Tags) == 0:
+		v.label += " (whole bucket)"
 	}
 	enabled := strings.EqualFold(r.Status, "Enabled")
 	switch {

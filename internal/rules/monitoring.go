@@ -662,14 +662,17 @@ func checkConfigRecorder(inv *inventory.Inventory, _ Options) []Result {
 	}
 
 	if len(regions) == 0 && len(out) == 0 {
+		if len(inv.Trails) == 0 {
+			return trailNone(inv, "no trail bucket in this account, so no region needs a Config recorder for it")
+		}
 		if len(foreign) > 0 {
-			return []Result{{
+			return trailListGap(inv, []Result{{
 				Status: findings.NA, Region: "global", Resource: fmt.Sprintf("arn:%s:config::%s:config-recorder", partition, inv.Account.ID),
 				Message:  fmt.Sprintf("trail buckets live in other accounts: %s; check AWS Config in their regions there", strings.Join(foreign, ", ")),
 				Evidence: findings.Evidence{"foreignBuckets": foreign},
-			}}
+			}})
 		}
-		return []Result{notApplicable("global", fmt.Sprintf("arn:%s:config::%s:config-recorder", partition, inv.Account.ID), "no trail bucket in this account, so no region needs a Config recorder for it")}
+		return trailListGap(inv, []Result{notApplicable("global", fmt.Sprintf("arn:%s:config::%s:config-recorder", partition, inv.Account.ID), "no trail bucket in this account, so no region needs a Config recorder for it")})
 	}
 
 	names := make([]string, 0, len(regions))
@@ -680,7 +683,7 @@ func checkConfigRecorder(inv *inventory.Inventory, _ Options) []Result {
 	for _, region := range names {
 		out = append(out, monConfigRegionResult(inv, partition, region, regions[region]))
 	}
-	return out
+	return trailListGap(inv, out)
 }
 
 func monConfigRegionResult(inv *inventory.Inventory, partition, region string, buckets []string) Result {
