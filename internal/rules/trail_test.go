@@ -281,3 +281,32 @@ func TestTrailRuleMetadata(t *testing.T) {
 		t.Errorf("trail.cloudwatch_logs is not a CIS v3 control")
 	}
 }
+
+// TestTrailRulesNameUnlistedRegions: trails found elsewhere are judged, but
+// a region whose trails could not be listed is one ERROR per rule, so the
+// scan never reads as complete.
+func TestTrailRulesNameUnlistedRegions(t *testing.T) {
+	inv := trailDescribeDenied()
+	inv.Trails = []inventory.Trail{trailGood("main")}
+	for _, id := range []string{"trail.logging", "trail.log_file_validation", "trail.log_group_retention"} {
+		r, _ := Lookup(All(), id)
+		res := r.Check(inv, DefaultOptions())
+		var statuses []string
+		gap := false
+		for _, x := range res {
+			statuses = append(statuses, string(x.Status))
+			if x.Status == findings.Error && strings.Contains(x.Message, "trails could not be listed in eu-west-1 (cloudtrail:DescribeTrails: AccessDeniedException)") {
+				gap = true
+			}
+		}
+		if !gap || len(res) != 2 {
+			t.Errorf("%s: %v, want the trail's finding and one ERROR naming eu-west-1", id, statuses)
+		}
+	}
+	for _, id := range []string{"bucket.versioning", "config.recorder"} {
+		r, _ := Lookup(All(), id)
+		if res := r.Check(inv, DefaultOptions()); res[len(res)-1].Status != findings.Error {
+			t.Errorf("%s: last finding %s, want the ERROR for eu-west-1", id, res[len(res)-1].Status)
+		}
+	}
+}
