@@ -91,13 +91,17 @@ func evidencePieces(inv *inventory.Inventory) []evidencePiece {
 		// One region unlisted: multi-region trails show up elsewhere, a
 		// single-region trail homed there would be missing.
 		out = append(out, evidencePiece{
-			name:  "trail list (cloudtrail:DescribeTrails in " + inv.Regions[0] + ")",
-			fail:  func(inv *inventory.Inventory) { inv.RegionErrors = append(inv.RegionErrors, denied(inv.Regions[0], "cloudtrail:DescribeTrails")) },
+			name: "trail list (cloudtrail:DescribeTrails in " + inv.Regions[0] + ")",
+			fail: func(inv *inventory.Inventory) {
+				inv.RegionErrors = append(inv.RegionErrors, denied(inv.Regions[0], "cloudtrail:DescribeTrails"))
+			},
 			empty: func(*inventory.Inventory) {},
 		})
 		out = append(out, evidencePiece{
-			name:  "region list (ec2:DescribeRegions)",
-			fail:  func(inv *inventory.Inventory) { inv.RegionErrors = append(inv.RegionErrors, denied(inv.Regions[0], "ec2:DescribeRegions")) },
+			name: "region list (ec2:DescribeRegions)",
+			fail: func(inv *inventory.Inventory) {
+				inv.RegionErrors = append(inv.RegionErrors, denied(inv.Regions[0], "ec2:DescribeRegions"))
+			},
 			empty: func(*inventory.Inventory) {},
 		})
 	}
