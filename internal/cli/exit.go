@@ -78,7 +78,7 @@ func exitCode(err error) int {
 
 // exitCodesHelp is appended to the help of commands that follow the scan
 // convention.
-const exitCodesHelp = `  0  no FAIL finding at or above --fail-on
+const exitCodesHelp = `  0  no FAIL finding at or above --fail-on, and all evidence read
   1  runtime error (no credentials, nothing could be collected, output not writable)
   2  usage error (bad flag, config file, snapshot, region or rule ID)
   3  FAIL findings at or above --fail-on (suppressed findings do not count)
