@@ -84,7 +84,7 @@ func trailListGap(inv *inventory.Inventory, out []Result) []Result {
 	}
 	var regions, calls []string
 	for _, re := range inv.RegionErrors {
-		regions = append(regions, fmt.Sprintf("%s (%s: %s)", re.Region, re.Error.Call, re.Error.Code))
+		regions = append(regions, acctUnlistedRegion(re))
 		calls = append(calls, re.Error.Call+": "+re.Error.Code)
 	}
 	return append(out, Result{
