@@ -26,6 +26,10 @@ const (
 	// ExitUnverifiable: evidence could not be read: objects or keys for
 	// verify and pull, AWS calls for scan, a source for hunt.
 	ExitUnverifiable = 4
+	// ExitIncomplete: scan could not read some evidence (unsuppressed ERROR
+	// findings) and found no FAIL at or above --fail-on, which wins.
+	// --fail-on-error=false turns it off.
+	ExitIncomplete = ExitUnverifiable
 	// ExitInterrupted: stopped by Ctrl-C (128 + SIGINT), as shells report it.
 	ExitInterrupted = 130
 )
@@ -136,11 +140,11 @@ var (
 // exitTable is every command's exit codes.
 var exitTable = []commandExits{
 	{commands: []string{"scan"}, rows: []exitRow{
-		{ExitOK, "no FAIL finding at or above --fail-on", nil},
+		{ExitOK, "no FAIL finding at or above --fail-on, and all evidence read", nil},
 		{ExitRuntime, "runtime error (no credentials, nothing could be collected, output not writable)", anyRuntime},
 		{ExitUsage, "usage error (bad flag, config file, snapshot, region or rule ID)", anyUsage},
 		{ExitFindings, "FAIL findings at or above --fail-on (suppressed findings do not count)", errFindings},
-		{ExitUnverifiable, "audit incomplete: some evidence could not be read (ERROR findings)", errUnreadable},
+		{ExitUnverifiable, "audit incomplete: some evidence could not be read (ERROR findings) and no\n     FAIL at or above --fail-on; --fail-on-error=false exits 0 instead", errUnreadable},
 		interrupted,
 	}, order: "3 wins over 4"},
 	{commands: []string{"verify"}, rows: []exitRow{
