@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/trailseal/trailseal/internal/catalog"
 	"github.com/trailseal/trailseal/internal/collect"
 	"github.com/trailseal/trailseal/internal/compliance"
 	"github.com/trailseal/trailseal/internal/config"
@@ -290,7 +291,7 @@ func loadSuppressions(path string) (*suppress.File, error) {
 	if err != nil {
 		return nil, asUsage(err)
 	}
-	if err := sf.Resolve(fullCatalog()); err != nil {
+	if err := sf.Resolve(catalog.All()); err != nil {
 		return nil, asUsage(err)
 	}
 	return sf, nil
@@ -370,7 +371,6 @@ func evaluate(inv *inventory.Inventory, ruleset []rules.Rule, opts rules.Options
 // afterTable, when set, adds to the terminal table (the organization scan's
 // per-account summary); it runs after suppressions are applied.
 func emit(g *globals, rep *findings.Report, r *resolvedScan, output string, afterTable func(io.Writer)) error {
-	catalog := fullCatalog()
 	applySuppressions(g, rep, r)
 	switch {
 	case r.framework != nil:
@@ -392,13 +392,13 @@ func emit(g *globals, rep *findings.Report, r *resolvedScan, output string, afte
 		}
 		for _, format := range r.formats {
 			path := filepath.Join(r.outputDir, "report."+fileExtension(format))
-			if err := writeReportFile(path, format, rep, catalog); err != nil {
+			if err := writeReportFile(path, format, rep); err != nil {
 				return err
 			}
 		}
 		fmt.Fprintln(g.stderr, report.Summary(rep))
 	case output != "":
-		if err := writeReportFile(output, r.formats[0], rep, catalog); err != nil {
+		if err := writeReportFile(output, r.formats[0], rep); err != nil {
 			return err
 		}
 		fmt.Fprintln(g.stderr, report.Summary(rep))
@@ -423,7 +423,7 @@ func emit(g *globals, rep *findings.Report, r *resolvedScan, output string, afte
 
 func writeStdout(g *globals, rep *findings.Report, format string, verbose bool) error {
 	opts := report.Options{Color: g.useColor(g.stdout), Verbose: verbose, Width: terminalWidth(g.stdout)}
-	return report.Write(g.stdout, format, rep, fullCatalog(), opts)
+	return report.Write(g.stdout, format, rep, catalog.All(), opts)
 }
 
 // writeOut writes data to path, or to stdout when path is empty.
@@ -438,9 +438,9 @@ func writeOut(g *globals, path string, data []byte) error {
 	return nil
 }
 
-func writeReportFile(path, format string, rep *findings.Report, catalog []rules.Rule) error {
+func writeReportFile(path, format string, rep *findings.Report) error {
 	var buf bytes.Buffer
-	if err := report.Write(&buf, format, rep, catalog, report.Options{}); err != nil {
+	if err := report.Write(&buf, format, rep, catalog.All(), report.Options{}); err != nil {
 		return err
 	}
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {

@@ -8,8 +8,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
+	"github.com/trailseal/trailseal/internal/catalog"
 	"github.com/trailseal/trailseal/internal/findings"
-	"github.com/trailseal/trailseal/internal/rules"
 )
 
 // ASFF (AWS Security Finding Format) limits, from the Security Hub
@@ -106,8 +106,8 @@ var asffComplianceStatus = map[findings.Status]string{
 // finding's ProductArn is the account's own default product in the
 // finding's region, which is how Security Hub accepts findings from a
 // custom integration.
-func writeASFF(w io.Writer, rep *findings.Report, catalog []rules.Rule, _ Options) error {
-	idx := ruleIndex(catalog)
+func writeASFF(w io.Writer, rep *findings.Report, entries []catalog.Rule, _ Options) error {
+	idx := ruleIndex(entries)
 	ts := rep.GeneratedAt.UTC().Format("2006-01-02T15:04:05.000Z")
 	out := []asffFinding{}
 	for _, f := range rep.Findings {
@@ -238,7 +238,7 @@ var asffStandardNames = map[string]string{
 	"fsbp":    "AWS Foundational Security Best Practices",
 }
 
-func asffRequirements(r rules.Rule) []string {
+func asffRequirements(r catalog.Rule) []string {
 	var out []string
 	for _, f := range r.Frameworks {
 		name := asffStandardNames[f.Framework]

@@ -7,8 +7,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/trailseal/trailseal/internal/catalog"
 	"github.com/trailseal/trailseal/internal/findings"
-	"github.com/trailseal/trailseal/internal/rules"
 )
 
 //go:embed html.tmpl
@@ -58,7 +58,7 @@ type htmlCard struct {
 	Title       string
 	Rationale   string
 	Evidence    []htmlKV
-	Remediation rules.Remediation
+	Remediation catalog.Remediation
 	References  []string
 	Frameworks  []string
 }
@@ -68,8 +68,8 @@ type htmlKV struct{ K, V string }
 // writeHTML writes one self-contained page: inline CSS and script, no
 // fonts, images or requests. html/template escapes every value taken from
 // the report, so resource names and messages cannot inject markup.
-func writeHTML(w io.Writer, rep *findings.Report, catalog []rules.Rule, _ Options) error {
-	idx := ruleIndex(catalog)
+func writeHTML(w io.Writer, rep *findings.Report, entries []catalog.Rule, _ Options) error {
+	idx := ruleIndex(entries)
 	d := htmlData{Rep: rep, Generated: rep.GeneratedAt.UTC().Format("2006-01-02 15:04 UTC"), Total: len(rep.Findings)}
 	counts := rep.Counts()
 	for _, s := range findings.Statuses {

@@ -10,8 +10,8 @@ import (
 	"github.com/charmbracelet/lipgloss/table"
 	"github.com/muesli/termenv"
 
+	"github.com/trailseal/trailseal/internal/catalog"
 	"github.com/trailseal/trailseal/internal/findings"
-	"github.com/trailseal/trailseal/internal/rules"
 )
 
 var severityColor = map[findings.Severity]string{
@@ -32,7 +32,7 @@ var statusColor = map[findings.Status]string{
 
 // writeTable prints findings grouped by severity, most severe first, then a
 // summary line. PASS and N/A rows are shown only with Verbose.
-func writeTable(w io.Writer, rep *findings.Report, _ []rules.Rule, opts Options) error {
+func writeTable(w io.Writer, rep *findings.Report, _ []catalog.Rule, opts Options) error {
 	re := lipgloss.NewRenderer(w)
 	if opts.Color {
 		re.SetColorProfile(termenv.ANSI256)

@@ -1,9 +1,11 @@
 package rules
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/trailseal/trailseal/internal/catalog"
 	"github.com/trailseal/trailseal/internal/findings"
 	"github.com/trailseal/trailseal/internal/inventory"
 )
@@ -110,4 +112,49 @@ func TestNoPassOnEmptyInventory(t *testing.T) {
 			t.Errorf("%s on %s: empty message", f.RuleID, f.Resource)
 		}
 	}
+}
+
+// TestCatalogAndChecksAgree: every account rule of the catalog has exactly
+// one check, in catalog order, carrying the catalog's metadata unchanged,
+// and no check judges a rule the catalog does not describe.
+func TestCatalogAndChecksAgree(t *testing.T) {
+	entries, all := catalog.Account(), All()
+	if len(entries) != len(all) {
+		t.Errorf("the catalog has %d account rules, the checks %d", len(entries), len(all))
+	}
+	for i := range min(len(entries), len(all)) {
+		e, r := entries[i], all[i]
+		switch {
+		case e.ID != r.ID:
+			t.Errorf("position %d: catalog has %s, checks have %s", i, e.ID, r.ID)
+		case r.Check == nil:
+			t.Errorf("%s has no check", r.ID)
+		case !reflect.DeepEqual(e, r.Rule):
+			t.Errorf("%s: the check carries other metadata than the catalog", r.ID)
+		}
+	}
+}
+
+// The rules of one family, in catalog order, as the family tests use them.
+func accountRules() []Rule    { return rulesWithPrefix("account.") }
+func trailRules() []Rule      { return rulesWithPrefix("trail.") }
+func bucketRules() []Rule     { return rulesWithPrefix("bucket.") }
+func identityRules() []Rule   { return rulesWithPrefix("iam.") }
+func monitoringRules() []Rule { return rulesWithPrefix("monitoring.", "config.") }
+
+func trailLogGroupRetentionRule() Rule {
+	r, _ := Lookup(All(), "trail.log_group_retention")
+	return r
+}
+
+func rulesWithPrefix(prefixes ...string) []Rule {
+	var out []Rule
+	for _, r := range All() {
+		for _, p := range prefixes {
+			if strings.HasPrefix(r.ID, p) {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trailseal/trailseal/internal/catalog"
 	"github.com/trailseal/trailseal/internal/filterpattern"
 	"github.com/trailseal/trailseal/internal/findings"
 	"github.com/trailseal/trailseal/internal/inventory"
@@ -48,8 +49,8 @@ func monInventory() *inventory.Inventory {
 			OwnerAccountID: monAccount,
 			Info:           inventory.Ok(inventory.LogGroupInfo{Exists: true}),
 			MetricFilters: inventory.Ok([]inventory.MetricFilter{
-				{Name: "trail-changes", Pattern: trailChangesPattern, Metrics: []inventory.MetricTarget{{Name: "TrailChanges", Namespace: "CIS"}}},
-				{Name: "bucket-policy", Pattern: bucketPolicyPattern, Metrics: []inventory.MetricTarget{{Name: "BucketPolicyChanges", Namespace: "CIS"}}},
+				{Name: "trail-changes", Pattern: catalog.TrailChangesPattern, Metrics: []inventory.MetricTarget{{Name: "TrailChanges", Namespace: "CIS"}}},
+				{Name: "bucket-policy", Pattern: catalog.BucketPolicyChangesPattern, Metrics: []inventory.MetricTarget{{Name: "BucketPolicyChanges", Namespace: "CIS"}}},
 			}),
 			Alarms: inventory.Ok([]inventory.Alarm{
 				{Name: "trail-changes-alarm", MetricName: "TrailChanges", Namespace: "CIS", ActionsEnabled: true, AlarmActions: []string{monTopicARN}},
@@ -237,7 +238,7 @@ func TestTrailChangesAlarm(t *testing.T) {
 			mutate: func(inv *inventory.Inventory) {
 				monSetFilters(inv, inventory.MetricFilter{
 					Name:    "by-event",
-					Pattern: trailChangesPattern,
+					Pattern: catalog.TrailChangesPattern,
 					Metrics: []inventory.MetricTarget{{Name: "TrailChanges", Namespace: "CIS", Dimensions: []string{"EventName"}}},
 				})
 			},
@@ -464,7 +465,7 @@ func TestBucketPolicyChangesAlarm(t *testing.T) {
 			mutate: func(inv *inventory.Inventory) {
 				monSetFilters(inv, inventory.MetricFilter{
 					Name:    "partial",
-					Pattern: strings.Replace(bucketPolicyPattern, ` || ($.eventName = DeleteBucketReplication)`, "", 1),
+					Pattern: strings.Replace(catalog.BucketPolicyChangesPattern, ` || ($.eventName = DeleteBucketReplication)`, "", 1),
 					Metrics: []inventory.MetricTarget{{Name: "BucketPolicyChanges", Namespace: "CIS"}},
 				})
 			},
@@ -475,7 +476,7 @@ func TestBucketPolicyChangesAlarm(t *testing.T) {
 			mutate: func(inv *inventory.Inventory) {
 				monSetFilters(inv, inventory.MetricFilter{
 					Name:    "wrong-source",
-					Pattern: strings.Replace(bucketPolicyPattern, "s3.amazonaws.com", "s3-control.amazonaws.com", 1),
+					Pattern: strings.Replace(catalog.BucketPolicyChangesPattern, "s3.amazonaws.com", "s3-control.amazonaws.com", 1),
 					Metrics: []inventory.MetricTarget{{Name: "BucketPolicyChanges", Namespace: "CIS"}},
 				})
 			},
@@ -667,8 +668,8 @@ func TestSampleRecordsMatchTheirOwnCISPattern(t *testing.T) {
 		pattern      string
 		events, none monitoredEvents
 	}{
-		{trailChangesPattern, trailChangeEvents, bucketPolicyEvents},
-		{bucketPolicyPattern, bucketPolicyEvents, trailChangeEvents},
+		{catalog.TrailChangesPattern, trailChangeEvents, bucketPolicyEvents},
+		{catalog.BucketPolicyChangesPattern, bucketPolicyEvents, trailChangeEvents},
 	} {
 		p := filterpattern.MustParse(tc.pattern)
 		for _, name := range tc.events.names {

@@ -17,8 +17,8 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 
+	"github.com/trailseal/trailseal/internal/catalog"
 	"github.com/trailseal/trailseal/internal/findings"
-	"github.com/trailseal/trailseal/internal/rules"
 	"github.com/trailseal/trailseal/internal/wildcard"
 )
 
@@ -225,9 +225,9 @@ func syntaxError(name string, err error) error {
 // Resolve replaces rule aliases with their canonical IDs and rejects rule
 // IDs the catalog does not know, so a typo does not silently suppress
 // nothing.
-func (f *File) Resolve(catalog []rules.Rule) error {
+func (f *File) Resolve(entries []catalog.Rule) error {
 	for i, e := range f.Entries {
-		r, ok := rules.Lookup(catalog, e.Rule)
+		r, ok := catalog.Lookup(entries, e.Rule)
 		if !ok {
 			return fmt.Errorf("%s:%d: unknown rule ID %q (see 'trailseal rules')", f.Path, e.Line, e.Rule)
 		}
