@@ -734,3 +734,40 @@ func TestConfigRecorderUnknownOwnerIsNotForeign(t *testing.T) {
 		t.Fatalf("bucket of another account: got %+v, want N/A", res)
 	}
 }
+
+func TestAlarmFilterMustCatchEveryCaller(t *testing.T) {
+	// A filter that only matches calls by IAM users, or only in the log
+	// group's region, misses role sessions and other regions of a
+	// multi-region trail: it must not count as catching the events.
+	const names = `($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || ($.eventName = StartLogging) || ($.eventName = StopLogging)`
+	cases := []struct {
+		name    string
+		pattern string
+		status  findings.Status
+		// narrowed: the filter catches the plain sample but not every caller.
+		narrowed bool
+	}{
+		{"IAM users only", `{ (` + names + `) && ($.userIdentity.type = "IAMUser") }`, findings.Fail, true},
+		{"log group region only", `{ (` + names + `) && ($.awsRegion = "eu-west-1") }`, findings.Fail, true},
+		{"excludes one sample IP", `{ (` + names + `) && ($.sourceIPAddress != "203.0.113.10") }`, findings.Fail, false},
+		{"all callers", `{ ` + names + ` }`, findings.Pass, false},
+		{"all callers but AWS services", `{ (` + names + `) && ($.userIdentity.type != "AWSService") }`, findings.Pass, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			inv := monInventory()
+			monSetFilters(inv, inventory.MetricFilter{Name: "f", Pattern: tc.pattern,
+				Metrics: []inventory.MetricTarget{{Name: "TrailChanges", Namespace: "CIS"}}})
+			res := monRule(t, "monitoring.trail_changes_alarm").Check(inv, DefaultOptions())
+			if len(res) != 1 {
+				t.Fatalf("got %d results, want 1", len(res))
+			}
+			if res[0].Status != tc.status {
+				t.Errorf("status %s, want %s (%s)", res[0].Status, tc.status, res[0].Message)
+			}
+			if tc.narrowed && !strings.Contains(res[0].Message, "some identity types, addresses or regions") {
+				t.Errorf("message %q does not say the filter is narrowed to some callers", res[0].Message)
+			}
+		})
+	}
+}
