@@ -71,6 +71,7 @@ var kinds = map[Kind]kindOps{
 	KindBucketLifecycle: bucketLifecycleKind,
 	KindBucketLogging:   bucketLoggingKind,
 	KindBucketPolicy:    bucketPolicyKind,
+	KindLogRetention:    logGroupRetentionKind,
 }
 
 // opsOf returns the operations of a step's kind.
