@@ -72,6 +72,7 @@ var kinds = map[Kind]kindOps{
 	KindBucketLogging:   bucketLoggingKind,
 	KindBucketPolicy:    bucketPolicyKind,
 	KindLogRetention:    logGroupRetentionKind,
+	KindLogGroupKMS:     logGroupKMSKind,
 }
 
 // opsOf returns the operations of a step's kind.
