@@ -156,8 +156,6 @@ The IAM permissions fix needs are in docs/policies/fix.json; see docs/fix.md.
 var (
 	kmsKeyARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$`)
 	snsARNPattern    = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]+$`)
-	// Log group retention values CloudWatch Logs accepts.
-	logRetentionValues = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 )
 
 // resolvedFix is a fixOptions after the config file, defaults and
@@ -279,7 +277,7 @@ func resolveFixValues(o *fixOptions, opts *fix.Options, minDays, lockDays int) e
 		return usageError("--min-retention-days must be at least 1, got %d", minDays)
 	case lockDays < minDays:
 		return usageError("--retention-days %d is shorter than --min-retention-days %d, so bucket.object_lock_retention would still fail: raise it", lockDays, minDays)
-	case !slices.Contains(logRetentionValues, o.logRetentionDays):
+	case !slices.Contains(fix.LogRetentionValues, o.logRetentionDays):
 		return usageError("--log-retention-days %d is not a value CloudWatch Logs accepts (for example 365, 400, 731, 3653)", o.logRetentionDays)
 	case o.kmsKey != "" && !kmsKeyARNPattern.MatchString(o.kmsKey):
 		return usageError("--kms-key %q is not a KMS key ARN (want arn:aws:kms:REGION:ACCOUNT:key/ID)", o.kmsKey)
