@@ -217,3 +217,11 @@ func mustConfig(t *testing.T, endpoint string) aws.Config {
 	}
 	return cfg
 }
+
+// TestFixUndoUsageErrors: --force belongs to --undo, and --journal never
+// overwrites a file, which may be an earlier run's only record.
+func TestFixUndoUsageErrors(t *testing.T) {
+	assertUserError(t, ExitUsage, "--force only applies with --undo", "fix", "--force")
+	existing := writeFile(t, "journal.json", "{}")
+	assertUserError(t, ExitUsage, "already exists", "fix", "--apply", "--yes", "--journal", existing)
+}
