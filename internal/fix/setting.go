@@ -71,6 +71,12 @@ func (k setting[S]) apply(ctx context.Context, r *stepRun) error {
 
 func (k setting[S]) resolve(ctx context.Context, r *stepRun) error {
 	e := r.entry()
+	if r.journal.Run == "" {
+		// Version 1 journals recorded the state before only after the
+		// write: without it nothing can be told or undone.
+		r.settle(Failed, "the run stopped during this step, and a journal of version 1 records no value from before it: check "+r.step.Resource+" by hand")
+		return nil
+	}
 	if len(e.Previous) == 0 || len(e.Left) == 0 {
 		// The state was recorded before the write; without it, nothing was
 		// written.

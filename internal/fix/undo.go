@@ -66,6 +66,8 @@ func (u *Undoer) Undo(ctx context.Context) []UndoResult {
 			rs = u.undoChanges(ctx, run, e)
 		case e.Status != Applied:
 			continue
+		case e.Undone != nil && e.Undone.Status == NotReverted:
+			rs = []UndoResult{{Step: e.Step, Status: NotReverted, Detail: e.Undone.Detail}}
 		case e.Undone != nil:
 			rs = []UndoResult{{Step: e.Step, Status: AlreadyReverted, Detail: undoneDetail(e.Undone)}}
 		default:
@@ -112,6 +114,8 @@ func (u *Undoer) undoChanges(ctx context.Context, run *undoRun, e *Entry) []Undo
 		}
 		r := UndoResult{Step: e.Step, Change: ch.Summary}
 		switch {
+		case ch.Undone != nil && ch.Undone.Status == NotReverted:
+			r.Status, r.Detail = NotReverted, ch.Undone.Detail
 		case ch.Undone != nil:
 			r.Status, r.Detail = AlreadyReverted, ch.Summary+": "+undoneDetail(ch.Undone)
 		case !ch.Reversible || ops.undoChange == nil:
@@ -153,11 +157,7 @@ func (u *Undoer) record(r UndoResult) *UndoRecord {
 }
 
 func undoneDetail(rec *UndoRecord) string {
-	verb := "reverted"
-	if rec.Status == NotReverted {
-		verb = "found not reversible"
-	}
-	return fmt.Sprintf("%s by an undo on %s (%s)", verb, rec.At.Format(time.RFC3339), rec.Detail)
+	return fmt.Sprintf("reverted by an undo on %s (%s)", rec.At.Format(time.RFC3339), rec.Detail)
 }
 
 // undoRun is one journal entry being reverted.
