@@ -121,7 +121,7 @@ func TestUndoJournalV1Full(t *testing.T) {
 		t.Errorf("after a complete undo nothing is left to undo: %d entries", len(again.Undoable()))
 	}
 	for _, r := range fix.Undo(ctx, c, again) {
-		if r.Status != fix.AlreadyReverted {
+		if r.Status != fix.AlreadyReverted && r.Status != fix.NotReverted {
 			t.Errorf("a second undo must change nothing, but %s: %s %s", r.Step.ID, r.Status, r.Detail)
 		}
 	}
