@@ -157,10 +157,10 @@ var exitTable = []commandExits{
 	}, order: "1 wins over 4 and 3; 4 wins over 3 (3 only when nothing is unreadable)"},
 	{commands: []string{"fix"}, rows: []exitRow{
 		{ExitOK, "nothing to fix, every change applied, every undoable change reverted,\n     or --emit written", nil},
-		{ExitRuntime, "runtime error, or a partial failure: some change failed or was not\n     attempted because a change it depends on failed (the journal and the\n     report say exactly which)", anyRuntime},
-		{ExitUsage, "usage error (bad flag, rule ID or journal; no terminal to confirm on\n     without --yes)", anyUsage},
+		{ExitRuntime, "runtime error, or a partial failure: some change failed or was not\n     attempted because a change it depends on failed (the journal and the\n     report say exactly which); with --undo, a change was refused because\n     its resource changed after fix changed it (--force reverts it anyway)", anyRuntime},
+		{ExitUsage, "usage error (bad flag, config file, rule ID or journal; no terminal to\n     confirm on without --yes)", anyUsage},
 		{ExitFindings, "without --apply: the plan has changes", errPlanPending},
-		interrupted,
+		{ExitInterrupted, "interrupted (Ctrl-C, SIGTERM): the call in flight was finished or\n     read back, and the journal says what was changed", context.Canceled},
 	}},
 	{commands: []string{"pull"}, rows: []exitRow{
 		{ExitOK, "everything was copied", nil},
