@@ -5,17 +5,23 @@ import (
 	"testing"
 )
 
-// TestEveryEntryComplete: IDs and aliases are unique across account and
-// organization rules (users put them in --rules and suppression files),
+// TestCatalogMetadataComplete: IDs and aliases are unique across account
+// and organization rules (users put them in --rules and suppression files),
 // and every entry says what it checks, why, how it is audited and fixed.
-func TestEveryEntryComplete(t *testing.T) {
-	seen := map[string]string{}
+// (That every account rule has a check is TestCatalogAndChecksAgree's, in
+// internal/rules.)
+func TestCatalogMetadataComplete(t *testing.T) {
+	seen := map[string]bool{}
 	for _, r := range All() {
-		for _, name := range append([]string{r.ID}, r.Aliases...) {
-			if other, dup := seen[name]; dup {
-				t.Errorf("%s of %s is also a name of %s", name, r.ID, other)
+		if seen[r.ID] {
+			t.Errorf("duplicate rule ID %s", r.ID)
+		}
+		seen[r.ID] = true
+		for _, a := range r.Aliases {
+			if seen[a] {
+				t.Errorf("alias %s of %s collides", a, r.ID)
 			}
-			seen[name] = r.ID
+			seen[a] = true
 		}
 		if r.Severity.Rank() < 0 {
 			t.Errorf("%s: invalid severity %q", r.ID, r.Severity)
@@ -30,7 +36,7 @@ func TestEveryEntryComplete(t *testing.T) {
 			}
 		}
 		if len(r.References) == 0 {
-			t.Errorf("%s: no reference", r.ID)
+			t.Errorf("%s: no references", r.ID)
 		}
 	}
 	if n, a, o := len(All()), len(Account()), len(Organization()); n != a+o {

@@ -38,40 +38,6 @@ func TestCatalogCoversSpec(t *testing.T) {
 	}
 }
 
-func TestCatalogMetadataComplete(t *testing.T) {
-	seen := map[string]bool{}
-	for _, r := range All() {
-		if seen[r.ID] {
-			t.Errorf("duplicate rule ID %s", r.ID)
-		}
-		seen[r.ID] = true
-		for _, a := range r.Aliases {
-			if seen[a] {
-				t.Errorf("alias %s of %s collides", a, r.ID)
-			}
-			seen[a] = true
-		}
-		if r.Severity.Rank() < 0 {
-			t.Errorf("%s: invalid severity %q", r.ID, r.Severity)
-		}
-		for field, v := range map[string]string{
-			"Title": r.Title, "Scope": r.Scope, "Rationale": r.Rationale, "Audit": r.Audit,
-			"Remediation.Console": r.Remediation.Console, "Remediation.CLI": r.Remediation.CLI,
-			"Remediation.Terraform": r.Remediation.Terraform,
-		} {
-			if strings.TrimSpace(v) == "" {
-				t.Errorf("%s: %s is empty", r.ID, field)
-			}
-		}
-		if len(r.References) == 0 {
-			t.Errorf("%s: no references", r.ID)
-		}
-		if r.Check == nil {
-			t.Errorf("%s: no Check", r.ID)
-		}
-	}
-}
-
 // TestNoPassOnEmptyInventory runs every rule on an inventory where nothing
 // but the trail list could be read: no rule that needs more may say PASS.
 func TestNoPassOnEmptyInventory(t *testing.T) {
