@@ -39,7 +39,7 @@ func (v *verifier) checkBackfillLinks(digests []*digestState, index map[objRef]*
 // checkChain walks one region's hourly digests oldest first. It returns
 // items for digests that should exist and do not, the gaps, and the periods
 // whose log files those findings already account for.
-func (v *verifier) checkChain(region string, chain []*digestState, index map[objRef]*digestState, explicit bool) ([]Item, []Gap, []span) {
+func (v *verifier) checkChain(region string, chain []*digestState, index map[objRef]*digestState) ([]Item, []Gap, []span) {
 	o := v.o
 	var missing []Item
 	var gaps []Gap
@@ -50,11 +50,7 @@ func (v *verifier) checkChain(region string, chain []*digestState, index map[obj
 		return missing, nil, spans
 	}
 	if len(chain) == 0 {
-		if explicit {
-			missing = append(missing, Item{Kind: "digest", Region: region, Bucket: o.Bucket, Status: StatusMissing, Reasons: []Reason{DigestNone},
-				Detail: fmt.Sprintf("no digest of trail %s for this region between %s and %s", o.Layout.TrailName, o.Start.Format(displayTime), o.End.Format(displayTime))})
-		}
-		return missing, nil, nil
+		return v.noDigest(region), nil, nil
 	}
 	for i, ds := range chain {
 		if ds.d == nil {
@@ -142,6 +138,25 @@ func (v *verifier) checkChain(region string, chain []*digestState, index map[obj
 		spans = append(spans, span{region, newest, expect.Add(time.Hour)})
 	}
 	return missing, gaps, spans
+}
+
+// noDigest reports a region without any digest in the period, when it
+// must have some.
+func (v *verifier) noDigest(region string) []Item {
+	o := v.o
+	er, ok := v.expect.find(region)
+	if !ok {
+		return nil
+	}
+	period := fmt.Sprintf("between %s and %s", o.Start.Format(displayTime), o.End.Format(displayTime))
+	if er.OptIn {
+		return []Item{{Kind: "region", Region: region, Status: StatusManual, Reasons: []Reason{RegionOptInUnknown},
+			Detail: fmt.Sprintf("no digest of trail %s for this region %s; the region was opted into at a time the region APIs do not give: if it was enabled before %s, its digests are missing (look for the account:EnableRegion event)",
+				o.Layout.TrailName, period, o.End.Format(displayTime))}}
+	}
+	return []Item{{Kind: "digest", Region: region, Bucket: o.Bucket, Status: StatusMissing, Reasons: []Reason{DigestNone},
+		Start: o.Start, End: o.End,
+		Detail: fmt.Sprintf("no digest of trail %s for this region %s, which must have them (%s)", o.Layout.TrailName, period, er.Why)}}
 }
 
 // earlierTail checks the end of an earlier location's chain: it must reach

@@ -118,7 +118,7 @@ func (v *verifier) readDigest(ctx context.Context, ds *digestState) ([]byte, err
 		return nil, &readError{err}
 	}
 	defer v.release()
-	body, meta, err := v.o.Store.Open(ctx, ds.bucket, ds.key)
+	body, info, err := v.o.Store.Open(ctx, ds.bucket, ds.key)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return nil, err
@@ -126,7 +126,8 @@ func (v *verifier) readDigest(ctx context.Context, ds *digestState) ([]byte, err
 		return nil, &readError{err}
 	}
 	defer body.Close()
-	ds.md = metaOf(meta)
+	ds.md = metaOf(info.Metadata)
+	ds.versionID, ds.etag = info.VersionID, info.ETag
 	var data []byte
 	sum, compressed, _, err := gunzipHash(body, &data, maxDigestSize)
 	if v.o.Progress != nil {

@@ -132,16 +132,17 @@ func (v *verifier) checkLog(ctx context.Context, region string, lf logRef) Item 
 	it := Item{Kind: "log", Region: region, Bucket: lf.bucket, Key: lf.key, Status: StatusValid}
 	var sum [32]byte
 	var size int64
+	var info ObjectInfo
 	var err error
 	for attempt := 1; ; attempt++ {
-		sum, size, err = v.hashLog(ctx, lf.bucket, lf.key)
+		sum, size, info, err = v.hashLog(ctx, lf.bucket, lf.key)
 		var re *readError
 		if err == nil || !errors.As(err, &re) || attempt == fetchAttempts || ctx.Err() != nil {
 			break
 		}
 		backoff(ctx, attempt)
 	}
-	it.Size = size
+	it.Size, it.VersionID, it.ETag = size, info.VersionID, info.ETag
 	switch {
 	case errors.Is(err, ErrNotFound):
 		it.Status, it.Reasons, it.Detail = StatusMissing, []Reason{LogMissing}, "named by its digest but not found"
@@ -160,18 +161,18 @@ func (v *verifier) checkLog(ctx context.Context, region string, lf logRef) Item 
 	return it
 }
 
-func (v *verifier) hashLog(ctx context.Context, bucket, key string) ([32]byte, int64, error) {
+func (v *verifier) hashLog(ctx context.Context, bucket, key string) ([32]byte, int64, ObjectInfo, error) {
 	var sum [32]byte
 	if err := v.acquire(ctx); err != nil {
-		return sum, 0, &readError{err}
+		return sum, 0, ObjectInfo{}, &readError{err}
 	}
 	defer v.release()
-	body, _, err := v.o.Store.Open(ctx, bucket, key)
+	body, info, err := v.o.Store.Open(ctx, bucket, key)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
-			return sum, 0, err
+			return sum, 0, info, err
 		}
-		return sum, 0, &readError{err}
+		return sum, 0, info, &readError{err}
 	}
 	defer body.Close()
 	hexSum, compressed, n, err := gunzipHash(body, nil, 0)
@@ -179,5 +180,5 @@ func (v *verifier) hashLog(ctx context.Context, bucket, key string) ([32]byte, i
 		v.o.Progress.Done(compressed)
 	}
 	hex.Decode(sum[:], []byte(hexSum))
-	return sum, n, err
+	return sum, n, info, err
 }

@@ -262,7 +262,7 @@ func copyObject(ctx context.Context, o PullOptions, bucket, key string, keep boo
 }
 
 func copyOnce(ctx context.Context, o PullOptions, bucket, key, dst string, keep bool) ([]byte, int64, error) {
-	body, md, err := o.Store.Open(ctx, bucket, key)
+	body, info, err := o.Store.Open(ctx, bucket, key)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return nil, 0, err
@@ -302,7 +302,7 @@ func copyOnce(ctx context.Context, o PullOptions, bucket, key, dst string, keep 
 	// A digest always gets a metadata file, even an empty one: without it
 	// verify would take the signature from the next digest and not report
 	// that the object's own signature is gone.
-	if len(md) > 0 || keep {
+	if md := info.Metadata; len(md) > 0 || keep {
 		if md == nil {
 			md = map[string]string{}
 		}

@@ -21,6 +21,9 @@ const (
 	StatusGap          Status = "gap"
 	StatusError        Status = "error"
 	StatusUnverifiable Status = "unverifiable"
+	// StatusManual: verify cannot decide; a person must (say, whether a
+	// region was enabled before the period). Never a pass.
+	StatusManual Status = "manual"
 )
 
 // Reason says why an item is not valid. Each has one meaning; docs/verify.md
@@ -29,16 +32,18 @@ type Reason string
 
 // Reason codes.
 const (
-	DigestMissing            Reason = "DIGEST_MISSING"           // named by the next digest, not in the bucket
-	DigestSlotMissing        Reason = "DIGEST_SLOT_MISSING"      // an hourly digest between two chain links is gone
-	DigestTailMissing        Reason = "DIGEST_TAIL_MISSING"      // CloudTrail delivered digests later than the newest found
-	DigestChainEndsEarly     Reason = "DIGEST_CHAIN_ENDS_EARLY"  // no digest for the last hours before --end-time
-	DigestNone               Reason = "DIGEST_NONE"              // no digest at all for a requested region
-	DigestBadFormat          Reason = "DIGEST_BAD_FORMAT"        // not gzip, not JSON, or a required field missing
-	DigestTrailingData       Reason = "DIGEST_TRAILING_DATA"     // bytes after the gzip member
-	DigestMoved              Reason = "DIGEST_MOVED"             // digestS3Bucket/Object differ from where it was read
-	DigestSignatureMissing   Reason = "DIGEST_SIGNATURE_MISSING" // no signature metadata
-	DigestSignatureInvalid   Reason = "DIGEST_SIGNATURE_INVALID" // RSA verification failed: content or signature changed
+	DigestMissing            Reason = "DIGEST_MISSING"             // named by the next digest, not in the bucket
+	DigestSlotMissing        Reason = "DIGEST_SLOT_MISSING"        // an hourly digest between two chain links is gone
+	DigestTailMissing        Reason = "DIGEST_TAIL_MISSING"        // CloudTrail delivered digests later than the newest found
+	DigestChainEndsEarly     Reason = "DIGEST_CHAIN_ENDS_EARLY"    // no digest for the last hours before --end-time
+	DigestNone               Reason = "DIGEST_NONE"                // no digest at all for a region that must have them
+	RegionOptInUnknown       Reason = "REGION_OPT_IN_TIME_UNKNOWN" // an opted-in region without digests: enabled before or after the period?
+	RegionsUnknown           Reason = "REGIONS_UNKNOWN"            // the regions that must have digests could not be learnt
+	DigestBadFormat          Reason = "DIGEST_BAD_FORMAT"          // not gzip, not JSON, or a required field missing
+	DigestTrailingData       Reason = "DIGEST_TRAILING_DATA"       // bytes after the gzip member
+	DigestMoved              Reason = "DIGEST_MOVED"               // digestS3Bucket/Object differ from where it was read
+	DigestSignatureMissing   Reason = "DIGEST_SIGNATURE_MISSING"   // no signature metadata
+	DigestSignatureInvalid   Reason = "DIGEST_SIGNATURE_INVALID"   // RSA verification failed: content or signature changed
 	DigestAlgorithm          Reason = "DIGEST_ALGORITHM_UNSUPPORTED"
 	DigestKeyNotFound        Reason = "DIGEST_KEY_NOT_FOUND" // no public key has the digest's fingerprint
 	DigestKeyNotValid        Reason = "DIGEST_KEY_NOT_VALID_AT_SIGNING"
@@ -71,6 +76,13 @@ type Item struct {
 	Start    time.Time `json:"start,omitzero"`
 	End      time.Time `json:"end,omitzero"`
 	Size     int64     `json:"size,omitempty"` // uncompressed bytes hashed
+	// VersionID and ETag identify the object read, where S3 gives them.
+	VersionID string `json:"versionId,omitempty"`
+	ETag      string `json:"etag,omitempty"`
+	// KeyFingerprint is the key a digest names; KeyRegion the region
+	// whose key list held it (empty for a key file without regions).
+	KeyFingerprint string `json:"keyFingerprint,omitempty"`
+	KeyRegion      string `json:"keyRegion,omitempty"`
 }
 
 // Gap is a period no digest covers because the chain restarted.
@@ -103,20 +115,28 @@ type RegionSummary struct {
 	UncompressedBytes int64     `json:"uncompressed_bytes"`
 }
 
+// ReportSchemaVersion versions the JSON form of Report.
+const ReportSchemaVersion = 1
+
 // Report is the result of a verification run.
 type Report struct {
-	Bucket  string          `json:"bucket"`
-	Prefix  string          `json:"prefix,omitempty"`
-	Account string          `json:"account"`
-	Trail   string          `json:"trail"`
-	Start   time.Time       `json:"start"`
-	End     time.Time       `json:"end"`
-	Regions []string        `json:"regions"`
-	Digests []Item          `json:"digests"`
-	Logs    []Item          `json:"logs"`
-	Gaps    []Gap           `json:"gaps"`
-	Summary []RegionSummary `json:"summary"`
-	Outcome Outcome         `json:"outcome"`
+	SchemaVersion int             `json:"schemaVersion"`
+	Tool          string          `json:"tool,omitempty"`
+	Version       string          `json:"version,omitempty"`
+	Bucket        string          `json:"bucket"`
+	Prefix        string          `json:"prefix,omitempty"`
+	Account       string          `json:"account"`
+	Trail         string          `json:"trail"`
+	Start         time.Time       `json:"start"`
+	End           time.Time       `json:"end"`
+	Regions       []string        `json:"regions"`
+	Digests       []Item          `json:"digests"`
+	Logs          []Item          `json:"logs"`
+	Gaps          []Gap           `json:"gaps"`
+	Summary       []RegionSummary `json:"summary"`
+	Outcome       Outcome         `json:"outcome"`
+	// Expected are the regions that must have digests, and why.
+	Expected Expectation `json:"expected"`
 	// Earlier lists the buckets or prefixes the trail delivered to before
 	// it was moved, whose part of the period was verified by following the
 	// chain into them.

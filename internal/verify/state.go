@@ -15,13 +15,17 @@ type digestState struct {
 	name   DigestName
 	size   int64
 
-	d        *Digest
-	sha      string
-	md       digestMeta
-	reasons  []Reason
-	detail   []string
-	status   Status
-	boundary bool // read only to check the link into the period
+	d   *Digest
+	sha string
+	md  digestMeta
+	// versionID and etag are S3's for the object read, for the report;
+	// keyFingerprint and keyRegion name the key that signed it.
+	versionID, etag           string
+	keyFingerprint, keyRegion string
+	reasons                   []Reason
+	detail                    []string
+	status                    Status
+	boundary                  bool // read only to check the link into the period
 	// into is set on a boundary digest in another bucket or prefix whose
 	// chain is verified by a run of its own; that run reports it.
 	into       *earlierLocation
@@ -97,7 +101,8 @@ func rank(s Status) int {
 
 func (ds *digestState) item() Item {
 	it := Item{Kind: "digest", Region: ds.region, Bucket: ds.bucket, Key: ds.key, Status: ds.status, Reasons: ds.reasons,
-		Detail: strings.Join(ds.detail, "; "), Backfill: ds.name.Backfill, Size: ds.unpacked}
+		Detail: strings.Join(ds.detail, "; "), Backfill: ds.name.Backfill, Size: ds.unpacked, VersionID: ds.versionID, ETag: ds.etag,
+		KeyFingerprint: ds.keyFingerprint, KeyRegion: ds.keyRegion}
 	if ds.parsed {
 		it.Start, it.End = ds.start, ds.end
 	} else {

@@ -18,12 +18,17 @@ type Options struct {
 	Store  Store
 	Bucket string
 	Layout Layout
-	// Regions are the source regions to verify; empty means every region
-	// that has a digest folder.
+	// Regions are the source regions to verify, each of which must have
+	// digests; empty means every region Expected names and every region
+	// with a digest or log folder.
 	Regions []string
-	Start   time.Time
-	End     time.Time
-	Keys    KeySource
+	// Expected, when set, tells which regions must have digests (see
+	// Expectation); Run asks while it lists the bucket's region folders.
+	// Unset, the layout's home region is expected.
+	Expected func(context.Context) Expectation
+	Start    time.Time
+	End      time.Time
+	Keys     KeySource
 	// Concurrency bounds the number of objects read at once.
 	Concurrency int
 	// LatestDigestDelivery is the trail's LatestDigestDeliveryTime from
@@ -61,8 +66,10 @@ type handoff struct {
 	// signature for an offline copy without metadata files.
 	nextSig    string
 	linkedFrom string
-	ring       []PublicKey
-	keyErr     error
+	// keys, keyFrom and keyTo are the later run's: its period holds this
+	// one.
+	keys           *KeyCache
+	keyFrom, keyTo time.Time
 	// named holds the log files the later locations' digests name, so they
 	// are not reported here as unnamed.
 	named   []map[objRef]*[32]byte
@@ -94,16 +101,19 @@ type verifier struct {
 	// sem bounds the objects read at once across digests and logs.
 	sem chan struct{}
 
-	keysMu sync.Mutex
-	ring   []PublicKey
-	keyErr error
+	// keys answers each region's keys for keyFrom..keyTo, asked at once
+	// for every region.
+	keys           *KeyCache
+	keyFrom, keyTo time.Time
 
 	// regions are the source regions verified; explicit when named by
-	// Options.Regions. noneRegion is the region reported as having no
-	// digest when none was found anywhere.
+	// Options.Regions. expect says which must have digests. digestDirs
+	// are the regions with a digest folder, when the folders were listed:
+	// only those have digests to list.
 	regions    []string
 	explicit   bool
-	noneRegion string
+	expect     Expectation
+	digestDirs map[string]bool
 
 	// digests are those listed in the period; extra those read only
 	// because a listed digest links to them (before the period, or in
@@ -186,24 +196,59 @@ func newVerifier(o Options) (*verifier, error) {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	o.Start, o.End = o.Start.UTC(), o.End.UTC()
-	return &verifier{o: o, began: time.Now(), sem: make(chan struct{}, o.Concurrency), referenced: map[objRef]*[32]byte{},
+	keys, ok := o.Keys.(*KeyCache)
+	if !ok {
+		keys = NewKeyCache(context.Background(), o.Keys)
+	}
+	from, to := KeyRange(o.Start, o.End)
+	if h := o.handoff; h != nil {
+		// The period is inside the later run's, whose keys cover it.
+		keys, from, to = h.keys, h.keyFrom, h.keyTo
+	}
+	return &verifier{o: o, keys: keys, keyFrom: from, keyTo: to, began: time.Now(), sem: make(chan struct{}, o.Concurrency), referenced: map[objRef]*[32]byte{},
 		index: map[objRef]*digestState{}, byRegion: map[string][]*digestState{},
 		report: &Report{Bucket: o.Bucket, Prefix: o.Layout.Prefix, Account: o.Layout.AccountID, Trail: o.Layout.TrailName, Start: o.Start, End: o.End},
 	}, nil
 }
 
 // resolveRegions settles the regions to verify: those named, else every
-// region with a digest or log folder.
+// region that must have digests and every region with a digest or log
+// folder.
 func (v *verifier) resolveRegions(ctx context.Context) error {
-	v.regions = slices.Clone(v.o.Regions)
-	v.explicit = len(v.regions) > 0
-	if !v.explicit {
-		var err error
-		if v.regions, err = discoverRegions(ctx, v.o.Store, v.o.Bucket, v.o.Layout); err != nil {
-			return err
+	o := v.o
+	if len(o.Regions) > 0 {
+		v.explicit = true
+		v.regions = slices.Clone(o.Regions)
+		sort.Strings(v.regions)
+		for _, r := range v.regions {
+			v.expect.Regions = append(v.expect.Regions, ExpectedRegion{Region: r, Why: WhyNamed})
 		}
+		return nil
 	}
-	sort.Strings(v.regions)
+	expected := make(chan Expectation, 1)
+	go func() {
+		if o.Expected == nil {
+			expected <- Expectation{}.withHome(o.Layout.HomeRegion)
+			return
+		}
+		expected <- o.Expected(ctx).withHome(o.Layout.HomeRegion)
+	}()
+	digestDirs, logDirs, err := listRegionDirs(ctx, o.Store, o.Bucket, o.Layout)
+	v.expect = <-expected
+	if err != nil {
+		return err
+	}
+	v.digestDirs = map[string]bool{}
+	for _, d := range digestDirs {
+		v.digestDirs[d] = true
+	}
+	v.regions = mergeRegions(mergeRegions(digestDirs, logDirs), v.expect.names())
+	if len(v.regions) == 0 {
+		// No home region known and nothing in the bucket: never a pass.
+		v.regions = []string{"unknown"}
+		v.expect.Regions = []ExpectedRegion{{Region: "unknown", Why: WhyHome}}
+	}
+	v.report.Expected = v.expect
 	return nil
 }
 
@@ -212,35 +257,20 @@ func (v *verifier) resolveRegions(ctx context.Context) error {
 // digest names are kept.
 func (v *verifier) listPeriod(ctx context.Context) error {
 	o := v.o
-	keysDone := make(chan struct{})
-	go func() {
-		defer close(keysDone)
-		if h := o.handoff; h != nil {
-			// The period is inside the later run's, whose keys cover it.
-			v.ring, v.keyErr = h.ring, h.keyErr
-			return
+	for _, r := range v.regions {
+		v.keys.Prefetch(r, v.keyFrom, v.keyTo)
+	}
+	var listed []string
+	for _, r := range v.regions {
+		// A region without a digest folder has no digest to list.
+		if v.digestDirs == nil || v.digestDirs[r] {
+			listed = append(listed, r)
 		}
-		from, to := KeyRange(o.Start, o.End)
-		v.ring, v.keyErr = o.Keys.Keys(ctx, from, to)
-	}()
+	}
 	var err error
-	v.digests, err = v.listDigests(ctx, v.regions)
-	<-keysDone
+	v.digests, err = v.listDigests(ctx, listed)
 	if err != nil {
 		return err
-	}
-	// No digest anywhere (wrong bucket, prefix or account, or every digest
-	// deleted) must not read as a clean run: the home region, which every
-	// trail logs, is then reported as if it had been asked for.
-	if !v.explicit && len(v.digests) == 0 {
-		v.noneRegion = o.Layout.HomeRegion
-		if v.noneRegion == "" {
-			v.noneRegion = "unknown"
-		}
-		if !slices.Contains(v.regions, v.noneRegion) {
-			v.regions = append(v.regions, v.noneRegion)
-			sort.Strings(v.regions)
-		}
 	}
 	v.report.Regions = v.regions
 	for _, ds := range v.digests {
@@ -384,8 +414,12 @@ func (v *verifier) checkChains(ctx context.Context) error {
 			v.excluded = append(v.excluded, span{ds.region, ds.name.End.Add(-time.Hour), ds.name.End})
 		}
 	}
+	if v.expect.Unknown != "" {
+		v.missing = append(v.missing, Item{Kind: "region", Region: v.o.Layout.HomeRegion, Status: StatusManual,
+			Reasons: []Reason{RegionsUnknown}, Detail: v.expect.Unknown})
+	}
 	for _, region := range v.regions {
-		m, g, ex := v.checkChain(region, v.byRegion[region], v.index, v.explicit || region == v.noneRegion)
+		m, g, ex := v.checkChain(region, v.byRegion[region], v.index)
 		v.missing = append(v.missing, m...)
 		v.report.Gaps = append(v.report.Gaps, g...)
 		v.excluded = append(v.excluded, ex...)
@@ -538,7 +572,7 @@ func (v *verifier) followEarlier(ctx context.Context, b *digestState) (*Report, 
 	so.End = b.name.End
 	so.LatestDigestDelivery, so.LatestDigestDeliveryFunc = time.Time{}, nil
 	so.handoff = &handoff{key: b.key, end: b.name.End, nextSig: from.prevSig.String(),
-		linkedFrom: "s3://" + from.bucket + "/" + from.key, ring: v.ring, keyErr: v.keyErr, named: named, visited: visited}
+		linkedFrom: "s3://" + from.bucket + "/" + from.key, keys: v.keys, keyFrom: v.keyFrom, keyTo: v.keyTo, named: named, visited: visited}
 	sub, err := Run(ctx, so)
 	if err == nil {
 		return sub, nil

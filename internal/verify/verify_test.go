@@ -13,8 +13,9 @@ import (
 
 // TestCorruptions generates a signed chain (6 hourly digests, 3 logs each,
 // region us-east-1), corrupts it one way, stores it in moto's S3 with the
-// signature metadata, and checks that verify reports exactly that
-// corruption with its reason code and flags nothing else.
+// signature metadata, and in a folder as 'trailseal pull' lays it out, and
+// checks that verify reports exactly that corruption with its reason code
+// and flags nothing else, from either store.
 func TestCorruptions(t *testing.T) {
 	other, err := chaingen.NewSigner(1024, first.Add(-24*time.Hour), first.Add(365*24*time.Hour))
 	if err != nil {
@@ -202,7 +203,7 @@ func TestCorruptions(t *testing.T) {
 				mustResign(t, a, k, other, func(d map[string]any) {})
 				return []finding{{verify.DigestSignatureInvalid, k}}
 			}},
-		{name: "key not valid when the digest was signed", outcome: verify.OutcomeInvalid,
+		{name: "key expired before the digest was signed: could not verify", outcome: verify.OutcomeUnverifiable,
 			opts: func(o *verify.Options, a *chaingen.Archive) {
 				k := signer.Public
 				k.ValidityEnd = first.Add(4*time.Hour + 30*time.Minute)
@@ -210,6 +211,15 @@ func TestCorruptions(t *testing.T) {
 			},
 			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
 				return []finding{{verify.DigestKeyNotValid, digest(a, 4)}, {verify.DigestKeyNotValid, digest(a, 5)}}
+			}},
+		{name: "digest of one region signed with another region's key", outcome: verify.OutcomeInvalid,
+			spec: func(s *chaingen.Spec) { s.Regions = []string{"eu-west-1", "us-east-1"} },
+			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
+				// The us-east-1 key is genuine, but CloudTrail never signs
+				// eu-west-1's digests with it.
+				k := a.DigestKeys("eu-west-1")[5]
+				mustResign(t, a, k, signer, func(d map[string]any) { d["digestPublicKeyFingerprint"] = signer.Public.Fingerprint })
+				return []finding{{verify.DigestKeyNotFound, k}}
 			}},
 		{name: "backfill digest naming late logs is valid", outcome: verify.OutcomeValid,
 			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
@@ -238,26 +248,36 @@ func TestCorruptions(t *testing.T) {
 				return []finding{{verify.LogMissing, k}}
 			}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			spec := newSpec(freshBucket(t))
-			if tc.spec != nil {
-				tc.spec(&spec)
-			}
-			a := generate(t, spec)
-			want := tc.corrupt(t, a)
-			upload(t, a)
-			o := options(a)
-			if tc.opts != nil {
-				tc.opts(&o, a)
-			}
-			r := run(t, o)
-			expectExactly(t, r, want...)
-			if r.Outcome != tc.outcome {
-				t.Errorf("outcome %s, want %s", r.Outcome, tc.outcome)
-			}
-		})
+	for _, store := range []string{"s3", "dir"} {
+		for _, tc := range tests {
+			t.Run(store+"/"+tc.name, func(t *testing.T) {
+				t.Parallel()
+				spec := newSpec(freshBucket(t))
+				if tc.spec != nil {
+					tc.spec(&spec)
+				}
+				a := generate(t, spec)
+				want := tc.corrupt(t, a)
+				o := options(a)
+				if store == "s3" {
+					upload(t, a)
+				} else {
+					dir := t.TempDir()
+					if err := a.WriteDir(dir, true); err != nil {
+						t.Fatal(err)
+					}
+					o.Store, o.Offline = verify.DirStore{Root: dir}, true
+				}
+				if tc.opts != nil {
+					tc.opts(&o, a)
+				}
+				r := run(t, o)
+				expectExactly(t, r, want...)
+				if r.Outcome != tc.outcome {
+					t.Errorf("outcome %s, want %s", r.Outcome, tc.outcome)
+				}
+			})
+		}
 	}
 }
 
@@ -331,7 +351,7 @@ func TestKeysUnavailable(t *testing.T) {
 
 type failingKeys struct{}
 
-func (failingKeys) Keys(context.Context, time.Time, time.Time) ([]verify.PublicKey, error) {
+func (failingKeys) Keys(context.Context, string, time.Time, time.Time) ([]verify.PublicKey, error) {
 	return nil, errFake
 }
 

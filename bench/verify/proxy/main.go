@@ -33,7 +33,7 @@ func main() {
 	}
 	var served []testenv.PublicKey
 	for _, k := range keys {
-		served = append(served, testenv.PublicKey{DER: k.DER, Fingerprint: k.Fingerprint, From: k.ValidityStart, To: k.ValidityEnd})
+		served = append(served, testenv.PublicKey{DER: k.DER, Fingerprint: k.Fingerprint, From: k.ValidityStart, To: k.ValidityEnd, Region: k.Region})
 	}
 	p, err := testenv.StartKeysProxy(*target, served...)
 	if err != nil {
