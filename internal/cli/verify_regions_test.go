@@ -81,7 +81,9 @@ func TestVerifyMultiRegionTrail(t *testing.T) {
 		t.Fatal("archive lacks eu-west-1")
 	}
 	e.createTrail(t, bucket, true)
-	args := func(extra ...string) []string { return verifyArgs("", append([]string{"--account-id", member}, extra...)...) }
+	args := func(extra ...string) []string {
+		return verifyArgs("", append([]string{"--account-id", member}, extra...)...)
+	}
 
 	t.Run("online, each region's keys from its own region", func(t *testing.T) {
 		before := e.proxy.ListPublicKeysByRegion()
