@@ -302,13 +302,18 @@ func writeVerifyReport(g *globals, r *verify.Report, format string, verbose bool
 	return r.WriteText(g.stdout, verbose)
 }
 
-// verifyExit maps the outcome to the exit code; the report already says why.
+// verifyExit maps the outcome to the exit code; the report already says
+// why. The outcome already ranks them: invalid (1) over could not verify
+// (4) over gaps (3): exit 3 means every file present was checked and is
+// valid, and the period has gaps.
 func verifyExit(r *verify.Report) error {
 	switch r.Outcome {
 	case verify.OutcomeValid:
 		return nil
 	case verify.OutcomeInvalid:
 		return withCode(ExitRuntime, nil)
+	case verify.OutcomeGaps:
+		return withCode(ExitGaps, nil)
 	default:
 		return withCode(ExitUnverifiable, nil)
 	}

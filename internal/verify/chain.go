@@ -39,18 +39,16 @@ func (v *verifier) checkBackfillLinks(digests []*digestState, index map[objRef]*
 // checkChain walks one region's hourly digests oldest first. It returns
 // items for digests that should exist and do not, the gaps, and the periods
 // whose log files those findings already account for.
-func (v *verifier) checkChain(region string, chain []*digestState, index map[objRef]*digestState) ([]Item, []Gap, []span) {
+func (v *verifier) checkChain(region string, chain []*digestState, index map[objRef]*digestState) ([]Item, []span) {
 	o := v.o
 	var missing []Item
-	var gaps []Gap
 	var spans []span
 	sort.SliceStable(chain, func(i, j int) bool { return endOf(chain[i]).Before(endOf(chain[j])) })
 	if o.handoff != nil && len(chain) == 0 {
-		missing, spans = v.earlierTail(region, chain)
-		return missing, nil, spans
+		return v.earlierTail(region, chain)
 	}
 	if len(chain) == 0 {
-		return v.noDigest(region), nil, nil
+		return v.noDigest(region), nil
 	}
 	for i, ds := range chain {
 		if ds.d == nil {
@@ -64,53 +62,99 @@ func (v *verifier) checkChain(region string, chain []*digestState, index map[obj
 			older = chain[i-1]
 		}
 		if !ds.d.HasPrevious() {
+			// A chain start, which CloudTrail signs: validation or logging
+			// was off before it. Between two chains that is a gap; before
+			// the first, a gap only if log files were written there.
 			if older != nil {
-				from := endOf(older)
-				gaps = append(gaps, Gap{Region: region, From: from, To: ds.d.Start, Reason: ValidationGap})
-				spans = append(spans, span{region, from, ds.d.Start})
+				v.gaps = append(v.gaps, &gapSpan{Gap: Gap{Region: region, From: endOf(older), To: ds.d.Start, Reason: ValidationGap, Where: GapRestart}, always: true})
+			} else if ds.d.Start.After(o.Start) && o.handoff == nil {
+				v.gaps = append(v.gaps, &gapSpan{Gap: Gap{Region: region, From: o.Start, To: ds.d.Start, Reason: ValidationGap, Where: GapBeforeChain}})
 			}
 			continue
 		}
-		if p, ok := index[prevRef(ds.d)]; ok {
-			if p.status != StatusMissing {
-				linkCheck(ds, p)
-				continue
-			}
-			if p.into != nil {
-				// The run of the earlier location reports it and the hours
-				// before it.
-				continue
-			}
-		} else {
-			it := Item{Kind: "digest", Region: region, Bucket: *ds.d.PreviousDigestS3Bucket, Key: *ds.d.PreviousDigestS3Object,
-				Status: StatusMissing, Reasons: []Reason{DigestMissing}, Detail: "named as previousDigestS3Object by the next digest but not found"}
-			if n, ok := o.Layout.ParseDigestKey(it.Key); ok {
-				it.End = n.End
-			}
-			missing = append(missing, it)
-		}
-		// The named previous digest is gone. Every hourly digest between
-		// it and the next older one that survives is gone too.
-		lower := o.Start
-		if older != nil {
-			lower = endOf(older)
-		}
-		upper := ds.d.Start
-		spans = append(spans, span{region, lower, upper})
-		for t := upper.Add(-time.Hour); t.Sub(lower) > 30*time.Minute; t = t.Add(-time.Hour) {
-			missing = append(missing, Item{Kind: "digest", Region: region, Bucket: o.Bucket, Status: StatusMissing, Reasons: []Reason{DigestSlotMissing},
-				Key: o.Layout.DigestDayPrefix(region, t) + "*_" + t.Format("20060102T15") + "*",
-				End: t, Detail: fmt.Sprintf("the hourly digest ending about %s is gone: the chain skips from %s back to %s", t.Format(displayTime), upper.Format(displayTime), lower.Format(displayTime))})
-		}
+		m, sp := v.checkLink(region, ds, older, index)
+		missing, spans = append(missing, m...), append(spans, sp...)
 	}
 	if o.handoff != nil {
 		m, s := v.earlierTail(region, chain)
-		return append(missing, m...), gaps, append(spans, s...)
+		return append(missing, m...), append(spans, s...)
 	}
-	// The end of the chain: digests are hourly, so the newest one should
-	// end within about an hour of --end-time, or of the latest delivery
-	// CloudTrail reports.
-	newest := endOf(chain[len(chain)-1])
+	m, sp := v.checkChainEnd(region, endOf(chain[len(chain)-1]))
+	return append(missing, m...), append(spans, sp...)
+}
+
+// checkLink checks ds's link to the previous digest; when that digest is
+// gone, it reports it and every hourly digest between it and the next
+// older one that survives.
+func (v *verifier) checkLink(region string, ds, older *digestState, index map[objRef]*digestState) ([]Item, []span) {
+	o := v.o
+	var missing []Item
+	if p, ok := index[prevRef(ds.d)]; ok {
+		if p.status != StatusMissing {
+			linkCheck(ds, p)
+			return nil, nil
+		}
+		if p.into != nil {
+			// The run of the earlier location reports it and the hours
+			// before it.
+			return nil, nil
+		}
+	} else {
+		it := Item{Kind: "digest", Region: region, Bucket: *ds.d.PreviousDigestS3Bucket, Key: *ds.d.PreviousDigestS3Object,
+			Status: StatusMissing, Reasons: []Reason{DigestMissing}, Detail: "named as previousDigestS3Object by the next digest but not found"}
+		if n, ok := o.Layout.ParseDigestKey(it.Key); ok {
+			it.End = n.End
+		}
+		v.linkHash[objRef{it.Bucket, it.Key}] = ds.d.PreviousDigestHashValue
+		missing = append(missing, it)
+	}
+	lower := o.Start
+	if older != nil {
+		lower = endOf(older)
+	}
+	upper := ds.d.Start
+	if it, ok := v.slotRange(region, DigestSlotMissing, lower, upper, fmt.Sprintf("the chain skips from %s back to %s", upper.Format(displayTime), lower.Format(displayTime))); ok {
+		missing = append(missing, it)
+	}
+	return missing, []span{{region, lower, upper}}
+}
+
+// slotRange reports the hourly digests that should end after lower and up
+// to upper, one item for the whole run of them.
+func (v *verifier) slotRange(region string, reason Reason, lower, upper time.Time, why string) (Item, bool) {
+	var first, last time.Time
+	n := 0
+	for t := upper.Add(-time.Hour); t.Sub(lower) > 30*time.Minute; t = t.Add(-time.Hour) {
+		if n == 0 {
+			last = t
+		}
+		first = t
+		n++
+	}
+	return v.slotItem(region, reason, first, last, n, why), n > 0
+}
+
+// slotItem is one report item for n consecutive missing hourly digests,
+// the first ending about first, the last about last.
+func (v *verifier) slotItem(region string, reason Reason, first, last time.Time, n int, why string) Item {
+	it := Item{Kind: "digest", Region: region, Bucket: v.o.Bucket, Status: StatusMissing, Reasons: []Reason{reason},
+		Start: first.Add(-time.Hour), End: last, Count: n}
+	if n == 1 {
+		it.Key = v.o.Layout.DigestDayPrefix(region, first) + "*_" + first.Format("20060102T15") + "*"
+		it.Detail = fmt.Sprintf("the hourly digest ending about %s is gone: %s", first.Format(displayTime), why)
+	} else {
+		it.Detail = fmt.Sprintf("%d hourly digests ending about %s to %s are gone: %s", n, first.Format(displayTime), last.Format(displayTime), why)
+	}
+	return it
+}
+
+// checkChainEnd checks the end of a chain: digests are hourly, so the
+// newest one should end within about an hour of --end-time, or of the
+// latest delivery CloudTrail reports. When CloudTrail's latest delivery
+// is the newest digest, validation was turned off: log files after it are
+// a gap, not a deletion.
+func (v *verifier) checkChainEnd(region string, newest time.Time) ([]Item, []span) {
+	o := v.o
 	expect := o.End
 	if now := o.Now.Add(-time.Hour); now.Before(expect) {
 		expect = now // the current hour's digest is not delivered yet
@@ -121,23 +165,31 @@ func (v *verifier) checkChain(region string, chain []*digestState, index map[obj
 		// before it was delivered and then removed.
 		if o.LatestDigestDelivery.Before(expect) {
 			expect = o.LatestDigestDelivery
+			v.gaps = append(v.gaps, &gapSpan{Gap: Gap{Region: region, From: newest, To: o.End, Reason: ValidationGap, Where: GapAfterChain}})
 		}
 		reason = DigestTailMissing
 	}
-	if expect.Sub(newest) > 70*time.Minute {
-		detail := fmt.Sprintf("the newest digest ends %s; digests are hourly and should continue to about %s", newest.Format(displayTime), expect.Format(displayTime))
-		if reason == DigestTailMissing {
-			detail += fmt.Sprintf(" (CloudTrail reports its latest digest delivery at %s): newer digests were deleted", o.LatestDigestDelivery.Format(displayTime))
-		} else {
-			detail += ": newer digests were deleted, or logging or validation stopped"
-		}
-		for t := newest.Add(time.Hour); expect.Sub(t) > -10*time.Minute; t = t.Add(time.Hour) {
-			missing = append(missing, Item{Kind: "digest", Region: region, Bucket: o.Bucket, Status: StatusMissing, Reasons: []Reason{reason},
-				Key: o.Layout.DigestDayPrefix(region, t) + "*_" + t.Format("20060102T15") + "*", End: t, Detail: detail})
-		}
-		spans = append(spans, span{region, newest, expect.Add(time.Hour)})
+	if expect.Sub(newest) <= 70*time.Minute {
+		return nil, nil
 	}
-	return missing, gaps, spans
+	detail := fmt.Sprintf("the newest digest ends %s; digests are hourly and should continue to about %s", newest.Format(displayTime), expect.Format(displayTime))
+	if reason == DigestTailMissing {
+		detail += fmt.Sprintf(" (CloudTrail reports its latest digest delivery at %s): newer digests were deleted", o.LatestDigestDelivery.Format(displayTime))
+	} else {
+		detail += ": newer digests were deleted, or logging or validation stopped"
+	}
+	var first, last time.Time
+	n := 0
+	for t := newest.Add(time.Hour); expect.Sub(t) > -10*time.Minute; t = t.Add(time.Hour) {
+		if n == 0 {
+			first = t
+		}
+		last = t
+		n++
+	}
+	it := v.slotItem(region, reason, first, last, n, "")
+	it.Detail = detail
+	return []Item{it}, []span{{region, newest, expect.Add(time.Hour)}}
 }
 
 // noDigest reports a region without any digest in the period, when it
@@ -173,12 +225,20 @@ func (v *verifier) earlierTail(region string, chain []*digestState) ([]Item, []s
 	}
 	missing := []Item{{Kind: "digest", Region: region, Bucket: o.Bucket, Key: h.key, End: h.end, Status: StatusMissing, Reasons: []Reason{DigestMissing},
 		Detail: "named as previousDigestS3Object by " + h.linkedFrom + " but not found"}}
-	for t := h.end.Add(-time.Hour); t.Sub(lower) > 30*time.Minute; t = t.Add(-time.Hour) {
-		missing = append(missing, Item{Kind: "digest", Region: region, Bucket: o.Bucket, Status: StatusMissing, Reasons: []Reason{DigestSlotMissing},
-			Key: o.Layout.DigestDayPrefix(region, t) + "*_" + t.Format("20060102T15") + "*",
-			End: t, Detail: fmt.Sprintf("the hourly digest ending about %s is gone: the chain skips from %s back to %s", t.Format(displayTime), h.end.Format(displayTime), lower.Format(displayTime))})
+	v.linkHash[objRef{o.Bucket, h.key}] = h.linkHash
+	if it, ok := v.slotRange(region, DigestSlotMissing, lower, h.end, fmt.Sprintf("the chain skips from %s back to %s", h.end.Format(displayTime), lower.Format(displayTime))); ok {
+		missing = append(missing, it)
 	}
 	return missing, []span{{region, lower, h.end}}
+}
+
+// gapSpan is a period no digest covers. A gap between two chains is always
+// reported; one before the first chain or after the last only when log
+// files were written in it (otherwise the trail, or its validation, had
+// not started, or has ended).
+type gapSpan struct {
+	Gap
+	always bool
 }
 
 func endOf(ds *digestState) time.Time {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"io"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -41,10 +42,18 @@ func (v *verifier) fetchDigests(ctx context.Context, digests []*digestState, sta
 }
 
 func (v *verifier) fetchDigest(ctx context.Context, ds *digestState) {
+	v.readDigestFrom(ctx, ds, func(ctx context.Context) (io.ReadCloser, ObjectInfo, error) {
+		return v.o.Store.Open(ctx, ds.bucket, ds.key)
+	})
+}
+
+// readDigestFrom reads, hashes and parses a digest from open, retrying
+// reads that fail mid-stream, and records on ds what it found.
+func (v *verifier) readDigestFrom(ctx context.Context, ds *digestState, open func(context.Context) (io.ReadCloser, ObjectInfo, error)) {
 	var data []byte
 	var err error
 	for attempt := 1; ; attempt++ {
-		data, err = v.readDigest(ctx, ds)
+		data, err = v.readDigest(ctx, ds, open)
 		var re *readError
 		if err == nil || !errors.As(err, &re) || attempt == fetchAttempts || ctx.Err() != nil {
 			break
@@ -88,6 +97,7 @@ func (v *verifier) fetchDigest(ctx context.Context, ds *digestState) {
 		d.PreviousDigestS3Bucket = &ds.bucket
 	}
 	d.NewestEventTime, d.OldestEventTime, d.PreviousDigestHashAlgorithm = nil, nil, nil
+	ds.prevHash = d.PreviousDigestHashValue
 	if d.PreviousDigestSignature != nil {
 		ds.prevSig = newCompactHex(*d.PreviousDigestSignature)
 		d.PreviousDigestSignature = &emptySig
@@ -113,12 +123,12 @@ func isReadErr(err error) bool {
 
 // readDigest reads, gunzips and hashes one digest, keeping its uncompressed
 // bytes (digests are small) and its metadata.
-func (v *verifier) readDigest(ctx context.Context, ds *digestState) ([]byte, error) {
+func (v *verifier) readDigest(ctx context.Context, ds *digestState, open func(context.Context) (io.ReadCloser, ObjectInfo, error)) ([]byte, error) {
 	if err := v.acquire(ctx); err != nil {
 		return nil, &readError{err}
 	}
 	defer v.release()
-	body, info, err := v.o.Store.Open(ctx, ds.bucket, ds.key)
+	body, info, err := open(ctx)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return nil, err

@@ -146,6 +146,9 @@ func (v *verifier) checkLog(ctx context.Context, region string, lf logRef) Item 
 	switch {
 	case errors.Is(err, ErrNotFound):
 		it.Status, it.Reasons, it.Detail = StatusMissing, []Reason{LogMissing}, "named by its digest but not found"
+		v.itemsMu.Lock()
+		v.missingLogs[lf.objRef] = lf.sum
+		v.itemsMu.Unlock()
 	case errors.Is(err, errTrailingData):
 		it.Status, it.Reasons, it.Detail = StatusInvalid, []Reason{LogTrailingData}, err.Error()
 		if sum != lf.sum {
@@ -181,4 +184,12 @@ func (v *verifier) hashLog(ctx context.Context, bucket, key string) ([32]byte, i
 	}
 	hex.Decode(sum[:], []byte(hexSum))
 	return sum, n, info, err
+}
+
+// missingLogHash is the hash the digest gives a log file found missing.
+func (v *verifier) missingLogHash(ref objRef) ([32]byte, bool) {
+	v.itemsMu.Lock()
+	defer v.itemsMu.Unlock()
+	sum, ok := v.missingLogs[ref]
+	return sum, ok
 }

@@ -31,6 +31,7 @@ type digestState struct {
 	into       *earlierLocation
 	nextSig    *string
 	prevSig    compactHex // the digest's previousDigestSignature
+	prevHash   *string    // and its previousDigestHashValue
 	sigChecked bool
 	unpacked   int64
 	// logs is the digest's logFiles in compact form; d.LogFiles is dropped

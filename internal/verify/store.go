@@ -298,3 +298,46 @@ func WriteSidecar(objectPath string, md map[string]string) error {
 	}
 	return os.WriteFile(objectPath+SidecarSuffix, append(b, '\n'), 0o644)
 }
+
+// Versioning implements VersionStore.
+func (s *S3Store) Versioning(ctx context.Context, bucket string) (string, error) {
+	out, err := s.Client.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(bucket)})
+	if err != nil {
+		return "", err
+	}
+	return string(out.Status), nil
+}
+
+// ListVersions implements VersionStore.
+func (s *S3Store) ListVersions(ctx context.Context, bucket, prefix string) ([]Version, error) {
+	var out []Version
+	p := s3.NewListObjectVersionsPaginator(s.Client, &s3.ListObjectVersionsInput{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list versions of s3://%s/%s: %w", bucket, prefix, err)
+		}
+		for _, v := range page.Versions {
+			out = append(out, Version{Key: aws.ToString(v.Key), VersionID: aws.ToString(v.VersionId), LastModified: aws.ToTime(v.LastModified),
+				ETag: aws.ToString(v.ETag), Size: aws.ToInt64(v.Size), IsLatest: aws.ToBool(v.IsLatest)})
+		}
+		for _, m := range page.DeleteMarkers {
+			out = append(out, Version{Key: aws.ToString(m.Key), VersionID: aws.ToString(m.VersionId), LastModified: aws.ToTime(m.LastModified),
+				IsLatest: aws.ToBool(m.IsLatest), DeleteMarker: true})
+		}
+	}
+	return out, nil
+}
+
+// OpenVersion implements VersionStore.
+func (s *S3Store) OpenVersion(ctx context.Context, bucket, key, versionID string) (io.ReadCloser, ObjectInfo, error) {
+	out, err := s.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), VersionId: aws.String(versionID)})
+	if err != nil {
+		return nil, ObjectInfo{}, err
+	}
+	md := make(map[string]string, len(out.Metadata))
+	for k, v := range out.Metadata {
+		md[strings.ToLower(k)] = v
+	}
+	return out.Body, ObjectInfo{Metadata: md, VersionID: aws.ToString(out.VersionId), ETag: aws.ToString(out.ETag)}, nil
+}

@@ -101,6 +101,7 @@ type Target struct {
 	// Offline is set for a copy read from Spec.FromDir.
 	Offline bool
 
+	fromDir  string
 	latest   func() time.Time
 	expected func(context.Context) Expectation
 	stop     func()
@@ -175,6 +176,7 @@ func (t *Target) Options() Options {
 		Store: t.Store, Bucket: t.Bucket, Layout: t.Layout, Regions: s.Regions,
 		Start: s.Start, End: s.End, Keys: t.Keys, Concurrency: s.Concurrency,
 		LatestDigestDeliveryFunc: t.latest, Expected: t.expected, Offline: t.Offline, Logger: s.Logger,
+		FromDir: t.fromDir,
 	}
 }
 
@@ -212,8 +214,8 @@ func (t *Target) resolveOffline(ctx context.Context, keys StaticKeys) error {
 	if fi, err := os.Stat(filepath.Join(s.FromDir, t.Bucket)); err != nil || !fi.IsDir() {
 		return specErrorf("--from-dir %s has no folder for bucket %s; give the folder 'trailseal pull --to' wrote", s.FromDir, t.Bucket)
 	}
-	t.Offline = true
-	t.Store = DirStore{Root: filepath.Clean(s.FromDir)}
+	t.Offline, t.fromDir = true, filepath.Clean(s.FromDir)
+	t.Store = DirStore{Root: t.fromDir}
 	t.Keys = NewKeyCache(ctx, keys)
 	rec, err := ReadPullRecord(s.FromDir)
 	if err != nil {
@@ -505,4 +507,16 @@ func (b *s3Buckets) Open(ctx context.Context, bucket, key string) (io.ReadCloser
 func IsSpecError(err error) bool {
 	var se *SpecError
 	return errors.As(err, &se)
+}
+
+func (b *s3Buckets) Versioning(ctx context.Context, bucket string) (string, error) {
+	return b.store(ctx, bucket).Versioning(ctx, bucket)
+}
+
+func (b *s3Buckets) ListVersions(ctx context.Context, bucket, prefix string) ([]Version, error) {
+	return b.store(ctx, bucket).ListVersions(ctx, bucket, prefix)
+}
+
+func (b *s3Buckets) OpenVersion(ctx context.Context, bucket, key, versionID string) (io.ReadCloser, ObjectInfo, error) {
+	return b.store(ctx, bucket).OpenVersion(ctx, bucket, key, versionID)
 }

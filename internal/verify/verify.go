@@ -43,6 +43,9 @@ type Options struct {
 	// Offline allows a digest's signature to come from the next digest's
 	// previousDigestSignature when the store has no metadata for it.
 	Offline bool
+	// FromDir is the folder an offline copy is read from; the report names
+	// files by their path in it.
+	FromDir string
 	// ListValidLogs keeps an item for every valid log file in the report
 	// (JSON output, --verbose). Without it valid log files are only
 	// counted, which keeps memory small for long periods.
@@ -66,6 +69,8 @@ type handoff struct {
 	// signature for an offline copy without metadata files.
 	nextSig    string
 	linkedFrom string
+	// linkHash is the linking digest's previousDigestHashValue.
+	linkHash *string
 	// keys, keyFrom and keyTo are the later run's: its period holds this
 	// one.
 	keys           *KeyCache
@@ -130,6 +135,11 @@ type verifier struct {
 	missing      []Item
 	excluded     []span
 	unreferenced []Item
+	// gaps are the periods no digest covers; linkHash the
+	// previousDigestHashValue that names each missing digest, to check a
+	// surviving version of it.
+	gaps     []*gapSpan
+	linkHash map[objRef]*string
 
 	// Log files are read while digests are still being fetched: a
 	// digest's logs are scheduled as soon as its signature verifies.
@@ -145,6 +155,9 @@ type verifier struct {
 	referenced map[objRef]*[32]byte
 	itemsMu    sync.Mutex
 	logItems   []Item
+	// missingLogs holds the hash each missing log file should have, to
+	// check a version of it that survives.
+	missingLogs map[objRef][32]byte
 }
 
 // phase is one step of a run; Run calls them in order.
@@ -206,7 +219,7 @@ func newVerifier(o Options) (*verifier, error) {
 		keys, from, to = h.keys, h.keyFrom, h.keyTo
 	}
 	return &verifier{o: o, keys: keys, keyFrom: from, keyTo: to, began: time.Now(), sem: make(chan struct{}, o.Concurrency), referenced: map[objRef]*[32]byte{},
-		index: map[objRef]*digestState{}, byRegion: map[string][]*digestState{},
+		index: map[objRef]*digestState{}, byRegion: map[string][]*digestState{}, linkHash: map[objRef]*string{}, missingLogs: map[objRef][32]byte{},
 		report: &Report{Bucket: o.Bucket, Prefix: o.Layout.Prefix, Account: o.Layout.AccountID, Trail: o.Layout.TrailName, Start: o.Start, End: o.End},
 	}, nil
 }
@@ -419,9 +432,8 @@ func (v *verifier) checkChains(ctx context.Context) error {
 			Reasons: []Reason{RegionsUnknown}, Detail: v.expect.Unknown})
 	}
 	for _, region := range v.regions {
-		m, g, ex := v.checkChain(region, v.byRegion[region], v.index)
+		m, ex := v.checkChain(region, v.byRegion[region], v.index)
 		v.missing = append(v.missing, m...)
-		v.report.Gaps = append(v.report.Gaps, g...)
 		v.excluded = append(v.excluded, ex...)
 	}
 	v.checkBackfillLinks(v.digests, v.index)
@@ -455,15 +467,37 @@ func (v *verifier) findUnnamedLogs(ctx context.Context) error {
 			if t.Before(from) || t.Add(time.Minute).After(to) || inSpans(v.excluded, region, t) {
 				return
 			}
+			if g := v.gapOf(region, t); g != nil {
+				g.Logs++
+				v.unreferenced = append(v.unreferenced, Item{Kind: "log", Region: region, Bucket: o.Bucket, Key: key, Status: StatusGap,
+					Reasons: []Reason{LogNotCovered}, Detail: fmt.Sprintf("written while no digest was kept (%s to %s): nothing proves it complete or unchanged",
+						g.From.Format(displayTime), g.To.Format(displayTime))})
+				return
+			}
 			v.unreferenced = append(v.unreferenced, Item{Kind: "log", Region: region, Bucket: o.Bucket, Key: key, Status: StatusInvalid,
-				Reasons: []Reason{LogUnreferenced}, Detail: "in the verified period but named by no digest: added after delivery, its digest deleted or rewritten, or validation was off"})
+				Reasons: []Reason{LogUnreferenced}, Detail: "in the verified period but named by no digest: added after delivery, or its digest deleted or rewritten"})
 		})
 		if err != nil {
 			return err
 		}
 	}
+	for _, g := range v.gaps {
+		if g.always || g.Logs > 0 {
+			v.report.Gaps = append(v.report.Gaps, g.Gap)
+		}
+	}
 	if o.Progress != nil {
 		o.Progress.Plan(0, plannedBytes)
+	}
+	return nil
+}
+
+// gapOf returns the gap of region that holds a log file delivered at t.
+func (v *verifier) gapOf(region string, t time.Time) *gapSpan {
+	for _, g := range v.gaps {
+		if g.Region == region && !t.Before(g.From.Add(-time.Minute)) && !t.After(g.To) {
+			return g
+		}
 	}
 	return nil
 }
@@ -521,6 +555,7 @@ func (v *verifier) assemble(ctx context.Context) error {
 	}
 	v.report.Digests = append(v.report.Digests, v.missing...)
 	v.report.Logs = append(v.logItems, v.unreferenced...)
+	v.report.FromDir = o.FromDir
 	if h := o.handoff; h != nil && len(v.regions) == 1 {
 		v.report.Earlier = []Location{{Bucket: o.Bucket, Prefix: o.Layout.Prefix, Region: v.regions[0], From: o.Start, To: o.End, LinkedFrom: h.linkedFrom}}
 	}
@@ -571,8 +606,8 @@ func (v *verifier) followEarlier(ctx context.Context, b *digestState) (*Report, 
 	so.Bucket, so.Layout, so.Regions = b.bucket, b.into.layout, []string{b.region}
 	so.End = b.name.End
 	so.LatestDigestDelivery, so.LatestDigestDeliveryFunc = time.Time{}, nil
-	so.handoff = &handoff{key: b.key, end: b.name.End, nextSig: from.prevSig.String(),
-		linkedFrom: "s3://" + from.bucket + "/" + from.key, keys: v.keys, keyFrom: v.keyFrom, keyTo: v.keyTo, named: named, visited: visited}
+	so.handoff = &handoff{key: b.key, end: b.name.End, nextSig: from.prevSig.String(), linkHash: from.prevHash,
+		linkedFrom: v.report.where(from.bucket, from.key), keys: v.keys, keyFrom: v.keyFrom, keyTo: v.keyTo, named: named, visited: visited}
 	sub, err := Run(ctx, so)
 	if err == nil {
 		return sub, nil
