@@ -218,11 +218,13 @@ func slicesFilter(vs []Version, keep func(Version) bool) []Version {
 // of key, and checks that version.
 func (r *recoverer) recoverKey(ctx context.Context, it *Item, key string, versions []Version) RecoveredObject {
 	ro := RecoveredObject{Key: key}
-	sort.Slice(versions, func(i, j int) bool { return versions[i].LastModified.After(versions[j].LastModified) })
+	// ListObjectVersions lists a key's versions newest first (times have
+	// one-second steps, so order, not time, tells which is newer); the
+	// delete marker that hides the object is the latest one.
 	for _, ver := range versions {
 		ov := &ObjectVersion{VersionID: ver.VersionID, Time: ver.LastModified, ETag: ver.ETag, Size: ver.Size}
 		switch {
-		case ver.DeleteMarker && ro.DeleteMarker == nil && ro.Version == nil:
+		case ver.DeleteMarker && ver.IsLatest:
 			ro.DeleteMarker = ov
 		case !ver.DeleteMarker && ro.Version == nil:
 			ro.Version = ov
@@ -233,8 +235,9 @@ func (r *recoverer) recoverKey(ctx context.Context, it *Item, key string, versio
 		return ro
 	}
 	ro.Verdict, ro.Detail = r.checkVersion(ctx, it, key, ro.Version.VersionID)
-	ro.Restore = fmt.Sprintf("aws s3api copy-object --bucket %s --key %s --copy-source '%s/%s?versionId=%s'",
-		it.Bucket, shellQuote(key), it.Bucket, url.PathEscape(key), url.QueryEscape(ro.Version.VersionID))
+	// The AWS CLI URL-encodes --copy-source itself, except the versionId.
+	ro.Restore = fmt.Sprintf("aws s3api copy-object --bucket %s --key %s --copy-source %s",
+		it.Bucket, shellQuote(key), shellQuote(it.Bucket+"/"+key+"?versionId="+url.QueryEscape(ro.Version.VersionID)))
 	return ro
 }
 
@@ -284,7 +287,7 @@ func (r *recoverer) checkVersion(ctx context.Context, it *Item, key, versionID s
 // shellQuote quotes s for a POSIX shell when it needs it.
 func shellQuote(s string) string {
 	if strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:+", r))
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:+,@%", r))
 	}) < 0 {
 		return s
 	}

@@ -185,6 +185,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		{"unreferenced", v.findUnnamedLogs},   // log files no digest names
 		{"logs", v.waitLogs},                  // every named log file hashed
 		{"assemble", v.assemble},              // the report
+		{"versions", v.lookForVersions},       // what a versioned bucket keeps of missing objects
 		{"earlier", v.followEarlierLocations}, // the bucket or prefix the trail was moved from
 	} {
 		if err := p.run(ctx); err != nil {
