@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"os"
 	"os/exec"
 	"regexp"
@@ -121,5 +122,43 @@ func TestVerifyDeletedInUnversionedBucket(t *testing.T) {
 	}
 	if n := e.proxy.Calls("s3:ListObjectVersions"); n != 0 {
 		t.Errorf("%d ListObjectVersions calls on an unversioned bucket", n)
+	}
+}
+
+// TestVerifyGapExitCodes: a legitimate restart (validation off for two
+// hours, then a new chain CloudTrail signed with previousDigestSignature
+// null) exits 3 with the gap's log files LOG_NOT_COVERED and "GAPS" on
+// the result line; tampering in the same run exits 1; an unreadable
+// object in it exits 4 (3 only when everything present was checked).
+func TestVerifyGapExitCodes(t *testing.T) {
+	e := startVerifyEnv(t)
+	gap := func(s *chaingen.Spec) { s.GapHours = map[int]bool{2: true, 3: true} }
+	var inGap []string
+	a := e.seed(t, "restarted-trail", gap, nil)
+	inGap = a.LogKeys("us-east-1")[6:12]
+	code, out, _ := runCLI(t, verifyArgs("restarted-trail", "--regions", "us-east-1")...)
+	if code != ExitGaps || !strings.Contains(out, "RESULT: GAPS: every file present is valid, but no digest covers us-east-1 2026-03-01T02:01:31Z to 2026-03-01T04:01:31Z (6 log files not covered)") ||
+		strings.Contains(out, "modified") || strings.Count(out, "LOG_NOT_COVERED") != 6 || !strings.Contains(out, "6 not covered") {
+		t.Errorf("restart: exit %d, want 3 with GAPS and 6 LOG_NOT_COVERED:\n%s", code, out)
+	}
+	for _, k := range inGap {
+		if !strings.Contains(out, k) {
+			t.Errorf("log file %s of the gap is not listed", k)
+		}
+	}
+
+	e.seed(t, "restarted-and-tampered", gap, func(a *chaingen.Archive) {
+		o := a.Get(a.LogKeys("us-east-1")[15])
+		o.Body = chaingen.Gzip(append(chaingen.Gunzip(o.Body), ' '))
+	})
+	code, out, _ = runCLI(t, verifyArgs("restarted-and-tampered", "--regions", "us-east-1")...)
+	if code != ExitRuntime || !strings.Contains(out, "LOG_MODIFIED") || !strings.Contains(out, "RESULT: INVALID") || !strings.Contains(out, "the period also has gaps") {
+		t.Errorf("restart and tampering: exit %d, want 1:\n%s", code, out)
+	}
+
+	e.proxy.Fail(a.LogKeys("us-east-1")[1], http.StatusForbidden, "AccessDenied", 1000)
+	code, out, _ = runCLI(t, verifyArgs("restarted-trail", "--regions", "us-east-1")...)
+	if code != ExitUnverifiable || !strings.Contains(out, "LOG_READ_ERROR") || !strings.Contains(out, "RESULT: UNVERIFIABLE") {
+		t.Errorf("restart and an unreadable log: exit %d, want 4:\n%s", code, out)
 	}
 }
