@@ -237,6 +237,7 @@ func (v *verifier) resolveRegions(ctx context.Context) error {
 		for _, r := range v.regions {
 			v.expect.Regions = append(v.expect.Regions, ExpectedRegion{Region: r, Why: WhyNamed})
 		}
+		v.report.Expected = v.expect
 		return nil
 	}
 	expected := make(chan Expectation, 1)

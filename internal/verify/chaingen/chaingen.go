@@ -47,6 +47,12 @@ func NewRegionSigner(bits int, region string, from, to time.Time) (*Signer, erro
 	if err != nil {
 		return nil, err
 	}
+	return SignerFromKey(k, region, from, to)
+}
+
+// SignerFromKey makes region's signer from a given key, for archives that
+// must come out the same every time (golden files).
+func SignerFromKey(k *rsa.PrivateKey, region string, from, to time.Time) (*Signer, error) {
 	der := x509.MarshalPKCS1PublicKey(&k.PublicKey)
 	pub, err := verify.NewPublicKey(der, from, to)
 	if err != nil {
