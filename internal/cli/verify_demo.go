@@ -46,28 +46,9 @@ func runVerifyDemo(ctx context.Context, g *globals) error {
 	deleted := a.DigestKeys("eu-west-1")[3]
 	a.Delete(deleted)
 
-	archive := filepath.Join(dir, "archive")
-	if err := a.WriteDir(archive, true); err != nil {
-		return err
-	}
-	// As 'trailseal pull' records it: the trail records both regions.
 	trail := "arn:aws:cloudtrail:us-east-1:111122223333:trail/organization-trail"
-	rec := &verify.PullRecord{}
-	rec.Add(verify.PulledAccount{Trail: trail, Account: layout.AccountID, Bucket: a.Spec.Bucket, Start: first, End: first.Add(5 * time.Hour),
-		Expected: verify.Expectation{Regions: []verify.ExpectedRegion{{Region: "eu-west-1", Why: verify.WhyEnabled}, {Region: "us-east-1", Why: verify.WhyHome}}}})
-	if err := rec.Write(archive); err != nil {
-		return err
-	}
-	keysPath := filepath.Join(dir, "keys.json")
-	kf, err := os.Create(keysPath)
+	archive, keysPath, err := writeDemoCopy(dir, trail, a, signers)
 	if err != nil {
-		return err
-	}
-	if err := verify.WriteKeysFile(kf, signers.PublicKeys()); err != nil {
-		kf.Close()
-		return err
-	}
-	if err := kf.Close(); err != nil {
 		return err
 	}
 
@@ -100,4 +81,31 @@ func runVerifyDemo(ctx context.Context, g *globals) error {
 		return fmt.Errorf("verify demo: expected exactly the modified log and the deleted digest, got %d problems and %d gaps", len(problems), len(report.Gaps))
 	}
 	return nil
+}
+
+// writeDemoCopy lays the demo archive out as 'trailseal pull' and 'keys
+// export' would: the copy with its metadata files and pull record (the
+// trail records both regions), and the keys file.
+func writeDemoCopy(dir, trail string, a *chaingen.Archive, signers chaingen.Signers) (archive, keysPath string, err error) {
+	archive = filepath.Join(dir, "archive")
+	if err := a.WriteDir(archive, true); err != nil {
+		return "", "", err
+	}
+	s := a.Spec
+	rec := &verify.PullRecord{}
+	rec.Add(verify.PulledAccount{Trail: trail, Account: s.Layout.AccountID, Bucket: s.Bucket, Start: s.First, End: s.First.Add(time.Duration(s.Hours) * time.Hour),
+		Expected: verify.Expectation{Regions: []verify.ExpectedRegion{{Region: "eu-west-1", Why: verify.WhyEnabled}, {Region: "us-east-1", Why: verify.WhyHome}}}})
+	if err := rec.Write(archive); err != nil {
+		return "", "", err
+	}
+	keysPath = filepath.Join(dir, "keys.json")
+	kf, err := os.Create(keysPath)
+	if err != nil {
+		return "", "", err
+	}
+	if err := verify.WriteKeysFile(kf, signers.PublicKeys()); err != nil {
+		kf.Close()
+		return "", "", err
+	}
+	return archive, keysPath, kf.Close()
 }
