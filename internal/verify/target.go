@@ -240,7 +240,12 @@ func (t *Target) resolveOnline(ctx context.Context, fileKeys StaticKeys) error {
 		tr.MaxIdleConnsPerHost = 1024
 	})
 	ct := cloudtrail.NewFromConfig(cfg)
-	trail := t.describeTrail(ctx, ct)
+	// DescribeTrails tells the bucket, when not given, and whether the
+	// trail records every region, when the regions are not named.
+	var trail *trailLookup
+	if t.Bucket == "" || s.Regions == nil {
+		trail = t.describeTrail(ctx, ct)
+	}
 	if fileKeys != nil {
 		t.Keys = NewKeyCache(ctx, fileKeys)
 	} else {
