@@ -119,7 +119,11 @@ func StartKeysProxy(target string, keys ...PublicKey) (*KeysProxy, error) {
 			p.listRegions(w, r)
 			return
 		case service == "s3":
-			p.count("s3:" + s3Operation(r))
+			name := OperationOf(r, nil).Name
+			if name == "GetObject" && r.URL.Query().Has("versionId") {
+				name = "GetObjectVersion" // GetObject of one version, counted apart
+			}
+			p.count("s3:" + name)
 		}
 		rp.ServeHTTP(&lowerMetaWriter{ResponseWriter: w}, r)
 	})}
@@ -298,33 +302,6 @@ func (p *KeysProxy) count(op string) {
 	p.mu.Unlock()
 }
 
-// s3Operation names the S3 operation of a path-style request, by the
-// query parameters the S3 API reference gives each.
-func s3Operation(r *http.Request) string {
-	q := r.URL.Query()
-	bucketOnly := strings.Count(strings.Trim(r.URL.Path, "/"), "/") == 0
-	switch {
-	case r.Method == http.MethodGet && q.Has("versions"):
-		return "ListObjectVersions"
-	case r.Method == http.MethodGet && q.Has("versioning"):
-		return "GetBucketVersioning"
-	case r.Method == http.MethodGet && q.Has("location"):
-		return "GetBucketLocation"
-	case r.Method == http.MethodGet && bucketOnly:
-		return "ListObjectsV2"
-	case r.Method == http.MethodGet && q.Has("versionId"):
-		return "GetObjectVersion"
-	case r.Method == http.MethodGet:
-		return "GetObject"
-	case r.Method == http.MethodHead:
-		return "HeadObject"
-	}
-	return r.Method
-}
-
-// Close stops the proxy.
-func (p *KeysProxy) Close() { p.srv.Close() }
-
 func (p *KeysProxy) listPublicKeys(w http.ResponseWriter, r *http.Request, region string) {
 	body, _ := io.ReadAll(r.Body)
 	var in struct {
@@ -472,3 +449,6 @@ func (p *KeysProxy) FaultsPending() int {
 	}
 	return n
 }
+
+// Close stops the proxy.
+func (p *KeysProxy) Close() { p.srv.Close() }
