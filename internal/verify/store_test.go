@@ -127,7 +127,7 @@ func testStore(t *testing.T, su storeUnderTest, st verify.Store, bucket string, 
 		return keys
 	}
 	for _, prefix := range []string{
-		objs[0].Key[:len(objs[0].Key)-len("b.json.gz")], // a prefetched digest day
+		objs[0].Key[:len(objs[0].Key)-len("b.json.gz")],       // a prefetched digest day
 		objs[2].Key[:len(objs[2].Key)-len("log 1+é.json.gz")], // a log day: not day 011
 		"AWSLogs/111122223333/CloudTrail/",
 		"AWSLogs/111122223333/CloudTrail", // also CloudTrail-Digest
