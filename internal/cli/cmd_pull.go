@@ -39,7 +39,9 @@ every other log file in the period's folders) to DIR/<bucket>/<key>. The S3
 user metadata of each object, which holds the digest signatures, is kept in
 <key>.metadata.json next to it, so 'trailseal verify --from-dir DIR' can
 check every signature offline. Objects are copied byte for byte; nothing is
-verified while pulling.
+verified while pulling. DIR/trailseal-pull.json records which regions the
+trail must have digests in (as verify learns them online), so that an
+offline verify reports a region deleted whole as DIGEST_NONE.
 
 Exit codes:
   0  everything was copied

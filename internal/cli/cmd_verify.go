@@ -42,32 +42,51 @@ type verifyOptions struct {
 
 const verifyLong = `Verify proves that the CloudTrail log files of a period are complete and
 unchanged. It lists the trail's digest files for every source region, checks
-each digest's RSA signature (SHA256withRSA, keys from CloudTrail's
-ListPublicKeys or --public-keys) and its link to the previous digest, then
+each digest's RSA signature (SHA256withRSA) with its own region's public keys
+(CloudTrail signs each region with its own key pair: ListPublicKeys in that
+region, or --public-keys) and its link to the previous digest, then
 re-hashes every log file a digest names. The flags of 'aws cloudtrail
 validate-logs' keep their names and meaning.
 
-Beyond validate-logs, verify reports with a reason code each: several
-consecutive deleted digests (every one named), deleted newest digests (the
-chain end is compared with the trail's latest digest delivery and with the
-hourly cadence up to --end-time), data appended after a gzip member, wrong
+Regions: the trail's home region always; for a multi-region trail every
+region enabled in the account (account:ListRegions, else
+ec2:DescribeRegions), whatever folders the bucket holds. A region that must
+have digests and has none is DIGEST_NONE; an opted-in region without digests
+is MANUAL (the APIs do not say when it was enabled). --regions all is that
+set; --regions r1,r2 verifies exactly those. When the regions cannot be
+learnt (DescribeTrails or the region listing denied, the trail deleted, an
+offline copy without the record 'trailseal pull' writes) the run is never a
+pass: name them with --regions.
+
+Beyond validate-logs, verify reports with a reason code each: consecutive
+deleted digests (one range per region), deleted newest digests (the chain
+end is compared with the trail's latest digest delivery and with the hourly
+cadence up to --end-time), data appended after a gzip member, wrong
 previousDigestHashValue/previousDigestSignature links, log files in the
-period that no digest names, gaps (validation or logging off), unsupported
-signature algorithms, unknown keys and keys not valid at signing time. A gap
-fails the run too: nothing proves the logs of that period complete.
+period that no digest names, unsupported signature algorithms, unknown keys.
+
+A gap (a chain restart CloudTrail signed with previousDigestSignature null:
+validation or logging was off) is not tampering: the result line says GAPS
+with the times, the log files written then are LOG_NOT_COVERED, and the exit
+code is 3 when nothing else is wrong. For each missing digest or log file in
+a versioned bucket, verify reports the delete marker, checks the surviving
+version against its digest, and prints the command that restores it.
 
 --from-dir verifies an offline copy made by 'trailseal pull' (DIR/<bucket>/
-<key>, signatures in <key>.metadata.json). Without those files a digest's
-signature is taken from the next digest, so the newest digest of each chain
-is reported as unverifiable. Offline runs need --public-keys (the JSON of
-'aws cloudtrail list-public-keys' or 'trailseal keys export').
+<key>, signatures in <key>.metadata.json); files are then named by path.
+Without the metadata files a digest's signature is taken from the next
+digest, so the newest digest of each chain is reported as unverifiable.
+Offline runs need --public-keys ('trailseal keys export --regions all');
+--public-keys may be repeated to merge files.
 
-Exit codes:
-  0  every digest and log file in the period is valid
-  1  something is invalid, missing, unreferenced, or a gap (see the report)
+Exit codes (the first that applies):
   2  usage error (bad flag, time, ARN or key file)
-  4  could not verify: objects or keys could not be read, and nothing was
-     found invalid`
+  1  something is invalid, missing or unreferenced (tampering or deletion)
+  4  could not verify: objects, keys or the expected regions could not be
+     read, or a region needs a person's check (MANUAL); nothing invalid
+  3  gaps: every file present is valid, but no digest covers part of the
+     period (LOG_NOT_COVERED files listed)
+  0  every digest and log file in the period is valid`
 
 const verifyExample = `  # the same flags as 'aws cloudtrail validate-logs', every region of the trail
   trailseal verify --trail-arn arn:aws:cloudtrail:us-east-1:111122223333:trail/org-audit \
@@ -79,7 +98,7 @@ const verifyExample = `  # the same flags as 'aws cloudtrail validate-logs', eve
       --start-time 2026-01-01T00:00:00Z --format json > report.json
 
   # air-gapped: verify a copy made by 'trailseal pull' with exported keys
-  trailseal keys export --regions us-east-1 --start-time 2026-01-01T00:00:00Z > keys.json
+  trailseal keys export --regions all --start-time 2026-01-01T00:00:00Z > keys.json
   trailseal pull --trail-arn ARN --start-time 2026-01-01T00:00:00Z --to evidence/
   trailseal verify --trail-arn ARN --start-time 2026-01-01T00:00:00Z \
       --from-dir evidence/ --public-keys keys.json`
@@ -119,7 +138,7 @@ func addTrailFlags(f flagSet, arn, start, end, bucket, prefix, account, regions 
 	f.StringVar(bucket, "s3-bucket", "", "bucket of the digests, when it differs from the trail's current bucket")
 	f.StringVar(prefix, "s3-prefix", "", "key prefix of the digests, when it differs from the trail's current prefix")
 	f.StringVar(account, "account-id", "", "account whose files to verify (member account of an organization trail; default: the trail's account)")
-	f.StringVar(regions, "regions", "", "comma-separated source regions, or 'all' (default: every region with digests)")
+	f.StringVar(regions, "regions", "", "comma-separated source regions to verify, each of which must have digests, or 'all' (default): every region the trail must record and every region with folders")
 }
 
 func addAWSFlags(f flagSet, a *awsOptions) {
