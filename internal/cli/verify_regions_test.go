@@ -284,3 +284,32 @@ func keysJSON(t *testing.T, keys []verify.PublicKey) string {
 	}
 	return b.String()
 }
+
+// TestVerifyDocsAgree: docs/verify.md explains every reason code, and the
+// help, the docs and the README give verify's exit codes alike.
+func TestVerifyDocsAgree(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/verify.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range verify.Reasons {
+		if !strings.Contains(string(doc), "| `"+string(r)+"` |") {
+			t.Errorf("docs/verify.md has no table row for %s", r)
+		}
+	}
+	_, help, _ := runCLI(t, "verify", "--help")
+	for _, c := range []struct{ code, help, doc, readme string }{
+		{"0", "0  every digest and log file in the period is valid", "| 0 | every digest and log file in the period is valid |", "every digest and log file is valid"},
+		{"1", "1  something is invalid, missing or unreferenced", "| 1 | something is invalid, missing or unreferenced", "something is invalid or missing (wins over 3 and 4)"},
+		{"3", "3  gaps: every file present is valid, but no digest covers part of the", "| 3 | gaps: every file present is valid, but no digest covers part of the period |", "gaps: every file present is valid, but no digest covers part of the period"},
+		{"4", "4  could not verify: objects, keys or the expected regions could not be", "| 4 | could not verify: objects, keys or the expected regions could not be read", "could not verify: objects, keys or the regions that must have digests could not be read, and nothing is invalid (wins over 3)"},
+	} {
+		if !strings.Contains(help, c.help) || !strings.Contains(string(doc), c.doc) || !strings.Contains(string(readme), c.readme) {
+			t.Errorf("exit %s: help %v, docs %v, README %v", c.code, strings.Contains(help, c.help), strings.Contains(string(doc), c.doc), strings.Contains(string(readme), c.readme))
+		}
+	}
+}

@@ -60,10 +60,12 @@ const (
 	LogBadFormat             Reason = "LOG_BAD_FORMAT"
 	LogUnreferenced          Reason = "LOG_UNREFERENCED"
 	LogReadError             Reason = "LOG_READ_ERROR"
-	LogNotChecked            Reason = "LOG_DIGEST_INVALID" // its digest failed, so its hash cannot be trusted
-	LogNotCovered            Reason = "LOG_NOT_COVERED"    // written in a gap: no digest protects it
-	ValidationGap            Reason = "GAP"                // the chain restarted: validation or logging was off
+	LogNotCovered            Reason = "LOG_NOT_COVERED" // written in a gap: no digest protects it
+	ValidationGap            Reason = "GAP"             // the chain restarted: validation or logging was off
 )
+
+// Reasons lists every reason code, for the documentation test.
+var Reasons = []Reason{DigestMissing, DigestSlotMissing, DigestTailMissing, DigestChainEndsEarly, DigestNone, RegionOptInUnknown, RegionsUnknown, DigestBadFormat, DigestTrailingData, DigestMoved, DigestSignatureMissing, DigestSignatureInvalid, DigestAlgorithm, DigestKeyNotFound, DigestKeyNotValid, DigestPrevHash, DigestPrevSignature, DigestBackfillMetadata, DigestNoSignatureOffline, DigestReadError, DigestKeysUnavailable, LogModified, LogMissing, LogTrailingData, LogBadFormat, LogUnreferenced, LogReadError, LogNotCovered, ValidationGap}
 
 // Item is the verdict on one digest or log file.
 type Item struct {
