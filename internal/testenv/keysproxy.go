@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -61,6 +62,13 @@ type KeysProxy struct {
 	latency  time.Duration
 	calls    map[string]int // "cloudtrail:ListPublicKeys@us-east-1", "s3:ListObjectVersions", ...
 	faults   []*fault
+	trails   []Trail // answered for DescribeTrails when set (servers without CloudTrail)
+}
+
+// Trail is what the simulated DescribeTrails answers for a trail.
+type Trail struct {
+	ARN, Name, HomeRegion, Bucket string
+	MultiRegion                   bool
 }
 
 // fault is an injected failure for requests whose path contains match.
@@ -113,6 +121,10 @@ func StartKeysProxy(target string, keys ...PublicKey) (*KeysProxy, error) {
 		case strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".ListPublicKeys"):
 			p.count("cloudtrail:ListPublicKeys@" + region)
 			p.listPublicKeys(w, r, region)
+			return
+		case strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".DescribeTrails") && p.describesTrails():
+			p.count("cloudtrail:DescribeTrails")
+			p.describeTrails(w)
 			return
 		case service == "account" && r.URL.Path == "/listRegions":
 			p.count("account:ListRegions")
@@ -225,6 +237,48 @@ func (p *KeysProxy) SetRegions(account string, regions map[string]string) {
 	p.mu.Lock()
 	p.regions[account] = regions
 	p.mu.Unlock()
+}
+
+// SetTrails makes the proxy answer CloudTrail DescribeTrails itself with
+// trails, for a target that is an S3 server only (the benchmark's MinIO).
+func (p *KeysProxy) SetTrails(trails ...Trail) {
+	p.mu.Lock()
+	p.trails = trails
+	p.mu.Unlock()
+}
+
+func (p *KeysProxy) describesTrails() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.trails != nil
+}
+
+// describeTrails answers DescribeTrails with the trails set, in the
+// response syntax of its API reference (trailList of Trail objects).
+func (p *KeysProxy) describeTrails(w http.ResponseWriter) {
+	p.mu.Lock()
+	trails := p.trails
+	p.mu.Unlock()
+	type trail struct {
+		Name, TrailARN, HomeRegion, S3BucketName     string
+		IsMultiRegionTrail, LogFileValidationEnabled bool
+	}
+	out := struct {
+		TrailList []trail `json:"trailList"`
+	}{TrailList: []trail{}}
+	for _, t := range trails {
+		out.TrailList = append(out.TrailList, trail{Name: t.Name, TrailARN: t.ARN, HomeRegion: t.HomeRegion, S3BucketName: t.Bucket,
+			IsMultiRegionTrail: t.MultiRegion, LogFileValidationEnabled: true})
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	json.NewEncoder(w).Encode(out)
+}
+
+// Counts returns every operation's count.
+func (p *KeysProxy) Counts() map[string]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return maps.Clone(p.calls)
 }
 
 // FailListRegions makes ListRegions answer AccessDeniedException.

@@ -130,3 +130,31 @@ func TestKeysProxyListRegions(t *testing.T) {
 		t.Errorf("%d ListRegions calls counted", n)
 	}
 }
+
+// TestKeysProxyDescribeTrails: for a target without CloudTrail (MinIO in
+// the benchmark) the proxy answers DescribeTrails with the trails set, in
+// the shape of its API reference (trailList with TrailARN, HomeRegion,
+// S3BucketName, IsMultiRegionTrail), read here by the real SDK.
+func TestKeysProxyDescribeTrails(t *testing.T) {
+	upstream := httptest.NewServer(http.NotFoundHandler())
+	defer upstream.Close()
+	p, err := StartKeysProxy(upstream.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	const arn = "arn:aws:cloudtrail:us-east-1:123456789012:trail/bench"
+	p.SetTrails(Trail{ARN: arn, Name: "bench", HomeRegion: "us-east-1", Bucket: "bench-trail"})
+	ctx := context.Background()
+	cfg, err := Config(ctx, p.URL, "us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cloudtrail.NewFromConfig(cfg).DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{TrailNameList: []string{arn}})
+	if err != nil || len(out.TrailList) != 1 || aws.ToString(out.TrailList[0].S3BucketName) != "bench-trail" || aws.ToBool(out.TrailList[0].IsMultiRegionTrail) {
+		t.Fatalf("DescribeTrails: %+v, %v", out, err)
+	}
+	if p.Counts()["cloudtrail:DescribeTrails"] != 1 {
+		t.Errorf("counts %v", p.Counts())
+	}
+}
