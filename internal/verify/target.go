@@ -88,6 +88,9 @@ type TargetSpec struct {
 	// unused offline.
 	AWS    aws.Config
 	Logger *slog.Logger
+	// Keys, when set, is a key cache shared with other targets: CloudTrail's
+	// keys are per region, the same for every account.
+	Keys *KeyCache
 }
 
 // Target is where a trail's files are and how to read them. It is built
@@ -246,9 +249,12 @@ func (t *Target) resolveOnline(ctx context.Context, fileKeys StaticKeys) error {
 	if t.Bucket == "" || s.Regions == nil {
 		trail = t.describeTrail(ctx, ct)
 	}
-	if fileKeys != nil {
+	switch {
+	case s.Keys != nil:
+		t.Keys = s.Keys
+	case fileKeys != nil:
 		t.Keys = NewKeyCache(ctx, fileKeys)
-	} else {
+	default:
 		t.Keys = NewKeyCache(ctx, APIKeys{Client: func(region string) *cloudtrail.Client {
 			return cloudtrail.NewFromConfig(cfg, func(o *cloudtrail.Options) { o.Region = region })
 		}})

@@ -31,6 +31,10 @@ type Options struct {
 	Keys     KeySource
 	// Concurrency bounds the number of objects read at once.
 	Concurrency int
+	// Slots, when set, are read slots shared with other runs (many
+	// accounts' chains verified through one bounded pool); Concurrency
+	// then bounds only this run's goroutines.
+	Slots chan struct{}
 	// LatestDigestDelivery is the trail's LatestDigestDeliveryTime from
 	// GetTrailStatus; zero when it could not be asked (offline).
 	LatestDigestDelivery time.Time
@@ -219,7 +223,11 @@ func newVerifier(o Options) (*verifier, error) {
 		// The period is inside the later run's, whose keys cover it.
 		keys, from, to = h.keys, h.keyFrom, h.keyTo
 	}
-	return &verifier{o: o, keys: keys, keyFrom: from, keyTo: to, began: time.Now(), sem: make(chan struct{}, o.Concurrency), referenced: map[objRef]*[32]byte{},
+	sem := o.Slots
+	if sem == nil {
+		sem = make(chan struct{}, o.Concurrency)
+	}
+	return &verifier{o: o, keys: keys, keyFrom: from, keyTo: to, began: time.Now(), sem: sem, referenced: map[objRef]*[32]byte{},
 		index: map[objRef]*digestState{}, byRegion: map[string][]*digestState{}, linkHash: map[objRef]*string{}, missingLogs: map[objRef][32]byte{},
 		report: &Report{Bucket: o.Bucket, Prefix: o.Layout.Prefix, Account: o.Layout.AccountID, Trail: o.Layout.TrailName, Start: o.Start, End: o.End},
 	}, nil
@@ -249,6 +257,11 @@ func (v *verifier) resolveRegions(ctx context.Context) error {
 		expected <- o.Expected(ctx).withHome(o.Layout.HomeRegion)
 	}()
 	digestDirs, logDirs, err := listRegionDirs(ctx, o.Store, o.Bucket, o.Layout)
+	// The keys of the regions found are asked for before the expected
+	// regions arrive; those of the others when they do (listPeriod).
+	for _, r := range mergeRegions(digestDirs, logDirs) {
+		v.keys.Prefetch(r, v.keyFrom, v.keyTo)
+	}
 	v.expect = <-expected
 	if err != nil {
 		return err
