@@ -154,6 +154,11 @@ func runOrgScan(ctx context.Context, g *globals, o *scanOptions) error {
 	if err != nil {
 		return err
 	}
+	hist, err := openScanHistory(ctx, plan.r.store)
+	if err != nil {
+		return err
+	}
+	defer hist.close()
 	cfg, err := loadAWSConfig(ctx, awsOptions{profile: o.aws.profile}, g.logger, g.debug)
 	if err != nil {
 		return err
@@ -181,6 +186,10 @@ func runOrgScan(ctx context.Context, g *globals, o *scanOptions) error {
 	}
 
 	rep := orgReport(res, orgscan.Evaluate(res, plan.r.ruleset, plan.r.ruleOpts, plan.fullRuleset), plan.r.regions)
+	accounts := orgStoreAccounts(res)
+	if !interrupted {
+		hist.addDrift(ctx, rep, accounts)
+	}
 	emitErr := emit(g, rep, plan.r, o.output, func(w io.Writer) {
 		writeAccountSummary(w, orgscan.Summarize(res, rep.Findings))
 	})
@@ -196,7 +205,8 @@ func runOrgScan(ctx context.Context, g *globals, o *scanOptions) error {
 		return withCode(ExitRuntime, fmt.Errorf("no account of organization %s could be scanned: check that role %s exists in the accounts and trusts account %s",
 			res.Organization.ID, o.org.roleName, res.Organization.CallerAccountID))
 	}
-	return emitErr
+	// Only a finished scan is stored: an interrupted one returned above.
+	return hist.save(ctx, g, rep, accounts, emitErr)
 }
 
 func resumeHint(state string) string {

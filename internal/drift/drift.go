@@ -344,3 +344,16 @@ func (c *comparison) regressions() []findings.Finding {
 		fmt.Sprintf("none of %d checks made in both runs went from PASS to FAIL since %s", compared, c.prev.label()),
 		c.runEvidence(findings.Evidence{"checksCompared": compared}))}
 }
+
+// Unavailable is Compare's answer when the previous run exists but cannot
+// be read (a store that fails, a snapshot this build cannot decode): ERROR
+// for every drift rule, never a PASS.
+func Unavailable(cur Side, problem string) []findings.Finding {
+	c := comparison{cur: cur, account: cur.Inventory.Account.ID}
+	var out []findings.Finding
+	for _, r := range Rules() {
+		out = append(out, c.finding(r.ID, findings.Error, "global", c.accountResource(),
+			"cannot compare with the previous run of account "+c.account+": "+problem, nil))
+	}
+	return out
+}

@@ -333,3 +333,15 @@ func TestRulesMetadataComplete(t *testing.T) {
 		}
 	}
 }
+
+func TestUnavailable(t *testing.T) {
+	fs := Unavailable(Side{Time: curTime, Inventory: account(curTime)}, "snapshot schema version 9")
+	if len(fs) != len(Rules()) {
+		t.Fatalf("%d findings, want one per rule", len(fs))
+	}
+	for _, f := range fs {
+		if f.Status != findings.Error || !strings.Contains(f.Message, "snapshot schema version 9") {
+			t.Errorf("%s: %s %q", f.RuleID, f.Status, f.Message)
+		}
+	}
+}
