@@ -147,8 +147,14 @@ func TestScanStoreDriftEndToEnd(t *testing.T) {
 		got := storedScan(t, storeURL)
 		wantDrift(t, got, drift.RuleLoggingInterrupted, findings.NA, "")
 		for _, call := range []func() error{
-			func() error { _, err := ct.StopLogging(ctx, &cloudtrail.StopLoggingInput{Name: aws.String("main")}); return err },
-			func() error { _, err := ct.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: aws.String("main")}); return err },
+			func() error {
+				_, err := ct.StopLogging(ctx, &cloudtrail.StopLoggingInput{Name: aws.String("main")})
+				return err
+			},
+			func() error {
+				_, err := ct.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: aws.String("main")})
+				return err
+			},
 		} {
 			if err := call(); err != nil {
 				t.Fatal(err)
@@ -168,7 +174,7 @@ func TestScanStoreDriftEndToEnd(t *testing.T) {
 		}
 		var res struct {
 			Diff struct {
-				NewFailures []struct{ After findings.Finding } `json:"newFailures"`
+				NewFailures []struct{ After findings.Finding }  `json:"newFailures"`
 				Vanished    []struct{ Before findings.Finding } `json:"vanished"`
 				Drift       []findings.Finding                  `json:"drift"`
 			} `json:"diff"`
