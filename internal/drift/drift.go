@@ -233,13 +233,15 @@ func orNone(s string) string {
 }
 
 // loggingInterrupted reports trails that were logging at both runs but
-// whose most recent stop or start is later than the previous collection.
+// whose most recent stop or start is newer than the one the previous run
+// read. Comparing GetTrailStatus with itself, not with the clock, keeps
+// the test exact whatever the resolution of the times (the emulator's are
+// whole seconds) and however late the previous run read them.
 func (c *comparison) loggingInterrupted() []findings.Finding {
 	if len(c.common) == 0 {
 		return []findings.Finding{c.finding(RuleLoggingInterrupted, findings.NA, "global", c.accountResource(),
 			"no trail is present in both "+c.prev.label()+" and this run", nil)}
 	}
-	since := c.prev.collected()
 	var out []findings.Finding
 	compared := 0
 	for _, p := range c.common {
@@ -260,24 +262,9 @@ func (c *comparison) loggingInterrupted() []findings.Finding {
 			continue
 		}
 		compared++
-		stop, start := after.Value.StopLoggingTime, after.Value.StartLoggingTime
-		stopped := stop != nil && stop.After(since)
-		restarted := start != nil && start.After(since)
-		if !stopped && !restarted {
-			continue
+		if f, ok := c.interruption(p, *before.Value, *after.Value); ok {
+			out = append(out, f)
 		}
-		msg := fmt.Sprintf("trail %s was logging at %s and is logging now, but ", p.after.Name, c.prev.label())
-		switch {
-		case stopped && restarted:
-			msg += fmt.Sprintf("logging stopped at %s and started again at %s: nothing was recorded in between", stamp(*stop), stamp(*start))
-		case stopped:
-			msg += fmt.Sprintf("logging stopped at %s, after that run", stamp(*stop))
-		default:
-			msg += fmt.Sprintf("logging started again at %s, after that run, so it had been stopped", stamp(*start))
-		}
-		out = append(out, c.finding(RuleLoggingInterrupted, findings.Fail, p.after.HomeRegion, p.after.ARN, msg,
-			c.runEvidence(findings.Evidence{"stopLoggingTime": timeOrNever(stop), "startLoggingTime": timeOrNever(start),
-				"previousCollectedAt": stamp(since)})))
 	}
 	if len(out) > 0 {
 		return out
@@ -289,6 +276,44 @@ func (c *comparison) loggingInterrupted() []findings.Finding {
 	return []findings.Finding{c.finding(RuleLoggingInterrupted, findings.Pass, "global", c.accountResource(),
 		fmt.Sprintf("%d trails logging at both runs did not stop since %s", compared, c.prev.label()),
 		c.runEvidence(findings.Evidence{"trailsCompared": compared}))}
+}
+
+// interruption compares the stop and start times of a trail logging at
+// both runs.
+func (c *comparison) interruption(p trailPair, before, after inventory.TrailStatus) (findings.Finding, bool) {
+	// newer reports whether a time is later than the one the previous run
+	// read. A stop time where there was none is a stop since; a start time
+	// where there was none (a status that omitted it) is judged against
+	// the previous collection.
+	newer := func(now, then *time.Time, noneBefore bool) bool {
+		switch {
+		case now == nil:
+			return false
+		case then == nil:
+			return noneBefore || now.After(c.prev.collected())
+		}
+		return now.After(*then)
+	}
+	stop, start := after.StopLoggingTime, after.StartLoggingTime
+	stopped := newer(stop, before.StopLoggingTime, true)
+	restarted := newer(start, before.StartLoggingTime, false)
+	if !stopped && !restarted {
+		return findings.Finding{}, false
+	}
+	msg := fmt.Sprintf("trail %s was logging at %s and is logging now, but ", p.after.Name, c.prev.label())
+	switch {
+	case stopped && restarted:
+		msg += fmt.Sprintf("logging stopped at %s and started again at %s: nothing was recorded in between", stamp(*stop), stamp(*start))
+	case stopped:
+		msg += fmt.Sprintf("logging stopped at %s, after that run", stamp(*stop))
+	default:
+		msg += fmt.Sprintf("logging started again at %s, after that run, so it had been stopped", stamp(*start))
+	}
+	return c.finding(RuleLoggingInterrupted, findings.Fail, p.after.HomeRegion, p.after.ARN, msg,
+		c.runEvidence(findings.Evidence{
+			"stopLoggingTime": timeOrNever(stop), "startLoggingTime": timeOrNever(start),
+			"previousStopLoggingTime": timeOrNever(before.StopLoggingTime), "previousStartLoggingTime": timeOrNever(before.StartLoggingTime),
+		})), true
 }
 
 func timeOrNever(t *time.Time) string {

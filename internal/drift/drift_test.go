@@ -82,9 +82,11 @@ func TestCompare(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name string
-		// change makes the current run out of a copy of the previous one.
-		change func(cur *Side)
-		want   map[string][]want
+		// change makes the current run out of a copy of the previous one;
+		// changePrev, when set, changes the previous run first.
+		change     func(cur *Side)
+		changePrev func(prev *Side)
+		want       map[string][]want
 	}{
 		{
 			name:   "nothing changed",
@@ -171,13 +173,33 @@ func TestCompare(t *testing.T) {
 			},
 		},
 		{
-			name: "a stop before the previous run is old news",
+			name: "a stop the previous run saw is old news",
+			changePrev: func(prev *Side) {
+				prev.Inventory.Trails[0].Status = inventory.Ok(inventory.TrailStatus{IsLogging: true,
+					StopLoggingTime: at(prevTime.Add(-2 * time.Hour)), StartLoggingTime: at(prevTime.Add(-time.Hour))})
+			},
 			change: func(cur *Side) {
 				cur.Inventory.Trails[0].Status = inventory.Ok(inventory.TrailStatus{IsLogging: true,
 					StopLoggingTime: at(prevTime.Add(-2 * time.Hour)), StartLoggingTime: at(prevTime.Add(-time.Hour))})
 			},
 			want: map[string][]want{
 				RuleLoggingInterrupted: {{status: findings.Pass}},
+			},
+		},
+		{
+			// Times in whole seconds (as the emulator gives them) may
+			// read earlier than the previous collection although they
+			// came after it: the times themselves are compared.
+			name: "stopped and started within the second of the previous collection",
+			changePrev: func(prev *Side) {
+				prev.Inventory.CollectedAt = prevTime.Add(400 * time.Millisecond)
+			},
+			change: func(cur *Side) {
+				cur.Inventory.Trails[0].Status = inventory.Ok(inventory.TrailStatus{IsLogging: true,
+					StopLoggingTime: at(prevTime), StartLoggingTime: at(prevTime)})
+			},
+			want: map[string][]want{
+				RuleLoggingInterrupted: {{status: findings.Fail, resource: mainARN, contains: []string{"logging stopped at 2026-11-01T09:00:00Z and started again at 2026-11-01T09:00:00Z"}}},
 			},
 		},
 		{
@@ -226,6 +248,9 @@ func TestCompare(t *testing.T) {
 			prev := Side{RunID: 41, Time: prevTime, Inventory: account(prevTime), Findings: baseFindings()}
 			// Drift findings stored with a run are not compared again.
 			prev.Findings = append(prev.Findings, finding(RuleTrailRemoved, findings.Pass, mainARN, "old drift"))
+			if tc.changePrev != nil {
+				tc.changePrev(&prev)
+			}
 			cur := Side{Time: curTime, Inventory: account(curTime), Findings: baseFindings()}
 			tc.change(&cur)
 			got := byRule(Compare(&prev, cur))

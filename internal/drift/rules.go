@@ -98,7 +98,7 @@ func Rules() []rules.Rule {
 				"which tell that it happened.",
 			Audit: "With --store, trailseal reads GetTrailStatus of each trail present in both this run and the previous stored " +
 				"run of the same account. A trail that was logging both times but whose most recent StopLoggingTime or " +
-				"StartLoggingTime is later than the previous run's collection was stopped in between. By hand: " +
+				"StartLoggingTime is later than the one the previous run read was stopped in between. By hand: " +
 				"`aws cloudtrail get-trail-status --name <trail ARN> --region <home region>`.",
 			Remediation: rules.Remediation{
 				Console: lookupInstructions + " StopLogging, and treat the gap between StopLoggingTime and StartLoggingTime as " +

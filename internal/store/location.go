@@ -136,9 +136,13 @@ func redactURLError(err error) string {
 	return err.Error()
 }
 
-// redactPlain hides what looks like a password in a string that is not a
-// parseable URL (user:secret@host).
+// redactPlain hides the password of a URL of another scheme
+// (mysql://user:secret@host), or what looks like one in a string that does
+// not parse (user:secret@host).
 func redactPlain(s string) string {
+	if u, err := url.Parse(s); err == nil && u.Scheme != "" && u.Host != "" {
+		return u.Redacted()
+	}
 	if at := strings.LastIndex(s, "@"); at > 0 {
 		if colon := strings.LastIndex(s[:at], ":"); colon >= 0 {
 			return s[:colon+1] + "xxxxx" + s[at:]

@@ -28,7 +28,8 @@ func TestParseLocation(t *testing.T) {
 		{in: "sqlite:", err: "has no path"},
 		{in: "sqlite:a?b.db", err: "may not contain"},
 		{in: "history.db", err: "not a store URL"},
-		{in: "mysql://root:hunter2@db/x", err: "not a store URL"},
+		{in: "mysql://root:hunter2@db/x", err: `"mysql://root:xxxxx@db/x" is not a store URL`},
+		{in: "mysql://root@db/x", err: `"mysql://root@db/x" is not a store URL`},
 		{in: "postgres:///trailseal", err: "names no host"},
 	} {
 		got, err := ParseLocation(tc.in)
