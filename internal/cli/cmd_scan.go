@@ -325,10 +325,10 @@ func runScan(ctx context.Context, g *globals, o *scanOptions) error {
 			}
 		}
 	}
+	hist.begin(ctx, []store.Account{{ID: inv.Account.ID, Name: inv.Account.Name, Inventory: inv}})
 	rep := evaluate(inv, r.ruleset, r.ruleOpts, source)
-	accounts := []store.Account{{ID: inv.Account.ID, Name: inv.Account.Name, Inventory: inv}}
-	hist.addDrift(ctx, rep, accounts)
-	return hist.save(ctx, g, rep, accounts, emit(g, rep, r, o.output, nil))
+	hist.addDrift(rep)
+	return hist.save(ctx, g, rep, emit(g, rep, r, o.output, nil))
 }
 
 // applySuppressions marks accepted findings and warns, one line each, about

@@ -185,10 +185,12 @@ func runOrgScan(ctx context.Context, g *globals, o *scanOptions) error {
 		g.logger.Warn("resume state not saved", "error", scanErr)
 	}
 
-	rep := orgReport(res, orgscan.Evaluate(res, plan.r.ruleset, plan.r.ruleOpts, plan.fullRuleset), plan.r.regions)
-	accounts := orgStoreAccounts(res)
 	if !interrupted {
-		hist.addDrift(ctx, rep, accounts)
+		hist.begin(ctx, orgStoreAccounts(res))
+	}
+	rep := orgReport(res, orgscan.Evaluate(res, plan.r.ruleset, plan.r.ruleOpts, plan.fullRuleset), plan.r.regions)
+	if !interrupted {
+		hist.addDrift(rep)
 	}
 	emitErr := emit(g, rep, plan.r, o.output, func(w io.Writer) {
 		writeAccountSummary(w, orgscan.Summarize(res, rep.Findings))
@@ -206,7 +208,7 @@ func runOrgScan(ctx context.Context, g *globals, o *scanOptions) error {
 			res.Organization.ID, o.org.roleName, res.Organization.CallerAccountID))
 	}
 	// Only a finished scan is stored: an interrupted one returned above.
-	return hist.save(ctx, g, rep, accounts, emitErr)
+	return hist.save(ctx, g, rep, emitErr)
 }
 
 func resumeHint(state string) string {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/trailseal/trailseal/internal/drift"
 	"github.com/trailseal/trailseal/internal/findings"
@@ -112,6 +113,12 @@ func catalogVersion() string {
 type scanHistory struct {
 	st      *store.Store
 	started time.Time
+
+	// Filled by begin while the rules run, read after wait.
+	work     *errgroup.Group
+	accounts []store.Account
+	prior    []*drift.Side // by index of accounts; nil: no previous run
+	problem  []error       // by index of accounts: the previous run is unreadable
 }
 
 // openScanHistory opens the store before anything is collected, so that a
@@ -129,28 +136,64 @@ func openScanHistory(ctx context.Context, loc *store.Location) (*scanHistory, er
 }
 
 func (h *scanHistory) close() {
-	if h != nil {
-		h.st.Close()
+	if h == nil {
+		return
+	}
+	if h.work != nil {
+		h.work.Wait() // a scan that failed after begin
+	}
+	h.st.Close()
+}
+
+// priorWorkers bounds the accounts whose previous run is read, and whose
+// snapshot is encoded, at once: the PostgreSQL pool has four connections.
+const priorWorkers = 4
+
+// begin starts the store's share of the work as soon as the inventories
+// exist, while the rules run: reading each account's previous run and
+// encoding each snapshot. addDrift and save wait for it.
+func (h *scanHistory) begin(ctx context.Context, accounts []store.Account) {
+	if h == nil {
+		return
+	}
+	h.accounts = accounts
+	h.prior = make([]*drift.Side, len(accounts))
+	h.problem = make([]error, len(accounts))
+	h.work = &errgroup.Group{}
+	h.work.SetLimit(priorWorkers)
+	for i := range accounts {
+		a := &h.accounts[i]
+		if a.Inventory == nil {
+			continue
+		}
+		h.work.Go(func() error {
+			h.prior[i], h.problem[i] = h.previous(ctx, a.ID)
+			var err error
+			if a.Snapshot, err = store.EncodeSnapshot(a.Inventory); err != nil {
+				return fmt.Errorf("encode the snapshot of %s: %w", a.ID, err)
+			}
+			return nil
+		})
 	}
 }
 
 // addDrift compares every scanned account with its previous stored run and
 // adds the drift findings to the report.
-func (h *scanHistory) addDrift(ctx context.Context, rep *findings.Report, accounts []store.Account) {
+func (h *scanHistory) addDrift(rep *findings.Report) {
 	if h == nil {
 		return
 	}
-	for _, a := range accounts {
+	h.work.Wait()
+	for i, a := range h.accounts {
 		if a.Inventory == nil {
 			continue
 		}
 		cur := drift.Side{Time: h.started, Inventory: a.Inventory, Findings: findingsOf(rep.Findings, a.ID)}
-		prev, err := h.previous(ctx, a.ID)
 		var fs []findings.Finding
-		if err != nil {
-			fs = drift.Unavailable(cur, err.Error())
+		if h.problem[i] != nil {
+			fs = drift.Unavailable(cur, h.problem[i].Error())
 		} else {
-			fs = drift.Compare(prev, cur)
+			fs = drift.Compare(h.prior[i], cur)
 		}
 		for i := range fs {
 			fs[i].AccountName = a.Name
@@ -160,7 +203,9 @@ func (h *scanHistory) addDrift(ctx context.Context, rep *findings.Report, accoun
 	rules.SortFindings(rep.Findings)
 }
 
-// previous loads an account's side of its newest stored run, or nil.
+// previous loads an account's side of its newest stored run, or nil: the
+// run, the snapshot, and the findings that passed (all the regression
+// check compares).
 func (h *scanHistory) previous(ctx context.Context, account string) (*drift.Side, error) {
 	run, err := h.st.Previous(ctx, account, 0)
 	if err != nil || run == nil {
@@ -170,7 +215,7 @@ func (h *scanHistory) previous(ctx context.Context, account string) (*drift.Side
 	if err != nil {
 		return nil, err
 	}
-	fs, err := h.st.Findings(ctx, run.ID, account)
+	fs, err := h.st.Passed(ctx, run.ID, account)
 	if err != nil {
 		return nil, err
 	}
@@ -190,11 +235,13 @@ func findingsOf(fs []findings.Finding, account string) []findings.Finding {
 // save stores the run once its report is out, with the exit code the scan
 // ends with (decided by emitErr), and returns that outcome; a failed write
 // is a runtime error, reported after the findings.
-func (h *scanHistory) save(ctx context.Context, g *globals, rep *findings.Report, accounts []store.Account, emitErr error) error {
+func (h *scanHistory) save(ctx context.Context, g *globals, rep *findings.Report, emitErr error) error {
 	if h == nil {
 		return emitErr
 	}
-	regions := slices.Clone(rep.Regions)
+	if err := h.work.Wait(); err != nil {
+		return withCode(ExitRuntime, fmt.Errorf("store: %w", err))
+	}
 	id, err := h.st.Save(ctx, &store.Record{
 		StartedAt:      h.started,
 		FinishedAt:     time.Now().UTC(),
@@ -202,8 +249,8 @@ func (h *scanHistory) save(ctx context.Context, g *globals, rep *findings.Report
 		ToolVersion:    Version(),
 		CatalogVersion: catalogVersion(),
 		ExitCode:       exitCode(emitErr),
-		Regions:        regions,
-		Accounts:       accounts,
+		Regions:        slices.Clone(rep.Regions),
+		Accounts:       h.accounts,
 		Findings:       rep.Findings,
 	})
 	if err != nil {

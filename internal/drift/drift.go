@@ -324,26 +324,24 @@ func timeOrNever(t *time.Time) string {
 }
 
 // regressions reports each finding that was PASS in the previous run and is
-// FAIL now, matched by finding ID.
+// FAIL now, matched by finding ID. Only the previous run's PASS findings
+// matter (a store may hand over just those).
 func (c *comparison) regressions() []findings.Finding {
-	before := map[string]findings.Finding{}
+	passed := map[string]findings.Finding{}
 	for _, f := range c.prev.Findings {
-		if !IsDrift(f.RuleID) {
-			before[f.ID] = f
+		if f.Status == findings.Pass && !IsDrift(f.RuleID) {
+			passed[f.ID] = f
 		}
 	}
 	var out []findings.Finding
 	compared := 0
 	for _, f := range c.cur.Findings {
-		if IsDrift(f.RuleID) {
-			continue
-		}
-		b, ok := before[f.ID]
-		if !ok {
+		b, ok := passed[f.ID]
+		if !ok || IsDrift(f.RuleID) {
 			continue
 		}
 		compared++
-		if b.Status != findings.Pass || f.Status != findings.Fail {
+		if f.Status != findings.Fail {
 			continue
 		}
 		r := c.finding(RuleRegression, findings.Fail, f.Region, f.Resource,
@@ -363,10 +361,10 @@ func (c *comparison) regressions() []findings.Finding {
 	}
 	if compared == 0 {
 		return []findings.Finding{c.finding(RuleRegression, findings.NA, "global", c.accountResource(),
-			"no check of this run was made in "+c.prev.label(), nil)}
+			"no check that passed in "+c.prev.label()+" was made again", nil)}
 	}
 	return []findings.Finding{c.finding(RuleRegression, findings.Pass, "global", c.accountResource(),
-		fmt.Sprintf("none of %d checks made in both runs went from PASS to FAIL since %s", compared, c.prev.label()),
+		fmt.Sprintf("none of the %d checks that passed in %s fails now", compared, c.prev.label()),
 		c.runEvidence(findings.Evidence{"checksCompared": compared}))}
 }
 

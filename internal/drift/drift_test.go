@@ -95,7 +95,7 @@ func TestCompare(t *testing.T) {
 				RuleTrailRemoved:            {{status: findings.Pass, contains: []string{"all 2 trails of run 41 (2026-11-01T09:00:00Z)"}}},
 				RuleTrailDestinationChanged: {{status: findings.Pass, contains: []string{"of 2 trails unchanged"}}},
 				RuleLoggingInterrupted:      {{status: findings.Pass, contains: []string{"2 trails logging at both runs"}}},
-				RuleRegression:              {{status: findings.Pass, contains: []string{"none of 4 checks"}}},
+				RuleRegression:              {{status: findings.Pass, contains: []string{"none of the 2 checks that passed in run 41 (2026-11-01T09:00:00Z) fails now"}}},
 			},
 		},
 		{

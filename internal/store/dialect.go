@@ -23,6 +23,9 @@ type dialect struct {
 	// needs none: its transactions begin IMMEDIATE (see sqliteDSN), which
 	// takes the database's write lock at once.
 	migrationLock string
+	// findingBatch is how many findings one INSERT carries; see
+	// insertFindings.
+	findingBatch int
 }
 
 var sqliteDialect = dialect{
@@ -34,6 +37,7 @@ var sqliteDialect = dialect{
 		"{{id}}", "INTEGER PRIMARY KEY AUTOINCREMENT",
 		"{{blob}}", "BLOB",
 	),
+	findingBatch: 1,
 }
 
 var postgresDialect = dialect{
@@ -46,6 +50,9 @@ var postgresDialect = dialect{
 	// An arbitrary constant that identifies trailseal's migrations among
 	// other users of the database's advisory locks.
 	migrationLock: "SELECT pg_advisory_xact_lock(7461696573)",
+	// 200 rows of 13 parameters: one round trip for most runs, far below
+	// the protocol's 65,535 parameters.
+	findingBatch: 200,
 }
 
 // sqliteDSN configures every connection: wait up to 10 s for another

@@ -173,6 +173,29 @@ func (s *Store) Findings(ctx context.Context, runID int64, account string) ([]fi
 	return out, rows.Err()
 }
 
+// Passed returns the findings of an account that were PASS in a run, with
+// their message but without evidence: what the regression check compares
+// a new run with, read without decoding every finding's evidence.
+func (s *Store) Passed(ctx context.Context, runID int64, account string) ([]findings.Finding, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT finding_id, rule_id, severity, account_id, account_name, region, resource, message
+		FROM trailseal_findings WHERE run_id = $1 AND account_id = $2 AND status = $3 ORDER BY seq`, runID, account, string(findings.Pass))
+	if err != nil {
+		return nil, fmt.Errorf("read findings of run %d: %w", runID, err)
+	}
+	defer rows.Close()
+	var out []findings.Finding
+	for rows.Next() {
+		f := findings.Finding{Status: findings.Pass}
+		var severity string
+		if err := rows.Scan(&f.ID, &f.RuleID, &severity, &f.Account, &f.AccountName, &f.Region, &f.Resource, &f.Message); err != nil {
+			return nil, fmt.Errorf("read findings of run %d: %w", runID, err)
+		}
+		f.Severity = findings.Severity(severity)
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
 // Snapshot returns the inventory an account had in a run, or nil when the
 // run did not scan it (the account could not be entered).
 func (s *Store) Snapshot(ctx context.Context, runID int64, account string) (*inventory.Inventory, error) {

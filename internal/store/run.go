@@ -39,6 +39,8 @@ type Account struct {
 	// Inventory is the account's collected inventory; nil when the
 	// account could not be scanned.
 	Inventory *inventory.Inventory
+	// Snapshot, when set, is Inventory already encoded by EncodeSnapshot.
+	Snapshot []byte
 }
 
 // Run is a stored run without its snapshots and findings.
@@ -61,10 +63,6 @@ type Run struct {
 const findingColumns = "run_id, seq, finding_id, rule_id, status, severity, account_id, account_name, region, resource, message, evidence, suppressed"
 
 const findingColumnCount = 13
-
-// findingBatch is how many findings one INSERT carries: few statements
-// per run, far below both backends' limit on parameters.
-const findingBatch = 200
 
 // Save writes rec in one transaction and returns the new run's ID. If ctx
 // is cancelled or the process dies before the commit, nothing of the run
@@ -93,7 +91,7 @@ func (s *Store) Save(ctx context.Context, rec *Record) (int64, error) {
 			return 0, fmt.Errorf("save run: account %s: %w", a.ID, err)
 		}
 	}
-	if err := insertFindings(ctx, tx, id, rec.Findings); err != nil {
+	if err := insertFindings(ctx, tx, s.dialect, id, rec.Findings); err != nil {
 		return 0, fmt.Errorf("save run: findings: %w", err)
 	}
 	if s.beforeCommit != nil {
@@ -127,35 +125,64 @@ func insertRun(ctx context.Context, tx *sql.Tx, rec *Record) (int64, error) {
 	return id, err
 }
 
-func insertFindings(ctx context.Context, tx *sql.Tx, runID int64, fs []findings.Finding) error {
-	for start := 0; start < len(fs); start += findingBatch {
-		end := min(start+findingBatch, len(fs))
-		var q strings.Builder
-		q.WriteString("INSERT INTO trailseal_findings (" + findingColumns + ") VALUES ")
+// insertFindings writes a run's findings with one statement text,
+// INSERT ... VALUES (...), (...), carrying the dialect's number of rows:
+// PostgreSQL gets many rows per round trip, SQLite one row per execution
+// of a statement prepared once (it looks up $N parameters by name, which
+// costs more per statement than a re-execution saves).
+func insertFindings(ctx context.Context, tx *sql.Tx, d dialect, runID int64, fs []findings.Finding) error {
+	var stmt *sql.Stmt
+	defer func() {
+		if stmt != nil {
+			stmt.Close()
+		}
+	}()
+	prepared := 0 // rows per execution of stmt
+	for start := 0; start < len(fs); start += d.findingBatch {
+		end := min(start+d.findingBatch, len(fs))
+		if prepared != end-start {
+			if stmt != nil {
+				stmt.Close()
+			}
+			var err error
+			if stmt, err = tx.PrepareContext(ctx, insertFindingsSQL(end-start)); err != nil {
+				return err
+			}
+			prepared = end - start
+		}
 		args := make([]any, 0, (end-start)*findingColumnCount)
 		for i := start; i < end; i++ {
-			if i > start {
-				q.WriteString(", ")
-			}
-			q.WriteString("(")
-			for c := 0; c < findingColumnCount; c++ {
-				if c > 0 {
-					q.WriteString(", ")
-				}
-				fmt.Fprintf(&q, "$%d", len(args)+c+1)
-			}
-			q.WriteString(")")
 			row, err := findingRow(runID, i, fs[i])
 			if err != nil {
 				return err
 			}
 			args = append(args, row...)
 		}
-		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// insertFindingsSQL is the INSERT of rows findings.
+func insertFindingsSQL(rows int) string {
+	var q strings.Builder
+	q.WriteString("INSERT INTO trailseal_findings (" + findingColumns + ") VALUES ")
+	for r := range rows {
+		if r > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(")
+		for c := range findingColumnCount {
+			if c > 0 {
+				q.WriteString(", ")
+			}
+			fmt.Fprintf(&q, "$%d", r*findingColumnCount+c+1)
+		}
+		q.WriteString(")")
+	}
+	return q.String()
 }
 
 func findingRow(runID int64, seq int, f findings.Finding) ([]any, error) {
@@ -182,29 +209,52 @@ func jsonOrNull(v any, empty bool) (sql.NullString, error) {
 	return sql.NullString{String: string(b), Valid: true}, nil
 }
 
-// encodeSnapshots compresses each scanned account's snapshot JSON before
-// the transaction starts, so that the transaction holds its locks only
-// while it writes.
+// encodeSnapshots returns each account's snapshot as Save writes it:
+// the one EncodeSnapshot made beforehand, or one made now.
 func encodeSnapshots(accounts []Account) ([]any, error) {
 	// nil, not a nil []byte, so that both drivers write NULL.
 	out := make([]any, len(accounts))
 	for i, a := range accounts {
-		if a.Inventory == nil {
-			continue
+		switch {
+		case a.Snapshot != nil:
+			out[i] = a.Snapshot
+		case a.Inventory != nil:
+			b, err := EncodeSnapshot(a.Inventory)
+			if err != nil {
+				return nil, fmt.Errorf("encode snapshot of %s: %w", a.ID, err)
+			}
+			out[i] = b
 		}
-		var buf bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
-		if err := inventory.Write(zw, a.Inventory); err != nil {
-			return nil, fmt.Errorf("encode snapshot of %s: %w", a.ID, err)
-		}
-		if err := zw.Close(); err != nil {
-			return nil, err
-		}
-		out[i] = buf.Bytes()
 	}
 	return out, nil
 }
 
+// EncodeSnapshot returns an inventory as a store keeps it: the snapshot
+// JSON (compact; 'scan --save-snapshot' writes the same document
+// indented), gzip-compressed. A scan calls it while its rules run, so that
+// Save has only to write.
+func EncodeSnapshot(inv *inventory.Inventory) ([]byte, error) {
+	raw, err := json.Marshal(inv)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := zw.Write(raw); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// decodeSnapshot reads a stored snapshot. The store wrote it, so one
+// parse and a schema version check replace the stricter (and twice as
+// costly) checks that inventory.Decode makes of a file from anywhere.
 func decodeSnapshot(data []byte) (*inventory.Inventory, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(data))
 	if err != nil {
@@ -214,5 +264,12 @@ func decodeSnapshot(data []byte) (*inventory.Inventory, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: stored snapshot: %v", inventory.ErrSnapshot, err)
 	}
-	return inventory.Decode(raw)
+	var inv inventory.Inventory
+	if err := json.Unmarshal(raw, &inv); err != nil {
+		return nil, fmt.Errorf("%w: stored snapshot: %v", inventory.ErrSnapshot, err)
+	}
+	if inv.SchemaVersion != inventory.SchemaVersion {
+		return nil, fmt.Errorf("%w: stored snapshot has schema version %d, this build reads version %d", inventory.ErrSnapshot, inv.SchemaVersion, inventory.SchemaVersion)
+	}
+	return &inv, nil
 }
