@@ -204,22 +204,18 @@ func (h *scanHistory) addDrift(rep *findings.Report) {
 }
 
 // previous loads an account's side of its newest stored run, or nil: the
-// run, the snapshot, and the findings that passed (all the regression
+// run and its snapshot, and the findings that passed (all the regression
 // check compares).
 func (h *scanHistory) previous(ctx context.Context, account string) (*drift.Side, error) {
-	run, err := h.st.Previous(ctx, account, 0)
-	if err != nil || run == nil {
+	prior, err := h.st.LatestSnapshot(ctx, account)
+	if err != nil || prior == nil {
 		return nil, err
 	}
-	inv, err := h.st.Snapshot(ctx, run.ID, account)
+	fs, err := h.st.Passed(ctx, prior.RunID, account)
 	if err != nil {
 		return nil, err
 	}
-	fs, err := h.st.Passed(ctx, run.ID, account)
-	if err != nil {
-		return nil, err
-	}
-	return &drift.Side{RunID: run.ID, Time: run.StartedAt, Inventory: inv, Findings: fs}, nil
+	return &drift.Side{RunID: prior.RunID, Time: prior.StartedAt, Inventory: prior.Inventory, Findings: fs}, nil
 }
 
 func findingsOf(fs []findings.Finding, account string) []findings.Finding {

@@ -173,6 +173,36 @@ func (s *Store) Findings(ctx context.Context, runID int64, account string) ([]fi
 	return out, rows.Err()
 }
 
+// Prior is an account's state in an earlier run.
+type Prior struct {
+	RunID     int64
+	StartedAt time.Time
+	Inventory *inventory.Inventory
+}
+
+// LatestSnapshot returns the newest run that scanned account, with the
+// account's snapshot, in one query (a scan asks it for every account it
+// compares); nil when no run scanned the account.
+func (s *Store) LatestSnapshot(ctx context.Context, account string) (*Prior, error) {
+	var p Prior
+	var started int64
+	var data []byte
+	err := s.db.QueryRowContext(ctx, `SELECT a.run_id, r.started_at, a.snapshot
+		FROM trailseal_run_accounts a JOIN trailseal_runs r ON r.id = a.run_id
+		WHERE a.account_id = $1 AND a.snapshot IS NOT NULL ORDER BY a.run_id DESC LIMIT 1`, account).Scan(&p.RunID, &started, &data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find the previous run of %s: %w", account, err)
+	}
+	p.StartedAt = time.UnixMicro(started).UTC()
+	if p.Inventory, err = decodeSnapshot(data); err != nil {
+		return nil, fmt.Errorf("snapshot of %s in run %d: %w", account, p.RunID, err)
+	}
+	return &p, nil
+}
+
 // Passed returns the findings of an account that were PASS in a run, with
 // their message but without evidence: what the regression check compares
 // a new run with, read without decoding every finding's evidence.

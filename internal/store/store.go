@@ -52,7 +52,7 @@ func Open(ctx context.Context, loc Location, mode Mode) (*Store, error) {
 	default:
 		return nil, fmt.Errorf("%w: unknown backend %q", ErrInvalid, loc.Kind)
 	}
-	db, err := sql.Open(d.driver, dsn)
+	db, err := openDB(d, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", loc, err)
 	}

@@ -153,6 +153,34 @@ func TestRunsAndPrevious(t *testing.T) {
 				t.Errorf("Previous(%s, before %d) = run %d, want %d", tc.account, tc.before, got, tc.want)
 			}
 		}
+
+		// What a scan reads of the previous run: the newest snapshot of
+		// the account, and the checks that passed.
+		prior, err := s.LatestSnapshot(ctx, "111122223333")
+		if err != nil || prior == nil || prior.RunID != c || prior.Inventory.Account.Name != "c" || !prior.StartedAt.Equal(t0.Add(2*time.Hour)) {
+			t.Fatalf("LatestSnapshot: %+v, %v; want run %d with its snapshot", prior, err, c)
+		}
+		if prior, err := s.LatestSnapshot(ctx, "444455556666"); err != nil || prior != nil {
+			t.Errorf("LatestSnapshot of a never scanned account: %+v, %v", prior, err)
+		}
+		passed, err := s.Passed(ctx, c, "111122223333")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 0
+		for _, f := range sampleRecord(t, "c", t0).Findings {
+			if f.Status == findings.Pass {
+				want++
+			}
+		}
+		if len(passed) != want || want == 0 {
+			t.Errorf("Passed: %d findings, want %d", len(passed), want)
+		}
+		for _, f := range passed {
+			if f.Status != findings.Pass || f.ID == "" || !strings.HasPrefix(f.Message, "c: ") {
+				t.Errorf("Passed: %+v", f)
+			}
+		}
 	})
 }
 
