@@ -78,7 +78,11 @@ const scanExample = `  # every enabled region, default credential chain
   trailseal scan --snapshot acct.json --min-retention-days 400
 
   # only fail the pipeline on high and critical findings
-  trailseal scan --fail-on high`
+  trailseal scan --fail-on high
+
+  # remember the run and report drift since the previous one (note the '=')
+  trailseal scan --store
+  trailseal scan --store=postgres://trailseal@db.internal/trailseal`
 
 func newScanCommand(g *globals) *cobra.Command {
 	o := &scanOptions{}
