@@ -100,8 +100,8 @@ func isNotADatabase(err error) bool {
 	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_NOTADB
 }
 
-// isPostgresError reports whether err is an error the PostgreSQL server
-// returned (rather than a connection failure), and its SQLSTATE.
+// postgresCode returns the SQLSTATE of an error the PostgreSQL server
+// returned, and false for anything else (a connection that failed).
 func postgresCode(err error) (string, bool) {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {

@@ -18,9 +18,19 @@ import (
 // apart.
 func sampleRecord(t testing.TB, mark string, at time.Time) *Record {
 	t.Helper()
-	inv, err := demo.Snapshot()
+	rec, err := newSampleRecord(mark, at)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return rec
+}
+
+// newSampleRecord is sampleRecord for the helper process, which has no
+// testing.T.
+func newSampleRecord(mark string, at time.Time) (*Record, error) {
+	inv, err := demo.Snapshot()
+	if err != nil {
+		return nil, err
 	}
 	inv.Account.Name = mark
 	fs := rules.Evaluate(inv, rules.All(), rules.DefaultOptions())
@@ -38,7 +48,7 @@ func sampleRecord(t testing.TB, mark string, at time.Time) *Record {
 		Regions:        inv.Regions,
 		Accounts:       []Account{{ID: inv.Account.ID, Name: mark, Inventory: inv}},
 		Findings:       fs,
-	}
+	}, nil
 }
 
 // orgRecord covers two accounts, one of which could not be scanned.

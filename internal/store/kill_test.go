@@ -49,12 +49,20 @@ func runHelper() int {
 			time.Sleep(time.Hour)
 			return nil
 		}
-		_, err := s.Save(ctx, sampleRecord(&testing.T{}, "killed", t0.Add(time.Hour)))
+		rec, err := newSampleRecord("killed", t0.Add(time.Hour))
+		if err == nil {
+			_, err = s.Save(ctx, rec)
+		}
 		fmt.Fprintln(os.Stderr, "hold: save returned:", err)
 		return 1
 	case "loop":
 		for i := 0; ; i++ {
-			id, err := s.Save(ctx, sampleRecord(&testing.T{}, "loop", t0.Add(time.Duration(i)*time.Second)))
+			rec, err := newSampleRecord("loop", t0.Add(time.Duration(i)*time.Second))
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return 1
+			}
+			id, err := s.Save(ctx, rec)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, err)
 				return 1

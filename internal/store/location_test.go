@@ -5,7 +5,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -103,10 +102,16 @@ func TestOpenErrors(t *testing.T) {
 		t.Error("opening a missing store for reading created it")
 	}
 
+	// A database that does not exist on a server that does is a wrong
+	// URL: a usage error.
+	if _, err := Open(ctx, Location{Kind: Postgres, URL: pg.DatabaseURL("no_such_db")}, Create); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("missing PostgreSQL database: %v", err)
+	}
+
 	// A server that is not there: a runtime error (not a bad store URL),
 	// without the password.
-	port := pg.Port + 1
-	url := "postgres://ts:hunter2@127.0.0.1:" + strconv.Itoa(port) + "/x?sslmode=disable"
+	// Port 1 is privileged and unused.
+	url := "postgres://ts:hunter2@127.0.0.1:1/x?sslmode=disable"
 	_, err := Open(ctx, Location{Kind: Postgres, URL: url}, Create)
 	if err == nil || errors.Is(err, ErrInvalid) || strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("unreachable server: %v", err)

@@ -65,9 +65,12 @@ func Open(ctx context.Context, loc Location, mode Mode) (*Store, error) {
 	db.SetConnMaxIdleTime(time.Minute)
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
+		code, _ := postgresCode(err)
 		switch {
 		case isNotADatabase(err):
 			return nil, fmt.Errorf("%w: %s is not a SQLite database", ErrInvalid, loc)
+		case code == "3D000": // invalid_catalog_name
+			return nil, fmt.Errorf("%w: %s: the database does not exist (create it first: createdb)", ErrInvalid, loc)
 		case errors.Is(err, ErrInvalid), errors.Is(err, context.Canceled):
 			return nil, fmt.Errorf("%s: %w", loc, err)
 		}

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,8 +45,9 @@ func findPGTool(name string) (string, error) {
 	for _, pattern := range pgBinDirs {
 		matches, _ := filepath.Glob(filepath.Join(pattern, name))
 		if len(matches) > 0 {
-			// The highest version sorts last.
-			return matches[len(matches)-1], nil
+			// The highest major version: 15 before 9.6.
+			slices.SortFunc(matches, func(a, b string) int { return pgMajor(b) - pgMajor(a) })
+			return matches[0], nil
 		}
 	}
 	return "", fmt.Errorf("%s not found on PATH nor in %s: install PostgreSQL (Debian: apt-get install postgresql); the store tests need a real server",
@@ -141,6 +143,13 @@ func (p *Postgres) command(name string, args ...string) *exec.Cmd {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: p.cred}
 	}
 	return cmd
+}
+
+// pgMajor reads the major version from .../postgresql/<version>/bin/<tool>.
+func pgMajor(path string) int {
+	v := filepath.Base(filepath.Dir(filepath.Dir(path)))
+	major, _ := strconv.Atoi(strings.SplitN(v, ".", 2)[0])
+	return major
 }
 
 func nobody() (*syscall.Credential, error) {
