@@ -158,10 +158,19 @@ func writeHistoryTable(w io.Writer, runs []store.Run) {
 	for _, r := range runs {
 		c := r.Counts
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\n", r.ID, r.StartedAt.Format("2006-01-02 15:04:05"),
-			r.FinishedAt.Sub(r.StartedAt).Round(100*time.Millisecond), r.Source, accountList(r.Accounts),
+			took(r.FinishedAt.Sub(r.StartedAt)), r.Source, accountList(r.Accounts),
 			c[findings.Fail], c[findings.Error], c[findings.Manual], c[findings.Pass], c[findings.NA], r.ExitCode)
 	}
 	tw.Flush()
+}
+
+// took rounds a run's duration to what a reader compares: milliseconds
+// under a second, tenths of a second above.
+func took(d time.Duration) time.Duration {
+	if d < time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(100 * time.Millisecond)
 }
 
 // accountList shows one or two account IDs, or the first and a count.
