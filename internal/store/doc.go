@@ -5,10 +5,11 @@
 //
 // Two backends share one schema and the same SQL text: SQLite through
 // modernc.org/sqlite (pure Go, a file on the local disk) and PostgreSQL
-// through github.com/jackc/pgx/v5 (a team's shared history). Only the type
-// of the run ID column, the type of binary columns and the lock that
-// serialises migrations differ; see dialect.go. Positional parameters are
-// written $1, $2, ... which both drivers bind by number.
+// through github.com/jackc/pgx/v5 (a team's shared history). What differs
+// is in dialect.go: the type of the run ID column and of binary columns, the
+// lock that serialises migrations, how many finding rows one INSERT carries,
+// and connection settings. Positional parameters are written $1, $2, ...,
+// which both drivers bind by number.
 //
 // Every run is written in one transaction: a scan that is interrupted or
 // killed while writing leaves no trace, and the runs stored before it are
