@@ -3,7 +3,8 @@
 // maps to. It holds metadata only, and imports nothing else of the
 // project, so that report writers, suppressions and compliance views can
 // read the catalog without the code that evaluates it (internal/rules for
-// account rules, internal/orgscan for organization rules).
+// account rules, internal/orgscan for organization rules, internal/drift
+// for drift rules).
 //
 // Rules are listed explicitly in All, family by family; each family lives in
 // its own file (trail.go, bucket.go, ...), and its checks in the file of the
@@ -87,12 +88,14 @@ type Rule struct {
 }
 
 // All returns every rule in catalog order: the account rules, judged per
-// account by internal/rules, then the organization rules, judged by an
-// organization scan.
+// account by internal/rules, the organization rules, judged by an
+// organization scan, and the drift rules, judged by a scan with a history
+// store.
 func All() []Rule {
 	var all []Rule
 	all = append(all, Account()...)
 	all = append(all, Organization()...)
+	all = append(all, Drift()...)
 	return all
 }
 

@@ -39,8 +39,8 @@ func TestCatalogMetadataComplete(t *testing.T) {
 			t.Errorf("%s: no references", r.ID)
 		}
 	}
-	if n, a, o := len(All()), len(Account()), len(Organization()); n != a+o {
-		t.Errorf("All has %d rules, Account %d and Organization %d", n, a, o)
+	if n, a, o, d := len(All()), len(Account()), len(Organization()), len(Drift()); n != a+o+d {
+		t.Errorf("All has %d rules, Account %d, Organization %d and Drift %d", n, a, o, d)
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/trailseal/trailseal/internal/inventory"
 	"github.com/trailseal/trailseal/internal/report"
 	"github.com/trailseal/trailseal/internal/rules"
+	"github.com/trailseal/trailseal/internal/store"
 	"github.com/trailseal/trailseal/internal/suppress"
 )
 
@@ -50,6 +51,9 @@ type scanOptions struct {
 
 	org orgOptions
 
+	// store is the history store URL (--store); see scan_store.go.
+	store string
+
 	// set reports which flags the user gave, so the config file only fills
 	// the others.
 	set func(name string) bool
@@ -71,7 +75,11 @@ const scanExample = `  # every enabled region, default credential chain
   trailseal scan --snapshot acct.json --min-retention-days 400
 
   # only fail the pipeline on high and critical findings
-  trailseal scan --fail-on high`
+  trailseal scan --fail-on high
+
+  # remember the run and report drift since the previous one (note the '=')
+  trailseal scan --store
+  trailseal scan --store=postgres://trailseal@db.internal/trailseal`
 
 func newScanCommand(g *globals) *cobra.Command {
 	o := &scanOptions{}
@@ -91,7 +99,7 @@ Scan is read-only. The IAM permissions it needs are in docs/permissions.md.
 Exit codes:
 ` + exitCodesHelp("scan"),
 		Example: scanExample,
-		Args:    cobra.NoArgs,
+		Args:    noArgsAfterStore,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.set = func(name string) bool { return cmd.Flags().Changed(name) }
 			return runScan(cmd.Context(), g, o)
@@ -114,6 +122,7 @@ Exit codes:
 	f.IntVar(&o.minRetentionDays, "min-retention-days", 365, "shortest acceptable retention of trail logs, in days")
 	f.StringVar(&o.logArchiveAccount, "log-archive-account", "", "account ID of the dedicated log archive account, if you have one")
 	addOrgFlags(f, &o.org)
+	addStoreFlag(f, &o.store)
 	return cmd
 }
 
@@ -134,6 +143,7 @@ type resolvedScan struct {
 	verbose     bool
 	framework   *compliance.Framework
 	suppress    *suppress.File
+	store       *store.Location // nil: no history store
 }
 
 // scanSettings are the settings the config file may give, before
@@ -144,6 +154,7 @@ type scanSettings struct {
 	ruleIDs  []string
 	ruleOpts rules.Options
 	parallel int
+	store    *string // the config file's store, if any
 }
 
 // resolveScan merges the config file and validates every input before any
@@ -158,6 +169,9 @@ func resolveScan(o *scanOptions) (*resolvedScan, error) {
 		return nil, err
 	}
 	r := &resolvedScan{ruleOpts: in.ruleOpts, parallel: in.parallel, outputDir: o.outputDir, verbose: o.verbose, failOnError: o.failOnError}
+	if r.store, err = resolveStoreLocation(o.store, set("store"), in.store); err != nil {
+		return nil, err
+	}
 	if err := r.resolveEvaluation(in); err != nil {
 		return nil, err
 	}
@@ -209,6 +223,7 @@ func scanConfig(o *scanOptions, set func(string) bool) (scanSettings, error) {
 	if cf.FullAccessLimit != nil {
 		in.ruleOpts.FullAccessLimit = *cf.FullAccessLimit
 	}
+	in.store = cf.Store
 	return in, nil
 }
 
@@ -305,6 +320,11 @@ func runScan(ctx context.Context, g *globals, o *scanOptions) error {
 	if err != nil {
 		return err
 	}
+	hist, err := openScanHistory(ctx, r.store)
+	if err != nil {
+		return err
+	}
+	defer hist.close()
 	var inv *inventory.Inventory
 	source := "aws"
 	if o.snapshot != "" {
@@ -335,8 +355,10 @@ func runScan(ctx context.Context, g *globals, o *scanOptions) error {
 			}
 		}
 	}
+	hist.begin(ctx, []store.Account{{ID: inv.Account.ID, Name: inv.Account.Name, Inventory: inv}})
 	rep := evaluate(inv, r.ruleset, r.ruleOpts, source)
-	return emit(g, rep, r, o.output, nil)
+	hist.addDrift(rep)
+	return hist.save(ctx, g, rep, emit(g, rep, r, o.output, nil))
 }
 
 // applySuppressions marks accepted findings and warns, one line each, about

@@ -23,6 +23,9 @@ const (
 	// ExitFindings: the command found what it looks for: scan's FAIL
 	// findings, fix's pending changes, verify's gaps, hunt's detections.
 	ExitFindings = 3
+	// ExitGaps: verify found every file present valid, but the period has
+	// gaps (validation or logging was off).
+	ExitGaps = ExitFindings
 	// ExitUnverifiable: evidence could not be read: objects or keys for
 	// verify and pull, AWS calls for scan, a source for hunt.
 	ExitUnverifiable = 4
@@ -141,18 +144,18 @@ var (
 var exitTable = []commandExits{
 	{commands: []string{"scan"}, rows: []exitRow{
 		{ExitOK, "no FAIL finding at or above --fail-on, and all evidence read", nil},
-		{ExitRuntime, "runtime error (no credentials, nothing could be collected, output not writable)", anyRuntime},
-		{ExitUsage, "usage error (bad flag, config file, snapshot, region or rule ID)", anyUsage},
+		{ExitRuntime, "runtime error (no credentials, nothing could be collected, output not writable;\n     with --store, the store cannot be reached or the run not written)", anyRuntime},
+		{ExitUsage, "usage error (bad flag, config file, snapshot, region, rule ID or store URL)", anyUsage},
 		{ExitFindings, "FAIL findings at or above --fail-on (suppressed findings do not count)", errFindings},
 		{ExitUnverifiable, "audit incomplete: some evidence could not be read (ERROR findings) and no\n     FAIL at or above --fail-on; --fail-on-error=false exits 0 instead", errUnreadable},
 		interrupted,
 	}, order: "3 wins over 4"},
 	{commands: []string{"verify"}, rows: []exitRow{
 		{ExitOK, "every digest and log file in the period is valid", nil},
-		{ExitRuntime, "something is invalid or missing (see the report), or a runtime error", errInvalid},
+		{ExitRuntime, "something is invalid, missing or unreferenced (tampering or deletion),\n     or a runtime error", errInvalid},
 		{ExitUsage, "usage error (bad flag, time, ARN or key file)", anyUsage},
-		{ExitFindings, "every file present is valid, but the period has gaps (logging or\n     validation was off)", errGaps},
-		{ExitUnverifiable, "could not verify: objects or keys could not be read, and nothing was\n     found invalid", errUnreadable},
+		{ExitFindings, "gaps: every file present is valid, but no digest covers part of the\n     period (LOG_NOT_COVERED files listed)", errGaps},
+		{ExitUnverifiable, "could not verify: objects, keys or the expected regions could not be\n     read, or a region needs a person's check (MANUAL); nothing invalid", errUnreadable},
 		interrupted,
 	}, order: "1 wins over 4 and 3; 4 wins over 3 (3 only when nothing is unreadable)"},
 	{commands: []string{"fix"}, rows: []exitRow{
@@ -173,6 +176,12 @@ var exitTable = []commandExits{
 		{ExitOK, "keys written", nil},
 		{ExitRuntime, "ListPublicKeys failed or returned no key", anyRuntime},
 		{ExitUsage, "usage error", anyUsage},
+		interrupted,
+	}},
+	{commands: []string{"history", "history prune", "diff"}, rows: []exitRow{
+		{ExitOK, "success (a diff exits 0 whatever changed)", nil},
+		{ExitRuntime, "runtime error: the store cannot be reached or read", anyRuntime},
+		{ExitUsage, "usage error: bad flag or argument, unknown run, no store at the given path", anyUsage},
 		interrupted,
 	}},
 	{commands: []string{"hunt"}, rows: []exitRow{

@@ -36,16 +36,25 @@ func addAccountFlags(f *pflag.FlagSet, a *accountFlags) {
 	f.IntVar(&a.concurrency, "concurrency", 16, "maximum concurrent AWS API calls while scanning")
 }
 
-// addTrailFlags adds the flags that name a trail's files and a period, as
-// 'aws cloudtrail validate-logs' spells them (verify and pull).
-func addTrailFlags(f *pflag.FlagSet, arn, start, end, bucket, prefix, account, regions *string) {
-	f.StringVar(arn, "trail-arn", "", "ARN of the trail (required)")
-	f.StringVar(start, "start-time", "", "verify log files delivered at or after this UTC time, e.g. 2026-01-08T05:21:42Z (required)")
-	f.StringVar(end, "end-time", "", "verify log files delivered at or before this UTC time (default: now)")
-	f.StringVar(bucket, "s3-bucket", "", "bucket of the digests, when it differs from the trail's current bucket")
-	f.StringVar(prefix, "s3-prefix", "", "key prefix of the digests, when it differs from the trail's current prefix")
-	f.StringVar(account, "account-id", "", "account whose files to verify (member account of an organization trail; default: the trail's account)")
-	f.StringVar(regions, "regions", "", "comma-separated source regions, or 'all' (default: every region with digests)")
+// trailFlags name a trail's files, a period and the credentials to read
+// them: the flags verify and pull share, spelled as 'aws cloudtrail
+// validate-logs' spells them.
+type trailFlags struct {
+	arn, start, end, bucket, prefix, account, regions string
+	// fromDir is verify's offline copy; pull has no such flag.
+	fromDir string
+	aws     awsOptions
+}
+
+func addTrailFlags(f *pflag.FlagSet, t *trailFlags) {
+	f.StringVar(&t.arn, "trail-arn", "", "ARN of the trail (required)")
+	f.StringVar(&t.start, "start-time", "", "verify log files delivered at or after this UTC time, e.g. 2026-01-08T05:21:42Z (required)")
+	f.StringVar(&t.end, "end-time", "", "verify log files delivered at or before this UTC time (default: now)")
+	f.StringVar(&t.bucket, "s3-bucket", "", "bucket of the digests, when it differs from the trail's current bucket")
+	f.StringVar(&t.prefix, "s3-prefix", "", "key prefix of the digests, when it differs from the trail's current prefix")
+	f.StringVar(&t.account, "account-id", "", "account whose files to verify (member account of an organization trail; default: the trail's account)")
+	f.StringVar(&t.regions, "regions", "", "comma-separated source regions to verify, each of which must have digests, or 'all' (default): every region the trail must record and every region with folders")
+	addAWSFlags(f, &t.aws)
 }
 
 // validate checks the credential flags before any AWS call.

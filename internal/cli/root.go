@@ -94,6 +94,8 @@ complete, protected and tamper-evident, and fixes it where it is not.
            --org covers every account of an organization
   verify   check the signed digest chain of CloudTrail log files
   fix      plan, and with --apply make, the safe remediations scan found
+  history  list the runs a scan with --store remembered; diff shows what
+           changed between two of them
   rules    list the rule catalog; explain RULE-ID shows one rule in full
   demo     run a full scan of a built-in sample account (no credentials needed)
 
@@ -148,6 +150,8 @@ func newRootCommand(g *globals) *cobra.Command {
 		newExplainCommand(g),
 		newComplianceCommand(g),
 		newDemoCommand(g),
+		newHistoryCommand(g),
+		newDiffCommand(g),
 		newVersionCommand(g),
 	)
 	return root
@@ -159,6 +163,7 @@ func newRootCommand(g *globals) *cobra.Command {
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	setProcessLimits(args)
 	return run(ctx, args, stdin, stdout, stderr)
 }
 
