@@ -56,7 +56,7 @@ func writeTable(w io.Writer, rep *findings.Report, _ []catalog.Rule, opts Option
 			if f.Suppressed != nil {
 				status += " (suppressed)"
 			}
-			rows = append(rows, []string{status, f.RuleID, shortResource(f.Resource), f.Region, f.Message})
+			rows = append(rows, []string{status, f.RuleID, ShortResource(f.Resource), f.Region, f.Message})
 			statuses = append(statuses, f.Status)
 		}
 		if len(rows) == 0 {
@@ -150,10 +150,10 @@ func regionSummary(regions []string) string {
 	return fmt.Sprintf("%s,... (%d)", strings.Join(regions[:3], ","), len(regions))
 }
 
-// shortResource keeps the table readable: "arn:aws:cloudtrail:us-west-2:
+// ShortResource keeps a table readable: "arn:aws:cloudtrail:us-west-2:
 // 111122223333:trail/legacy-audit" becomes "trail/legacy-audit" (the region
 // and account have their own columns or header). Other strings pass through.
-func shortResource(s string) string {
+func ShortResource(s string) string {
 	a, err := arn.Parse(s)
 	if err != nil {
 		return s
