@@ -23,6 +23,9 @@ import (
 var moto *testenv.Moto
 
 func TestMain(m *testing.M) {
+	// Chromium is checked before moto starts: a missing browser fails the
+	// package in its first second, not after the other tests.
+	testenv.RequireOrExit("report", testenv.MotoServer, testenv.Chromium)
 	var err error
 	moto, err = testenv.StartMoto()
 	if err != nil {
@@ -119,9 +122,9 @@ func TestASFFImportsIntoSecurityHub(t *testing.T) {
 // TestHTMLInChromium renders the report in headless Chromium, takes
 // screenshots (wide and narrow) and drives the filters.
 func TestHTMLInChromium(t *testing.T) {
-	const chromium = "/usr/bin/chromium"
-	if _, err := os.Stat(chromium); err != nil {
-		t.Fatalf("headless Chromium is required for this test: install it with 'apt-get install -y chromium' (%v)", err)
+	chromium, err := testenv.Chromium.Path()
+	if err != nil {
+		t.Fatalf("%v: install it with '%s'", err, testenv.InstallCommand(testenv.Chromium))
 	}
 	dir := t.TempDir()
 	page := filepath.Join(dir, "report.html")
