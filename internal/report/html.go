@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/trailseal/trailseal/internal/compliance"
@@ -218,7 +218,7 @@ func cards(rep *findings.Report, idx map[string]rules.Rule, opts Options) ([]htm
 		out = append(out, card(f, idx[f.RuleID], opts))
 	}
 	fl := htmlFilters{Rules: sortedKeys(ruleSet), Regions: sortedKeys(regionSet)}
-	for _, id := range sortedKeysOf(accounts) {
+	for _, id := range sortedKeys(accounts) {
 		label := id
 		if name := accounts[id]; name != "" {
 			label += " (" + name + ")"
@@ -252,22 +252,9 @@ func card(f findings.Finding, r rules.Rule, opts Options) htmlCard {
 	return c
 }
 
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func sortedKeysOf(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+// sortedKeys returns the keys of m, sorted.
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
 }
 
 // frameworkViews evaluates the report against every compliance framework,
