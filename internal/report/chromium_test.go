@@ -166,12 +166,28 @@ func eval[T any](p *page, script string) T {
 
 func (p *page) screenshot(name string) {
 	p.t.Helper()
+	// From the top, so that the sticky filter bar is drawn where it sits.
+	p.do(chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
 	img, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		p.t.Fatal(err)
 	}
 	if len(img) < 1000 || !bytes.HasPrefix(img, []byte("\x89PNG")) && !bytes.HasPrefix(img, []byte("\xff\xd8")) {
 		p.t.Fatalf("screenshot %s is not an image (%d bytes)", name, len(img))
+	}
+	path := filepath.Join(p.shots, name)
+	if err := os.WriteFile(path, img, 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+	p.t.Logf("screenshot: %s", path)
+}
+
+// screenshotOf saves a picture of one element.
+func (p *page) screenshotOf(selector, name string) {
+	p.t.Helper()
+	img, err := chromedp.Run(p.ctx, chromedp.Screenshot(chromedp.CSS(selector)))
+	if err != nil {
+		p.t.Fatal(err)
 	}
 	path := filepath.Join(p.shots, name)
 	if err := os.WriteFile(path, img, 0o644); err != nil {
@@ -432,6 +448,7 @@ func checkCards(t *testing.T, p *page, rep *findings.Report) {
 	if !versioning {
 		t.Error("no bucket.versioning FAIL card in the fixture")
 	}
+	p.screenshotOf(`#cards .card[data-rule="trail.kms_encryption"]`, "report-card-placeholder.png")
 }
 
 // checkTabs: the AWS CLI commands show first; a click on Terraform shows
