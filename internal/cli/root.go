@@ -91,6 +91,8 @@ complete, protected and tamper-evident, and fixes it where it is not.
            --org covers every account of an organization
   verify   check the signed digest chain of CloudTrail log files
   fix      plan, and with --apply make, the safe remediations scan found
+  history  list the runs a scan with --store remembered; diff shows what
+           changed between two of them
   rules    list the rule catalog; explain RULE-ID shows one rule in full
   demo     run a full scan of a built-in sample account (no credentials needed)
 
@@ -137,6 +139,8 @@ func newRootCommand(g *globals) *cobra.Command {
 		newRulesCommand(g),
 		newExplainCommand(g),
 		newDemoCommand(g),
+		newHistoryCommand(g),
+		newDiffCommand(g),
 		newVersionCommand(g),
 	)
 	for _, add := range extraCommands {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -18,6 +19,9 @@ type Tool struct {
 	// Alternates are other names of the same program (distributions name
 	// Chromium differently).
 	Alternates []string
+	// Dirs are directory globs searched after PATH (Debian keeps
+	// PostgreSQL's server programs off PATH).
+	Dirs []string
 	// Need says what the tests use it for.
 	Need string
 	// Pip or Apt is the package that provides it (one of them).
@@ -37,16 +41,21 @@ var (
 		Need: "python3 with botocore (the AWS CLI's SigV4 code), which verify's signing test checks against"}
 	Chromium = Tool{Name: "chromium", Alternates: []string{"chromium-browser", "google-chrome"}, Apt: "chromium",
 		Need: "headless Chromium, in which the HTML report tests render and click the report"}
+	PostgreSQL = Tool{Name: "initdb", Dirs: pgBinDirs, Apt: "postgresql",
+		Need: "PostgreSQL's server programs, with which the history store tests create a throwaway cluster"}
 )
 
 // SuiteTools is every tool that 'go test ./...' needs.
-var SuiteTools = []Tool{MotoServer, AWSCLI, Botocore, Chromium}
+var SuiteTools = []Tool{MotoServer, AWSCLI, Botocore, Chromium, PostgreSQL}
 
 // Path returns where the tool is, or an error saying that it is missing.
 func (t Tool) Path() (string, error) {
 	for _, name := range append([]string{t.Name}, t.Alternates...) {
 		path, err := exec.LookPath(name)
 		if err != nil {
+			path = t.inDirs(name)
+		}
+		if path == "" {
 			continue
 		}
 		if len(t.Probe) > 0 {
@@ -56,7 +65,23 @@ func (t Tool) Path() (string, error) {
 		}
 		return path, nil
 	}
+	if len(t.Dirs) > 0 {
+		return "", fmt.Errorf("%s is not on PATH nor in %s", t.Name, strings.Join(t.Dirs, ", "))
+	}
 	return "", fmt.Errorf("%s is not on PATH", t.Name)
+}
+
+// inDirs returns the program in the first of t.Dirs that holds it, or "".
+func (t Tool) inDirs(name string) string {
+	for _, pattern := range t.Dirs {
+		matches, _ := filepath.Glob(filepath.Join(pattern, name))
+		for _, m := range matches {
+			if info, err := os.Stat(m); err == nil && info.Mode().IsRegular() && info.Mode()&0o111 != 0 {
+				return m
+			}
+		}
+	}
+	return ""
 }
 
 // Require checks that every tool is installed. Its error names each missing
