@@ -68,11 +68,11 @@ func writeTable(w io.Writer, rep *findings.Report, _ []rules.Rule, opts Options)
 		re.SetColorProfile(termenv.Ascii)
 	}
 	bold := re.NewStyle().Bold(true)
-	bw := &lineWriter{w: w, width: opts.Width}
+	lw := &lineWriter{w: w, width: opts.Width}
 
-	bw.para(fmt.Sprintf("%s  accounts: %s  regions: %s  source: %s",
+	lw.para(fmt.Sprintf("%s  accounts: %s  regions: %s  source: %s",
 		bold.Render("trailseal scan"), strings.Join(rep.Accounts, ","), regionSummary(rep.Regions), rep.Source))
-	bw.blank()
+	lw.blank()
 
 	groups := tableGroups(rep, opts.Verbose)
 	narrow := opts.Width > 0 && !boxFits(groups, opts.Width)
@@ -84,23 +84,23 @@ func writeTable(w io.Writer, rep *findings.Report, _ []rules.Rule, opts Options)
 		}
 		shown += len(rows)
 		head := re.NewStyle().Bold(true).Foreground(lipgloss.Color(severityColor[sev]))
-		bw.line(fmt.Sprintf("%s (%d)", head.Render(strings.ToUpper(string(sev))), len(rows)))
+		lw.line(fmt.Sprintf("%s (%d)", head.Render(strings.ToUpper(string(sev))), len(rows)))
 		if narrow {
-			writeNarrow(bw, re, rows)
+			writeNarrow(lw, re, rows)
 		} else {
-			bw.line(boxTable(re, rows, opts.Width))
+			lw.line(boxTable(re, rows, opts.Width))
 		}
-		bw.blank()
+		lw.blank()
 	}
 	if shown == 0 {
-		bw.para("No failing, erroring or manual findings.")
-		bw.blank()
+		lw.para("No failing, erroring or manual findings.")
+		lw.blank()
 	}
-	bw.para(Summary(rep))
+	lw.para(Summary(rep))
 	if shown > 0 {
-		bw.para("How to fix a finding: trailseal explain RULE-ID (console, AWS CLI and Terraform steps), or --format html for a full report.")
+		lw.para("How to fix a finding: trailseal explain RULE-ID (console, AWS CLI and Terraform steps), or --format html for a full report.")
 	}
-	return bw.err
+	return lw.err
 }
 
 // tableGroups collects the rows to show, by severity.
@@ -188,16 +188,16 @@ func boxTable(re *lipgloss.Renderer, rows []tableRow, width int) string {
 //	        IgnorePublicAcls is off; ...
 //
 // with a blank line between findings.
-func writeNarrow(bw *lineWriter, re *lipgloss.Renderer, rows []tableRow) {
+func writeNarrow(lw *lineWriter, re *lipgloss.Renderer, rows []tableRow) {
 	indent := narrowIndent
-	if bw.width < 3*narrowIndent {
+	if lw.width < 3*narrowIndent {
 		indent = 2
 	}
-	body := max(bw.width-indent, 1)
+	body := max(lw.width-indent, 1)
 	pad := strings.Repeat(" ", indent)
 	for i, r := range rows {
 		if i > 0 {
-			bw.blank()
+			lw.blank()
 		}
 		status := re.NewStyle().Bold(true).Foreground(lipgloss.Color(statusColor[r.status])).Render(string(r.status))
 		gap := strings.Repeat(" ", max(indent-len(r.status), 1))
@@ -206,25 +206,25 @@ func writeNarrow(bw *lineWriter, re *lipgloss.Renderer, rows []tableRow) {
 			rule += " (suppressed)"
 		}
 		// The status and the rule share the first line when both fit.
-		first := wrapText(rule, max(bw.width-len(r.status)-len(gap), 1))
+		first := wrapText(rule, max(lw.width-len(r.status)-len(gap), 1))
 		if len(first) == 1 {
-			bw.line(status + gap + re.NewStyle().Bold(true).Render(first[0]))
+			lw.line(status + gap + re.NewStyle().Bold(true).Render(first[0]))
 		} else {
-			bw.line(status)
+			lw.line(status)
 			for _, l := range wrapText(rule, body) {
-				bw.line(pad + re.NewStyle().Bold(true).Render(l))
+				lw.line(pad + re.NewStyle().Bold(true).Render(l))
 			}
 		}
 		where := strings.TrimSpace(r.region + "  " + r.resource)
 		if ansi.StringWidth(where) <= body {
-			bw.line(pad + where)
+			lw.line(pad + where)
 		} else {
 			for _, l := range wrapText(where, body) {
-				bw.line(pad + l)
+				lw.line(pad + l)
 			}
 		}
 		for _, l := range wrapText(r.message, body) {
-			bw.line(pad + l)
+			lw.line(pad + l)
 		}
 	}
 }
