@@ -19,6 +19,7 @@ import (
 	"github.com/trailseal/trailseal/internal/compliance"
 	"github.com/trailseal/trailseal/internal/config"
 	"github.com/trailseal/trailseal/internal/findings"
+	"github.com/trailseal/trailseal/internal/fix"
 	"github.com/trailseal/trailseal/internal/inventory"
 	"github.com/trailseal/trailseal/internal/report"
 	"github.com/trailseal/trailseal/internal/rules"
@@ -292,8 +293,8 @@ func (r *resolvedScan) resolveOutput(o *scanOptions, set func(string) bool) erro
 		if err != nil {
 			return usageError("--compliance: %v", err)
 		}
-		if r.formats[0] != "table" && r.formats[0] != "json" || len(r.formats) > 1 {
-			return usageError("--compliance prints a table or JSON view: use --format table or json")
+		if !slices.Contains([]string{"table", "json", "html"}, r.formats[0]) || len(r.formats) > 1 {
+			return usageError("--compliance prints a table, JSON or HTML view: use --format table, json or html")
 		}
 		r.framework = fw
 	}
@@ -399,7 +400,11 @@ func emit(g *globals, rep *findings.Report, r *resolvedScan, output string, afte
 		view := compliance.Evaluate(r.framework, rep)
 		var buf bytes.Buffer
 		color := output == "" && g.useColor(g.stdout)
-		if err := compliance.WriteView(&buf, view, r.formats[0], color); err != nil {
+		write := func() error { return compliance.WriteView(&buf, view, r.formats[0], color) }
+		if r.formats[0] == "html" {
+			write = func() error { return report.WriteComplianceHTML(&buf, view, rep) }
+		}
+		if err := write(); err != nil {
 			return err
 		}
 		if err := writeOut(g, output, buf.Bytes()); err != nil {
@@ -444,7 +449,7 @@ func emit(g *globals, rep *findings.Report, r *resolvedScan, output string, afte
 }
 
 func writeStdout(g *globals, rep *findings.Report, format string, verbose bool) error {
-	opts := report.Options{Color: g.useColor(g.stdout), Verbose: verbose, Width: terminalWidth(g.stdout)}
+	opts := report.Options{Color: g.useColor(g.stdout), Verbose: verbose, Width: terminalWidth(g.stdout), Fixable: fix.Fixable}
 	return report.Write(g.stdout, format, rep, catalog.All(), opts)
 }
 
@@ -462,7 +467,7 @@ func writeOut(g *globals, path string, data []byte) error {
 
 func writeReportFile(path, format string, rep *findings.Report) error {
 	var buf bytes.Buffer
-	if err := report.Write(&buf, format, rep, catalog.All(), report.Options{}); err != nil {
+	if err := report.Write(&buf, format, rep, catalog.All(), report.Options{Fixable: fix.Fixable}); err != nil {
 		return err
 	}
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {

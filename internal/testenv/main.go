@@ -18,6 +18,9 @@ type Setup struct {
 	MotoEnv []string
 	// Proxy also starts a Proxy in front of moto.
 	Proxy bool
+	// Require lists the tools the package needs besides moto_server,
+	// checked before anything starts (see Require).
+	Require []Tool
 	// Ready runs once moto (and the proxy) answer, before the tests: it
 	// keeps what the tests use. Its error fails the package.
 	Ready func(m *Moto, p *Proxy) error
@@ -25,10 +28,11 @@ type Setup struct {
 	Cleanup func()
 }
 
-// Main is a package's TestMain: it starts moto_server (and a proxy), runs
-// the tests, stops what it started and exits with the tests' code. A start
-// that fails exits 1 with one line naming the package: a missing emulator
-// fails the run, never skips it. A fuzz worker process (go test -fuzz runs
+// Main is a package's TestMain: it checks the tools the package needs,
+// starts moto_server (and a proxy), runs the tests, stops what it started
+// and exits with the tests' code. A missing tool or a start that fails
+// exits 1 naming the package: a missing emulator fails the run, never
+// skips it. A fuzz worker process (go test -fuzz runs
 // the fuzz target in its own processes) starts nothing: fuzz targets test
 // pure code.
 func Main(m *testing.M, s Setup) {
@@ -43,6 +47,11 @@ func (s Setup) run(m *testing.M) int {
 	fail := func(err error) int {
 		fmt.Fprintf(os.Stderr, "%s tests: %v\n", s.Package, err)
 		return 1
+	}
+	// A missing tool fails the package in its first second, with the
+	// command that installs it.
+	if err := Require(append([]Tool{MotoServer}, s.Require...)...); err != nil {
+		return fail(err)
 	}
 	moto, err := StartMoto(s.MotoEnv...)
 	if err != nil {
