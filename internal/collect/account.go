@@ -79,14 +79,23 @@ func (c *collector) accountPublicAccessBlock(ctx context.Context) inventory.Resu
 	if err != nil {
 		return failed[inventory.PublicAccessBlock]("s3control:GetPublicAccessBlock", err)
 	}
-	pab := inventory.PublicAccessBlock{Configured: true}
 	if p := out.PublicAccessBlockConfiguration; p != nil {
-		pab.BlockPublicAcls = aws.ToBool(p.BlockPublicAcls)
-		pab.IgnorePublicAcls = aws.ToBool(p.IgnorePublicAcls)
-		pab.BlockPublicPolicy = aws.ToBool(p.BlockPublicPolicy)
-		pab.RestrictPublicBuckets = aws.ToBool(p.RestrictPublicBuckets)
+		return inventory.Ok(publicAccessBlock(p.BlockPublicAcls, p.IgnorePublicAcls, p.BlockPublicPolicy, p.RestrictPublicBuckets))
 	}
-	return inventory.Ok(pab)
+	return inventory.Ok(inventory.PublicAccessBlock{Configured: true})
+}
+
+// publicAccessBlock reads the four settings of a Block Public Access
+// configuration, which S3 (per bucket) and S3 Control (per account) return
+// as different SDK types with the same fields.
+func publicAccessBlock(blockACLs, ignoreACLs, blockPolicy, restrict *bool) inventory.PublicAccessBlock {
+	return inventory.PublicAccessBlock{
+		Configured:            true,
+		BlockPublicAcls:       aws.ToBool(blockACLs),
+		IgnorePublicAcls:      aws.ToBool(ignoreACLs),
+		BlockPublicPolicy:     aws.ToBool(blockPolicy),
+		RestrictPublicBuckets: aws.ToBool(restrict),
+	}
 }
 
 func (c *collector) iamAuthorization(ctx context.Context) inventory.Result[inventory.IAMAuthorization] {

@@ -214,10 +214,7 @@ func (c *collector) ownedBucket(ctx context.Context, b *inventory.Bucket, loc *s
 		}
 		pab := inventory.PublicAccessBlock{Configured: true}
 		if p := out.PublicAccessBlockConfiguration; p != nil {
-			pab.BlockPublicAcls = aws.ToBool(p.BlockPublicAcls)
-			pab.IgnorePublicAcls = aws.ToBool(p.IgnorePublicAcls)
-			pab.BlockPublicPolicy = aws.ToBool(p.BlockPublicPolicy)
-			pab.RestrictPublicBuckets = aws.ToBool(p.RestrictPublicBuckets)
+			pab = publicAccessBlock(p.BlockPublicAcls, p.IgnorePublicAcls, p.BlockPublicPolicy, p.RestrictPublicBuckets)
 		}
 		b.PublicAccessBlock = inventory.Ok(pab)
 	})
