@@ -272,7 +272,7 @@ func TestBucketDetections(t *testing.T) {
 		{name: "PutObjectLockConfiguration 400-day COMPLIANCE (written)", rec: wr("s3.amazonaws.com", "PutObjectLockConfiguration",
 			`{"bucketName":"`+writtenBucket+`","ObjectLockConfiguration":{"ObjectLockEnabled":"Enabled","Rule":{"DefaultRetention":{"Mode":"COMPLIANCE","Days":400}}}}`, ""), ctx: lockCtx},
 		{name: "PutObjectRetention bypassing governance on a log file (written; the header is recorded like x-amz-acl in ht-078)",
-			rec: wr("s3.amazonaws.com", "PutObjectRetention", `{"bucketName":"logs-2026","key":`+logKeys+`,"retention":"","x-amz-bypass-governance-retention":["true"],"Retention":{"Mode":"GOVERNANCE","RetainUntilDate":"2026-03-03T00:00:00Z"}}`, ""),
+			rec:  wr("s3.amazonaws.com", "PutObjectRetention", `{"bucketName":"logs-2026","key":`+logKeys+`,"retention":"","x-amz-bypass-governance-retention":["true"],"Retention":{"Mode":"GOVERNANCE","RetainUntilDate":"2026-03-03T00:00:00Z"}}`, ""),
 			want: "hunt.bucket_object_lock_weakened", match: "CloudTrail's layout", msg: "bypassed"},
 		{name: "PutObjectRetention extending COMPLIANCE (written)", rec: wr("s3.amazonaws.com", "PutObjectRetention",
 			`{"bucketName":"logs-2026","key":`+logKeys+`,"Retention":{"Mode":"COMPLIANCE","RetainUntilDate":"2030-01-01T00:00:00Z"}}`, "")},
