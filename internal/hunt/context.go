@@ -9,22 +9,22 @@ import (
 	"github.com/trailseal/trailseal/internal/inventory"
 )
 
-// Options are the settings detections read.
-type Options struct {
+// Thresholds are the settings detections read.
+type Thresholds struct {
 	// MinRetentionDays is the shortest acceptable retention of trail logs
 	// (lifecycle expiration, log group retention, Lake retention).
 	MinRetentionDays int
 }
 
-// DefaultOptions matches the scan's defaults.
-func DefaultOptions() Options { return Options{MinRetentionDays: 365} }
+// DefaultThresholds matches the scan's defaults.
+func DefaultThresholds() Thresholds { return Thresholds{MinRetentionDays: 365} }
 
 // Context tells detections which resources belong to a trail. It is built
 // from an inventory (collected now, or a snapshot); without one (NoContext)
 // detections that need it fire only where the record itself shows the
 // resource is a trail's.
 type Context struct {
-	Options
+	Thresholds
 	// Known is false without an inventory.
 	Known bool
 	// CollectedAt is when the inventory was collected. A record newer than
@@ -42,11 +42,11 @@ type Context struct {
 }
 
 // NoContext returns a context without an inventory.
-func NoContext(o Options) *Context { return &Context{Options: o} }
+func NoContext(o Thresholds) *Context { return &Context{Thresholds: o} }
 
 // NewContext indexes an inventory's trails and their dependencies.
-func NewContext(inv *inventory.Inventory, o Options) *Context {
-	c := &Context{Options: o, Known: true, CollectedAt: inv.CollectedAt, Account: inv.Account.ID,
+func NewContext(inv *inventory.Inventory, o Thresholds) *Context {
+	c := &Context{Thresholds: o, Known: true, CollectedAt: inv.CollectedAt, Account: inv.Account.ID,
 		trails: inv.Trails, buckets: map[string]*inventory.Bucket{}, topics: map[string]bool{}}
 	for i := range inv.Buckets {
 		c.buckets[inv.Buckets[i].Name] = &inv.Buckets[i]

@@ -44,7 +44,7 @@ func runCases(t *testing.T, cases []evalCase) {
 			r := tc.rec(t)
 			ctx := tc.ctx
 			if ctx == nil {
-				ctx = NoContext(DefaultOptions())
+				ctx = NoContext(DefaultThresholds())
 			}
 			got, _ := ev.Evaluate(r, ctx)
 			if tc.want == "" {

@@ -142,7 +142,7 @@ func invCtx(account string, collected time.Time, mutate func(inv *inventory.Inve
 	inv := &inventory.Inventory{SchemaVersion: inventory.SchemaVersion, CollectedAt: collected, Partition: "aws",
 		Account: inventory.Account{ID: account}}
 	mutate(inv)
-	return NewContext(inv, DefaultOptions())
+	return NewContext(inv, DefaultThresholds())
 }
 
 // trailWith is a trail writing to bucket, with validation and multi-region on.

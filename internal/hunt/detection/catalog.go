@@ -20,10 +20,11 @@ type Info struct {
 	// Context is true when the detection fires only on resources known to
 	// belong to a trail (from the inventory, or shown by the record).
 	Context bool `json:"needsContext"`
-	// DataEvent is true for S3 object-level events: they reach a trail's
-	// log files only when the trail records data events on the bucket, and
-	// event history (--lookup-events) never has them.
-	DataEvent  bool        `json:"dataEvent,omitempty"`
+	// DataEvents are the event names among EventNames that are S3
+	// object-level data events: they reach a trail's log files only when
+	// the trail records data events on the bucket, and event history
+	// (--lookup-events) never has them.
+	DataEvents []string    `json:"dataEvents,omitempty"`
 	Techniques []Technique `json:"techniques"`
 	// Weakens lists the scan rules whose protection the change removes.
 	Weakens    []string `json:"weakens"`
@@ -108,10 +109,11 @@ func Lookup(id string) (Info, bool) {
 func EventNames(managementOnly bool) []string {
 	var names []string
 	for _, d := range Catalog() {
-		if managementOnly && d.DataEvent {
-			continue
+		for _, n := range d.EventNames {
+			if !managementOnly || !slices.Contains(d.DataEvents, n) {
+				names = append(names, n)
+			}
 		}
-		names = append(names, d.EventNames...)
 	}
 	slices.Sort(names)
 	return slices.Compact(names)
@@ -364,7 +366,7 @@ BUCKET --bucket-logging-status ...).`,
 		{
 			ID: "hunt.bucket_object_lock_weakened", Title: "Trail bucket Object Lock retention weakened", Severity: findings.High,
 			Scope: "bucket", EventSource: srcS3, EventNames: []string{"PutObjectLockConfiguration", "PutObjectRetention"},
-			Context: true, Techniques: []Technique{cloudLogs, indicatorRemov},
+			Context: true, DataEvents: []string{"PutObjectRetention"}, Techniques: []Technique{cloudLogs, indicatorRemov},
 			Weakens: []string{"bucket.object_lock", "bucket.object_lock_retention"},
 			Meaning: `The default Object Lock retention of a trail's bucket was removed, shortened below the
 retention minimum or the inventory's, or moved from compliance to governance mode (which
@@ -380,7 +382,7 @@ s3:BypassGovernanceRetention.`,
 		{
 			ID: "hunt.bucket_log_objects_deleted", Title: "Trail log files deleted", Severity: findings.High,
 			Scope: "bucket", EventSource: srcS3, EventNames: []string{"DeleteObject", "DeleteObjects"},
-			Context: true, DataEvent: true, Techniques: []Technique{indicatorRemov, destruction},
+			Context: true, DataEvents: []string{"DeleteObject", "DeleteObjects"}, Techniques: []Technique{indicatorRemov, destruction},
 			Weakens: []string{},
 			Meaning: `Objects were deleted from a trail's bucket: log or digest files, the evidence itself. With
 x-amz-bypass-governance-retention the caller also overrode a governance-mode Object Lock.
