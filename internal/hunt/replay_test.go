@@ -158,7 +158,10 @@ func warmUp(ctx context.Context, t *testing.T, endpoint string, tq technique) {
 			IncludeGlobalServiceEvents: aws.Bool(true), EnableLogFileValidation: aws.Bool(true)})
 		return err
 	})
-	must(t, func() error { _, err := ct.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: aws.String(tq.trail)}); return err })
+	must(t, func() error {
+		_, err := ct.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: aws.String(tq.trail)})
+		return err
+	})
 }
 
 func must(t *testing.T, f func() error) {

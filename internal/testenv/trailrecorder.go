@@ -177,9 +177,9 @@ func (r *TrailRecorder) serve(w http.ResponseWriter, req *http.Request) {
 // apiCall is what the recorder understood of a request.
 type apiCall struct {
 	source, op, region, accessKey string
-	params                         map[string]any
-	data                           bool // an S3 object-level (data) event
-	bucket                         string
+	params                        map[string]any
+	data                          bool // an S3 object-level (data) event
+	bucket                        string
 }
 
 // parseCall recognises the service, operation and parameters of a request
