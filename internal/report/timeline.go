@@ -41,9 +41,9 @@ type TimelineGroup struct {
 // Timeline is what the timeline section shows.
 type Timeline struct {
 	Generated, Version, Source, Context, Period, Summary string
-	Groups                                              []TimelineGroup
-	Errors                                              []detection.SourceError
-	Notes                                               []string
+	Groups                                               []TimelineGroup
+	Errors                                               []detection.SourceError
+	Notes                                                []string
 	// Info holds each detection's catalog entry (title, meaning, response).
 	Info map[string]detection.Info
 }
