@@ -226,13 +226,19 @@ func TestHuntEndToEnd(t *testing.T) {
 	}
 	admin := cfg("testing")
 	s3a := s3.NewFromConfig(admin, func(o *s3.Options) { o.UsePathStyle = true })
-	mustDo(t, func() error { _, err := s3a.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("acme-trail-logs")}); return err })
+	mustDo(t, func() error {
+		_, err := s3a.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("acme-trail-logs")})
+		return err
+	})
 	cta := cloudtrail.NewFromConfig(admin)
 	mustDo(t, func() error {
 		_, err := cta.CreateTrail(ctx, &cloudtrail.CreateTrailInput{Name: aws.String("audit"), S3BucketName: aws.String("acme-trail-logs"), IsMultiRegionTrail: aws.Bool(true)})
 		return err
 	})
-	mustDo(t, func() error { _, err := cta.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: aws.String("audit")}); return err })
+	mustDo(t, func() error {
+		_, err := cta.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: aws.String("audit")})
+		return err
+	})
 	evil := cfg("ASIAEXAMPLEMALLORY01")
 	mustDo(t, func() error {
 		_, err := s3.NewFromConfig(evil, func(o *s3.Options) { o.UsePathStyle = true }).PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{
