@@ -107,6 +107,12 @@ func (rd *Reader) Read(r io.Reader) (Stats, error) {
 	defer statePool.Put(st)
 	st.br.Reset(r)
 	w := rd.Writer()
+	w.split.Reuse(st.store)
+	defer func() {
+		if b := w.split.Reuse(nil); cap(b) <= maxPooledStore {
+			st.store = b
+		}
+	}()
 	var src io.Reader = &st.br
 	if head, _ := st.br.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
 		if st.zr == nil {
@@ -137,8 +143,13 @@ func (rd *Reader) Read(r io.Reader) (Stats, error) {
 type readState struct {
 	br      bufio.Reader
 	zr      *gzip.Reader
+	store   []byte
 	copyBuf [64 << 10]byte
 }
+
+// maxPooledStore keeps a buffer grown by one huge record from staying in
+// the pool.
+const maxPooledStore = 1 << 20
 
 var statePool = sync.Pool{New: func() any {
 	st := &readState{}

@@ -49,9 +49,10 @@ type Splitter struct {
 	// MaxRecord bounds one record; 0 means DefaultMaxRecord.
 	MaxRecord int
 
-	buf []byte
-	off int64 // stream offset of buf[0], for messages
-	pos int   // scan position in buf
+	buf   []byte // the bytes being scanned: the caller's or store
+	store []byte // what is kept between writes (an unfinished record)
+	off   int64  // stream offset of buf[0], for messages
+	pos   int    // scan position in buf
 
 	depth    int
 	mode     splitMode
@@ -99,12 +100,19 @@ func (s *Splitter) Write(p []byte) (int, error) {
 		s.started = true
 		s.recStart = -1
 	}
-	s.buf = append(s.buf, p...)
+	// With nothing held over, p is scanned where it is and only the
+	// unfinished record at its end is copied.
+	inPlace := len(s.buf) == 0
+	if inPlace {
+		s.buf = p
+	} else {
+		s.buf = append(s.buf, p...)
+	}
 	if err := s.scan(); err != nil {
 		s.err = err
 		return 0, err
 	}
-	s.compact()
+	s.compact(inPlace)
 	return len(p), nil
 }
 
@@ -119,46 +127,67 @@ func (s *Splitter) Close() error {
 	return s.err
 }
 
-// scan advances pos through buf as far as the bytes allow.
+// scan advances pos through buf as far as the bytes allow. The position
+// lives in a local while it runs (the helpers it calls read s.pos, so it
+// is stored before each call).
 func (s *Splitter) scan() error {
 	buf := s.buf
-	for s.pos < len(buf) {
+	pos := s.pos
+	for pos < len(buf) {
 		if s.inStr {
-			if !s.endString(buf) {
+			s.pos = pos
+			done := s.endString(buf)
+			pos = s.pos
+			if !done {
 				break
 			}
 			continue
 		}
-		c := buf[s.pos]
+		c := buf[pos]
 		switch c {
 		case ' ', '\t', '\n', '\r', ':':
 		case '"':
 			if s.mode == modeTop || s.atElement() {
+				s.pos = pos
 				return s.notRecord(c)
 			}
-			s.inStr, s.strStart = true, s.pos
+			// Nearly every string ends within buf with no backslash
+			// before its closing quote: take it in one step.
+			if j := bytes.IndexByte(buf[pos+1:], '"'); j >= 0 && buf[pos+j] != '\\' {
+				q := pos + 1 + j
+				if s.depth == s.keyDepth && s.keyDepth > 0 {
+					s.stringAtKeyDepth(buf[pos+1 : q])
+				}
+				pos = q + 1
+				continue
+			}
+			s.inStr, s.strStart = true, pos
 		case ',':
 			if s.depth == s.keyDepth {
 				s.keyNext = true
 			}
 		case '{', '[':
+			s.pos = pos
 			if err := s.open(c); err != nil {
 				return err
 			}
 		case '}', ']':
+			s.pos = pos
 			if err := s.close(c); err != nil {
 				return err
 			}
 		default:
-			if s.mode == modeTop && s.off+int64(s.pos) < 3 && (c == 0xef || c == 0xbb || c == 0xbf) {
+			if s.mode == modeTop && s.off+int64(pos) < 3 && (c == 0xef || c == 0xbb || c == 0xbf) {
 				break // a UTF-8 byte order mark
 			}
 			if s.mode == modeTop || s.atElement() {
+				s.pos = pos
 				return s.notRecord(c)
 			}
 		}
-		s.pos++
+		pos++
 	}
+	s.pos = pos
 	max := s.MaxRecord
 	if max <= 0 {
 		max = DefaultMaxRecord
@@ -371,9 +400,9 @@ func (s *Splitter) unexpected(c byte) error {
 	return fmt.Errorf("unexpected %q at offset %d: not CloudTrail JSON (a log file, JSON Lines or an array of records)", c, s.off+int64(s.pos))
 }
 
-// compact drops the bytes no longer needed: everything before the current
-// record, or before the current string, or before pos.
-func (s *Splitter) compact() {
+// compact keeps the bytes still needed (the current record, or the
+// current string, or nothing) in store and drops the rest.
+func (s *Splitter) compact(inPlace bool) {
 	keep := s.pos
 	if s.inStr && s.strStart < keep {
 		keep = s.strStart
@@ -381,15 +410,26 @@ func (s *Splitter) compact() {
 	if s.recStart >= 0 && s.recStart < keep {
 		keep = s.recStart
 	}
-	if keep == 0 {
-		return
+	tail := s.buf[keep:]
+	if inPlace {
+		s.store = append(s.store[:0], tail...)
+	} else {
+		s.store = s.buf[:copy(s.buf, tail)]
 	}
-	n := copy(s.buf, s.buf[keep:])
-	s.buf = s.buf[:n]
+	s.buf = s.store
 	s.pos -= keep
 	s.strStart -= keep
 	if s.recStart >= 0 {
 		s.recStart -= keep
 	}
 	s.off += int64(keep)
+}
+
+// Reuse gives the Splitter a buffer to keep unfinished records in (one
+// from an earlier Splitter, for example) and returns the one it had, so
+// that reading many files does not allocate a buffer per file.
+func (s *Splitter) Reuse(buf []byte) []byte {
+	old := s.store
+	s.store, s.buf = buf[:0], buf[:0]
+	return old
 }
