@@ -206,7 +206,7 @@ func background(r *rand.Rand, region string, t time.Time) map[string]any {
 	switch x := r.IntN(100); {
 	case x < 28:
 		set("kms.amazonaws.com", []string{"Decrypt", "GenerateDataKey"}[r.IntN(2)], map[string]any{
-			"encryptionContext": map[string]any{"aws:s3:arn": fmt.Sprintf("arn:aws:s3:::app-data-%d/objects/%x", r.IntN(4), r.Uint64())},
+			"encryptionContext":   map[string]any{"aws:s3:arn": fmt.Sprintf("arn:aws:s3:::app-data-%d/objects/%x", r.IntN(4), r.Uint64())},
 			"encryptionAlgorithm": "SYMMETRIC_DEFAULT", "keyId": "arn:aws:kms:" + region + ":" + account + ":key/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"}, nil)
 		rec["resources"] = []any{map[string]any{"accountId": account, "type": "AWS::KMS::Key", "ARN": "arn:aws:kms:" + region + ":" + account + ":key/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"}}
 	case x < 45:
