@@ -41,8 +41,10 @@ type scanOptions struct {
 	output    string
 	outputDir string
 	failOn    string
-	ruleIDs   []string
-	verbose   bool
+	// failOnError: unsuppressed ERROR findings exit 4 (audit incomplete).
+	failOnError bool
+	ruleIDs     []string
+	verbose     bool
 
 	complianceID string
 	suppressions string
@@ -112,6 +114,7 @@ Exit codes:
 	f.StringVarP(&o.output, "output", "o", "", "write the report to this file instead of stdout")
 	f.StringVar(&o.outputDir, "output-dir", "", "write one report per format into this directory (report.<format>)")
 	f.StringVar(&o.failOn, "fail-on", "low", "exit 3 when a FAIL at or above this severity is found: critical, high, medium, low, info")
+	f.BoolVar(&o.failOnError, "fail-on-error", true, "exit 4 (audit incomplete) when evidence could not be read (ERROR findings) and no FAIL decides the exit code")
 	f.StringSliceVar(&o.ruleIDs, "rules", nil, "evaluate only these rule IDs (comma-separated)")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "show PASS and N/A findings in the table too")
 	f.StringVar(&o.complianceID, "compliance", "", "show a compliance view instead of the findings: "+strings.Join(compliance.IDs(), ", "))
@@ -128,16 +131,18 @@ var accountIDPattern = regexp.MustCompile(`^\d{12}$`)
 // resolvedScan is a scanOptions after the config file, defaults and
 // validation have been applied.
 type resolvedScan struct {
-	regions   []string
-	formats   []string
-	failOn    findings.Severity
-	ruleset   []rules.Rule
-	ruleOpts  rules.Options
-	parallel  int
-	outputDir string
-	verbose   bool
-	framework *compliance.Framework
-	suppress  *suppress.File
+	regions []string
+	formats []string
+	failOn  findings.Severity
+	// failOnError: exit 4 on unsuppressed ERROR findings.
+	failOnError bool
+	ruleset     []rules.Rule
+	ruleOpts    rules.Options
+	parallel    int
+	outputDir   string
+	verbose     bool
+	framework   *compliance.Framework
+	suppress    *suppress.File
 }
 
 // resolveScan merges the config file and validates every input before any
@@ -147,7 +152,7 @@ func resolveScan(o *scanOptions) (*resolvedScan, error) {
 	if set == nil {
 		set = func(string) bool { return false }
 	}
-	r := &resolvedScan{ruleOpts: rules.DefaultOptions()}
+	r := &resolvedScan{ruleOpts: rules.DefaultOptions(), failOnError: o.failOnError}
 	regionList, failOn := o.regions, o.failOn
 	ruleIDs := o.ruleIDs
 	r.ruleOpts.MinRetentionDays = o.minRetentionDays
@@ -410,6 +415,11 @@ func emit(g *globals, rep *findings.Report, r *resolvedScan, output string, afte
 	}
 	if failing := rep.Failing(r.failOn); len(failing) > 0 {
 		return withCode(ExitFindings, nil)
+	}
+	// Evidence nobody could read is no clean bill of health: a pipeline
+	// must not go green on an account that was never audited.
+	if r.failOnError && len(rep.Unreadable()) > 0 {
+		return withCode(ExitIncomplete, nil)
 	}
 	return nil
 }

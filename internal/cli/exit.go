@@ -21,6 +21,10 @@ const (
 	ExitFindings = 3
 	// ExitUnverifiable: verify could not read objects or keys.
 	ExitUnverifiable = 4
+	// ExitIncomplete: scan could not read some evidence (unsuppressed ERROR
+	// findings) and found no FAIL at or above --fail-on, which wins.
+	// --fail-on-error=false turns it off.
+	ExitIncomplete = 4
 	// ExitInterrupted: stopped by Ctrl-C (128 + SIGINT), as shells report it.
 	ExitInterrupted = 130
 )
@@ -74,7 +78,9 @@ func exitCode(err error) int {
 
 // exitCodesHelp is appended to the help of commands that follow the scan
 // convention.
-const exitCodesHelp = `  0  no FAIL finding at or above --fail-on
+const exitCodesHelp = `  0  no FAIL finding at or above --fail-on, and all evidence read
   1  runtime error (no credentials, nothing could be collected, output not writable)
   2  usage error (bad flag, config file, snapshot, region or rule ID)
-  3  FAIL findings at or above --fail-on (suppressed findings do not count)`
+  3  FAIL findings at or above --fail-on (suppressed findings do not count)
+  4  audit incomplete: some evidence could not be read (ERROR findings) and no
+     FAIL at or above --fail-on; --fail-on-error=false exits 0 instead`

@@ -118,7 +118,7 @@ func TestCollectWellConfigured(t *testing.T) {
 		{"ownership", inventory.Ok(inventory.Ownership{ObjectOwnership: "BucketOwnerEnforced"}), b.Ownership},
 		{"logging", inventory.Ok(inventory.AccessLogging{Enabled: true, TargetBucket: accessBucket, TargetPrefix: "trail-logs/"}), b.Logging},
 		{"lifecycle", inventory.Ok(inventory.Lifecycle{Configured: true, Rules: []inventory.LifecycleRule{{
-			ID: "archive", Status: "Enabled", Prefix: "AWSLogs/", ExpirationDays: 400, NoncurrentExpirationDays: 30,
+			ID: "archive", Status: "Enabled", Prefix: "AWSLogs/", ExpirationDays: 400, NoncurrentExpirationDays: 400,
 			Transitions: []inventory.Transition{{Days: 90, StorageClass: "GLACIER"}},
 		}}}), b.Lifecycle},
 		{"account public access block", inventory.Ok(allOn), inv.AccountPublicAccessBlock},

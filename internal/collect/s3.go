@@ -319,17 +319,37 @@ func (c *collector) ownedBucket(ctx context.Context, b *inventory.Bucket, loc *s
 
 // lifecycleRule keeps what matters for retention. The prefix may sit in
 // Filter.Prefix, Filter.And.Prefix or the legacy top-level Prefix,
-// depending on how the rule was written.
+// depending on how the rule was written; a tag or object size filter
+// narrows the rule further (see the LifecycleRuleFilter API reference,
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_LifecycleRuleFilter.html).
 func lifecycleRule(r s3types.LifecycleRule) inventory.LifecycleRule {
 	lr := inventory.LifecycleRule{ID: aws.ToString(r.ID), Status: string(r.Status)}
-	switch {
-	case r.Filter != nil && r.Filter.Prefix != nil:
-		lr.Prefix = aws.ToString(r.Filter.Prefix)
-	case r.Filter != nil && r.Filter.And != nil:
-		lr.Prefix = aws.ToString(r.Filter.And.Prefix)
-	default:
-		lr.Prefix = aws.ToString(r.Prefix) //nolint:staticcheck // legacy rules still carry it
+	prefix := r.Prefix //nolint:staticcheck // legacy rules still carry it
+	if f := r.Filter; f != nil {
+		if f.Prefix != nil {
+			prefix = f.Prefix
+		}
+		if f.Tag != nil {
+			lr.Tags = append(lr.Tags, aws.ToString(f.Tag.Key)+"="+aws.ToString(f.Tag.Value))
+		}
+		lr.ObjectSizeGreaterThan = aws.ToInt64(f.ObjectSizeGreaterThan)
+		lr.ObjectSizeLessThan = aws.ToInt64(f.ObjectSizeLessThan)
+		if a := f.And; a != nil {
+			if a.Prefix != nil {
+				prefix = a.Prefix
+			}
+			for _, t := range a.Tags {
+				lr.Tags = append(lr.Tags, aws.ToString(t.Key)+"="+aws.ToString(t.Value))
+			}
+			if a.ObjectSizeGreaterThan != nil {
+				lr.ObjectSizeGreaterThan = aws.ToInt64(a.ObjectSizeGreaterThan)
+			}
+			if a.ObjectSizeLessThan != nil {
+				lr.ObjectSizeLessThan = aws.ToInt64(a.ObjectSizeLessThan)
+			}
+		}
 	}
+	lr.Prefix = aws.ToString(prefix)
 	if r.Expiration != nil {
 		lr.ExpirationDays = int(aws.ToInt32(r.Expiration.Days))
 		if r.Expiration.Date != nil {

@@ -98,7 +98,7 @@ func seedWellConfigured(t testing.TB, ctx context.Context) wellConfigured {
 			Status:                      s3types.ExpirationStatusEnabled,
 			Filter:                      &s3types.LifecycleRuleFilter{Prefix: aws.String("AWSLogs/")},
 			Expiration:                  &s3types.LifecycleExpiration{Days: aws.Int32(400)},
-			NoncurrentVersionExpiration: &s3types.NoncurrentVersionExpiration{NoncurrentDays: aws.Int32(30)},
+			NoncurrentVersionExpiration: &s3types.NoncurrentVersionExpiration{NoncurrentDays: aws.Int32(400)},
 			Transitions:                 []s3types.Transition{{Days: aws.Int32(90), StorageClass: s3types.TransitionStorageClassGlacier}},
 		}}},
 	})

@@ -124,6 +124,18 @@ func (r *Report) Counts() map[Status]int {
 	return c
 }
 
+// Unreadable returns the unsuppressed ERROR findings: evidence that could
+// not be read, so the audit is incomplete.
+func (r *Report) Unreadable() []Finding {
+	var out []Finding
+	for _, f := range r.Findings {
+		if f.Status == Error && f.Suppressed == nil {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // Failing returns the unsuppressed FAIL findings at or above min.
 func (r *Report) Failing(min Severity) []Finding {
 	var out []Finding

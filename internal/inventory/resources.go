@@ -126,8 +126,18 @@ type LifecycleRule struct {
 	ID     string `json:"id,omitempty"`
 	Status string `json:"status"`
 	// Prefix is the rule's key prefix filter ("" means the whole bucket).
-	Prefix         string `json:"prefix"`
-	ExpirationDays int    `json:"expirationDays,omitempty"`
+	// S3 compares it literally: "*" is no wildcard.
+	Prefix string `json:"prefix"`
+	// Tags are the rule's tag filter as "key=value" (Filter.Tag or
+	// Filter.And.Tags): the rule applies only to objects carrying all of
+	// them.
+	Tags []string `json:"tags,omitempty"`
+	// ObjectSizeGreaterThan and ObjectSizeLessThan are the rule's object
+	// size filter in bytes (0: not set).
+	ObjectSizeGreaterThan int64 `json:"objectSizeGreaterThan,omitempty"`
+	ObjectSizeLessThan    int64 `json:"objectSizeLessThan,omitempty"`
+
+	ExpirationDays int `json:"expirationDays,omitempty"`
 	// ExpirationDate is set when the rule expires objects on a fixed date
 	// (YYYY-MM-DD) rather than after a number of days: from that date on,
 	// S3 deletes every matching object, whatever its age.

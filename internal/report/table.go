@@ -128,6 +128,17 @@ func Summary(rep *findings.Report) string {
 	if suppressed > 0 {
 		line += fmt.Sprintf("; %d FAIL suppressed", suppressed)
 	}
+	if unread := rep.Unreadable(); len(unread) > 0 {
+		ruleIDs := map[string]bool{}
+		for _, f := range unread {
+			ruleIDs[f.RuleID] = true
+		}
+		what := fmt.Sprintf("%d rules could not read their evidence", len(ruleIDs))
+		if len(ruleIDs) == 1 {
+			what = "1 rule could not read its evidence"
+		}
+		line += "; AUDIT INCOMPLETE: " + what + " (see the ERROR findings)"
+	}
 	return line
 }
 

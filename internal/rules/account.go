@@ -346,7 +346,7 @@ func acctUndecided(inv *inventory.Inventory, gaps []acctGap, res, soFar string) 
 	if len(inv.RegionErrors) > 0 {
 		var regions []string
 		for _, re := range inv.RegionErrors {
-			regions = append(regions, fmt.Sprintf("%s (%s: %s)", re.Region, re.Error.Call, re.Error.Code))
+			regions = append(regions, acctUnlistedRegion(re))
 			calls = append(calls, re.Error.Call+": "+re.Error.Code)
 		}
 		parts = append(parts, "trails could not be listed in "+strings.Join(regions, ", ")+": grant cloudtrail:DescribeTrails there and rescan")
@@ -360,4 +360,13 @@ func acctUndecided(inv *inventory.Inventory, gaps []acctGap, res, soFar string) 
 		return Result{Status: findings.Manual, Region: "global", Resource: res, Message: msg, Evidence: ev}, true
 	}
 	return Result{Status: findings.Error, Region: "global", Resource: res, Message: msg, Evidence: ev}, true
+}
+
+// acctUnlistedRegion names where trails could not be listed. A failed
+// ec2:DescribeRegions leaves every region but the configured one unscanned.
+func acctUnlistedRegion(re inventory.RegionError) string {
+	if re.Error.Call == "ec2:DescribeRegions" {
+		return fmt.Sprintf("every region but %s (%s: %s, so only %s was scanned)", re.Region, re.Error.Call, re.Error.Code, re.Region)
+	}
+	return fmt.Sprintf("%s (%s: %s)", re.Region, re.Error.Call, re.Error.Code)
 }

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -116,5 +117,18 @@ func TestAccountFindingsAreAccountLevel(t *testing.T) {
 	inv.Partition = "aws-us-gov"
 	if got := acctRootARN(inv); got != "arn:aws-us-gov:iam::"+trailAcct+":root" {
 		t.Errorf("root ARN in GovCloud = %s", got)
+	}
+}
+
+// TestUnlistedRegionsNamed: a failed DescribeRegions is no failure to list
+// the one region that was scanned, but of all the others.
+func TestUnlistedRegionsNamed(t *testing.T) {
+	inv := trailTestInventory()
+	inv.RegionErrors = []inventory.RegionError{{Region: "us-east-1", Error: inventory.CallError{Call: "ec2:DescribeRegions", Code: "UnauthorizedOperation"}}}
+	r, _ := Lookup(All(), "account.trail_logging")
+	res := r.Check(inv, DefaultOptions())
+	if len(res) != 1 || res[0].Status != findings.Error ||
+		!strings.Contains(res[0].Message, "every region but us-east-1 (ec2:DescribeRegions: UnauthorizedOperation, so only us-east-1 was scanned)") {
+		t.Errorf("got %+v", res)
 	}
 }

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -80,8 +81,7 @@ func bucketTargets(inv *inventory.Inventory) []bucketTarget {
 func bucketCheck(inv *inventory.Inventory, check func(t bucketTarget) Result) []Result {
 	targets := bucketTargets(inv)
 	if len(targets) == 0 {
-		res := fmt.Sprintf("arn:%s:iam::%s:root", bucketPartition(inv), inv.Account.ID)
-		return []Result{notApplicable("", res, "no trail delivers to an S3 bucket, so there is no trail bucket to check")}
+		return trailNone(inv, "no trail delivers to an S3 bucket, so there is no trail bucket to check")
 	}
 	out := make([]Result, 0, len(targets))
 	for _, t := range targets {
@@ -107,7 +107,7 @@ func bucketCheck(inv *inventory.Inventory, check func(t bucketTarget) Result) []
 		}
 		out = append(out, r)
 	}
-	return out
+	return trailListGap(inv, out)
 }
 
 func (t bucketTarget) trailARNs() []string {
@@ -201,6 +201,7 @@ const (
 	bucketRefVersioning        = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/Versioning.html"
 	bucketRefMFADelete         = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/MultiFactorAuthenticationDelete.html"
 	bucketRefLifecycle         = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lifecycle-mgmt.html"
+	bucketRefLifecycleFilter   = "https://docs.aws.amazon.com/AmazonS3/latest/API/API_LifecycleRuleFilter.html"
 	bucketRefBPA               = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html"
 	bucketRefServerLogs        = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/ServerLogs.html"
 	bucketRefEncryption        = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-encryption.html"
@@ -440,20 +441,27 @@ func bucketLifecycleRule() Rule {
 		Title:    "Trail bucket manages log lifetime without expiring logs early",
 		Scope:    "bucket",
 		Rationale: "A lifecycle configuration moves old logs to cheaper storage and removes them once they are no longer " +
-			"needed; without one, retention is left to chance. An expiration on the log or digest prefixes shorter than " +
-			"the required retention silently deletes evidence, and a missing digest breaks validation of the chain.",
-		Audit: "trailseal reads GetBucketLifecycleConfiguration and fails when there is none, or when an enabled rule whose " +
-			"prefix overlaps a trail's '<prefix>/AWSLogs/' (an empty rule prefix covers everything) expires current or " +
-			"noncurrent versions sooner than min-retention-days (default 365). By hand: aws s3api " +
-			"get-bucket-lifecycle-configuration --bucket BUCKET.",
+			"needed; without a rule that applies to the trail logs, their lifetime is left to chance, and a rule an intruder " +
+			"put in place of the archive rule goes unnoticed. A rule that expires trail logs or their noncurrent versions " +
+			"sooner than the required retention destroys evidence, and a missing digest breaks validation of the chain: " +
+			"that finding is raised to HIGH.",
+		Audit: "trailseal reads GetBucketLifecycleConfiguration and judges every rule against the trails' '<prefix>/AWSLogs/' " +
+			"(log and digest files). A rule applies when it is enabled, its prefix overlaps the log prefix (an empty prefix " +
+			"covers the whole bucket; S3 compares prefixes literally, so \"*\" matches only keys that begin with a star) and it " +
+			"has no tag filter (CloudTrail writes log files without tags). It fails when there is no configuration or no rule " +
+			"applies, naming each rule and why it does not apply; it fails at HIGH when a rule that applies expires current or " +
+			"noncurrent versions sooner than min-retention-days (default 365). Rules that expire other objects that soon are " +
+			"named too. By hand: aws s3api get-bucket-lifecycle-configuration --bucket BUCKET.",
 		Remediation: Remediation{
-			Console: "S3 console > the trail bucket > Management > Lifecycle rules > Create lifecycle rule: scope it to AWSLogs/, " +
+			Console: "S3 console > the trail bucket > Management > Lifecycle rules: delete or narrow any rule that expires trail logs " +
+				"sooner than the required retention; then Create lifecycle rule scoped to AWSLogs/ (or <prefix>/AWSLogs/), " +
 				"add transitions to colder storage, and set any expiration no sooner than the required retention.",
 			CLI: "cat > lifecycle.json <<'JSON'\n" +
 				"{\"Rules\":[{\"ID\":\"trail-logs\",\"Status\":\"Enabled\",\"Filter\":{\"Prefix\":\"AWSLogs/\"}," +
 				"\"Transitions\":[{\"Days\":90,\"StorageClass\":\"GLACIER\"}],\"Expiration\":{\"Days\":2557}," +
 				"\"NoncurrentVersionExpiration\":{\"NoncurrentDays\":2557}}]}\n" +
 				"JSON\n" +
+				"# put-bucket-lifecycle-configuration replaces every rule of the bucket: add the other rules it needs to lifecycle.json\n" +
 				"aws s3api put-bucket-lifecycle-configuration --bucket BUCKET --lifecycle-configuration file://lifecycle.json",
 			Terraform: `resource "aws_s3_bucket_lifecycle_configuration" "trail" {
   bucket = aws_s3_bucket.trail.id
@@ -476,50 +484,137 @@ func bucketLifecycleRule() Rule {
   }
 }`,
 		},
-		References: []string{bucketRefLifecycle, bucketRefTrailBestPractice},
+		References: []string{bucketRefLifecycle, bucketRefLifecycleFilter, bucketRefTrailBestPractice},
 		Check: func(inv *inventory.Inventory, opts Options) []Result {
 			minDays := bucketMinRetention(opts)
 			return bucketCheck(inv, func(t bucketTarget) Result {
 				if r, bad := missing(t.b.Lifecycle, "lifecycle configuration of "+t.name, t.region, t.resource); bad {
 					return r
 				}
-				lc := *t.b.Lifecycle.Value
-				ev := findings.Evidence{"lifecycleConfigured": lc.Configured, "minRetentionDays": minDays}
-				if !lc.Configured {
-					return fail(t.region, t.resource, fmt.Sprintf("%s has no lifecycle configuration", t.name), ev)
-				}
-				prefixes := t.logPrefixes()
-				ev["logPrefixes"] = prefixes
-				ev["ruleCount"] = len(lc.Rules)
-				var short []string
-				for _, r := range lc.Rules {
-					if !strings.EqualFold(r.Status, "Enabled") || !bucketPrefixOverlaps(r.Prefix, prefixes) {
-						continue
-					}
-					id := r.ID
-					if id == "" {
-						id = "(unnamed)"
-					}
-					if r.ExpirationDate != "" {
-						// From the date on, every matching object is deleted
-						// within a day of its creation.
-						short = append(short, fmt.Sprintf("rule %s (prefix %q) expires every object on %s and anything written after it within a day", id, r.Prefix, r.ExpirationDate))
-					}
-					if r.ExpirationDays > 0 && r.ExpirationDays < minDays {
-						short = append(short, fmt.Sprintf("rule %s (prefix %q) expires objects after %d days", id, r.Prefix, r.ExpirationDays))
-					}
-					if r.NoncurrentExpirationDays > 0 && r.NoncurrentExpirationDays < minDays {
-						short = append(short, fmt.Sprintf("rule %s (prefix %q) expires noncurrent versions after %d days", id, r.Prefix, r.NoncurrentExpirationDays))
-					}
-				}
-				if len(short) > 0 {
-					ev["shortExpirations"] = short
-					return fail(t.region, t.resource, fmt.Sprintf("%s, shorter than the required %d days", strings.Join(short, "; "), minDays), ev)
-				}
-				return pass(t.region, t.resource, fmt.Sprintf("%s has %d lifecycle rules and none expires trail logs sooner than %d days", t.name, len(lc.Rules), minDays), ev)
+				return bucketLifecycle(t, *t.b.Lifecycle.Value, minDays)
 			})
 		},
 	}
+}
+
+// bucketLifecycleVerdict is what one lifecycle rule means for the trail logs.
+type bucketLifecycleVerdict struct {
+	label string
+	// applies: enabled, and its filter lets trail log objects through.
+	applies bool
+	// whyNot says why a rule does not apply to the trail logs.
+	whyNot string
+	// early lists how the rule deletes objects sooner than the retention.
+	early []string
+}
+
+// bucketLifecycle judges a bucket's lifecycle configuration: some enabled
+// rule must apply to the trail logs (otherwise their lifetime is left to
+// chance, and a rule an attacker put in place of the archive rule goes
+// unseen), and no rule that applies may delete them, or their noncurrent
+// versions, sooner than the retention (destruction of evidence: HIGH).
+func bucketLifecycle(t bucketTarget, lc inventory.Lifecycle, minDays int) Result {
+	prefixes := t.logPrefixes()
+	ev := findings.Evidence{"lifecycleConfigured": lc.Configured, "minRetentionDays": minDays, "logPrefixes": prefixes, "ruleCount": len(lc.Rules)}
+	where := strings.Join(prefixes, ", ")
+	if !lc.Configured || len(lc.Rules) == 0 {
+		return fail(t.region, t.resource, fmt.Sprintf("%s has no lifecycle configuration: no rule manages the trail logs under %s", t.name, where), ev)
+	}
+	var applying, notApplying, destroying, elsewhere []string
+	for _, r := range lc.Rules {
+		v := bucketJudgeLifecycleRule(r, prefixes, minDays)
+		switch {
+		case v.applies && len(v.early) > 0:
+			destroying = append(destroying, fmt.Sprintf("%s %s", v.label, strings.Join(v.early, " and ")))
+		case v.applies:
+			applying = append(applying, v.label)
+		default:
+			notApplying = append(notApplying, fmt.Sprintf("%s: %s", v.label, v.whyNot))
+			if len(v.early) > 0 {
+				elsewhere = append(elsewhere, fmt.Sprintf("%s %s", v.label, strings.Join(v.early, " and ")))
+			}
+		}
+	}
+	ev["applyingRules"] = applying
+	ev["rulesNotApplying"] = notApplying
+	ev["destroyingRules"] = destroying
+	ev["shortExpirationsElsewhere"] = elsewhere
+	var tail string
+	if len(elsewhere) > 0 {
+		tail = fmt.Sprintf("; rules that expire other objects sooner than %s: %s", bucketDays(minDays), strings.Join(elsewhere, "; "))
+	}
+	if len(destroying) > 0 {
+		r := fail(t.region, t.resource, fmt.Sprintf("%s, sooner than the required %s: trail logs are deleted before the retention ends%s",
+			strings.Join(destroying, "; "), bucketDays(minDays), tail), ev)
+		r.Severity = findings.High
+		return r
+	}
+	if len(applying) == 0 {
+		return fail(t.region, t.resource, fmt.Sprintf("no enabled lifecycle rule of %s applies to the trail logs under %s (%s)%s",
+			t.name, where, strings.Join(notApplying, "; "), tail), ev)
+	}
+	return pass(t.region, t.resource, fmt.Sprintf("%s applies to the trail logs under %s and none expires them sooner than %s%s",
+		bucketRuleCount(applying), where, bucketDays(minDays), tail), ev)
+}
+
+// bucketJudgeLifecycleRule decides whether one lifecycle rule reaches the
+// trail log objects and whether it deletes objects sooner than minDays.
+// Lifecycle filters are literal prefixes, tags and object sizes
+// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_LifecycleRuleFilter.html):
+// CloudTrail writes its log and digest files under <prefix>/AWSLogs/ and
+// puts no tags on them.
+func bucketJudgeLifecycleRule(r inventory.LifecycleRule, logPrefixes []string, minDays int) bucketLifecycleVerdict {
+	v := bucketLifecycleVerdict{label: "rule " + cmp.Or(r.ID, "(unnamed)")}
+	switch {
+	case r.Prefix != "":
+		v.label += fmt.Sprintf(" (prefix %q)", r.Prefix)
+	case len(r.Tags) == 0:
+		v.label += " (whole bucket)"
+	}
+	enabled := strings.EqualFold(r.Status, "Enabled")
+	switch {
+	case !enabled:
+		v.whyNot = "disabled"
+	case len(r.Tags) > 0:
+		v.whyNot = fmt.Sprintf("applies only to objects tagged %s, and CloudTrail writes its log files without tags", strings.Join(r.Tags, ", "))
+	case !bucketPrefixOverlaps(r.Prefix, logPrefixes) && strings.ContainsAny(r.Prefix, "*?"):
+		v.whyNot = fmt.Sprintf("S3 lifecycle prefixes are literal, not wildcards: it matches only keys that begin with %q, and no trail log does", r.Prefix)
+	case !bucketPrefixOverlaps(r.Prefix, logPrefixes):
+		v.whyNot = "its prefix is outside the trail logs"
+	default:
+		v.applies = true
+	}
+	if !enabled {
+		return v
+	}
+	if r.ExpirationDate != "" {
+		// From the date on, S3 deletes every matching object within a
+		// day of its creation.
+		v.early = append(v.early, fmt.Sprintf("expires every object on %s and anything written after it within a day", r.ExpirationDate))
+	}
+	if r.ExpirationDays > 0 && r.ExpirationDays < minDays {
+		v.early = append(v.early, "expires objects after "+bucketDays(r.ExpirationDays))
+	}
+	if r.NoncurrentExpirationDays > 0 && r.NoncurrentExpirationDays < minDays {
+		v.early = append(v.early, "expires noncurrent versions after "+bucketDays(r.NoncurrentExpirationDays))
+	}
+	return v
+}
+
+// bucketDays is "1 day" or "n days".
+func bucketDays(n int) string {
+	if n == 1 {
+		return "1 day"
+	}
+	return fmt.Sprintf("%d days", n)
+}
+
+// bucketRuleCount is "rule a" or "2 rules (a, b)".
+func bucketRuleCount(labels []string) string {
+	if len(labels) == 1 {
+		return labels[0]
+	}
+	return fmt.Sprintf("%d rules (%s)", len(labels), strings.Join(labels, ", "))
 }
 
 // bucketPrefixOverlaps reports whether a lifecycle rule prefix reaches any

@@ -14,6 +14,8 @@ type bucketCase struct {
 	opts   *Options
 	want   findings.Status
 	msg    []string
+	// severity is the finding's own severity, when it raises the rule's.
+	severity findings.Severity
 }
 
 func bucketRunCases(t *testing.T, ruleID string, cases []bucketCase) {
@@ -30,6 +32,9 @@ func bucketRunCases(t *testing.T, ruleID string, cases []bucketCase) {
 			}
 			r := bucketRunOne(t, ruleID, inv, opts)
 			bucketExpect(t, r, tc.want, tc.msg...)
+			if r.Severity != tc.severity {
+				t.Errorf("finding severity %q, want %q", r.Severity, tc.severity)
+			}
 			if r.Resource != "arn:aws:s3:::"+bucketTestName {
 				t.Errorf("resource %q", r.Resource)
 			}
@@ -109,36 +114,82 @@ func TestBucketMFADelete(t *testing.T) {
 }
 
 func TestBucketLifecycle(t *testing.T) {
+	lifecycle := func(rules ...inventory.LifecycleRule) func(*inventory.Inventory) {
+		return func(inv *inventory.Inventory) {
+			inv.Buckets[0].Lifecycle = inventory.Ok(inventory.Lifecycle{Configured: true, Rules: rules})
+		}
+	}
+	archive := inventory.LifecycleRule{ID: "archive", Status: "Enabled", Prefix: "audit/AWSLogs/", ExpirationDays: 2557}
+	// The rule Stratus Red Team's lifecycle technique puts in place of the
+	// bucket's rules, as CloudTrail recorded its PutBucketLifecycle call
+	// (see internal/collect/testdata/stratus).
+	stratus := inventory.LifecycleRule{ID: "nuke-cloudtrail-logs-after-1-day", Status: "Enabled", Prefix: "*", ExpirationDays: 1}
 	bucketRunCases(t, "bucket.lifecycle", []bucketCase{
-		{name: "long expiration on logs, short one elsewhere", want: findings.Pass, msg: []string{"2 lifecycle rules"}},
+		{name: "long expiration on logs, short one elsewhere", want: findings.Pass,
+			msg: []string{`rule archive (prefix "audit/AWSLogs/") applies to the trail logs`, `rule scratch (prefix "tmp/") expires objects after 1 day`}},
 		{name: "no lifecycle", mutate: func(inv *inventory.Inventory) {
 			inv.Buckets[0].Lifecycle = inventory.Ok(inventory.Lifecycle{})
 		}, want: findings.Fail, msg: []string{"no lifecycle configuration"}},
-		{name: "whole-bucket rule expires too soon", mutate: func(inv *inventory.Inventory) {
-			inv.Buckets[0].Lifecycle = inventory.Ok(inventory.Lifecycle{Configured: true, Rules: []inventory.LifecycleRule{
-				{ID: "all", Status: "Enabled", ExpirationDays: 90}}})
-		}, want: findings.Fail, msg: []string{"rule all", "90 days"}},
-		{name: "noncurrent expiration on the digest folder", mutate: func(inv *inventory.Inventory) {
-			inv.Buckets[0].Lifecycle = inventory.Ok(inventory.Lifecycle{Configured: true, Rules: []inventory.LifecycleRule{
-				{ID: "digests", Status: "Enabled", Prefix: "audit/AWSLogs/111122223333/CloudTrail-Digest/", NoncurrentExpirationDays: 30}}})
-		}, want: findings.Fail, msg: []string{"noncurrent versions after 30 days"}},
-		{name: "expiration on a fixed date", mutate: func(inv *inventory.Inventory) {
-			inv.Buckets[0].Lifecycle = inventory.Ok(inventory.Lifecycle{Configured: true, Rules: []inventory.LifecycleRule{
-				{ID: "sunset", Status: "Enabled", ExpirationDate: "2031-06-30"}}})
-		}, want: findings.Fail, msg: []string{"rule sunset", "expires every object on 2031-06-30"}},
-		{name: "disabled short rule is ignored", mutate: func(inv *inventory.Inventory) {
-			inv.Buckets[0].Lifecycle = inventory.Ok(inventory.Lifecycle{Configured: true, Rules: []inventory.LifecycleRule{
-				{ID: "old", Status: "Disabled", ExpirationDays: 7}}})
-		}, want: findings.Pass},
-		{name: "short rule on another prefix is ignored", mutate: func(inv *inventory.Inventory) {
-			inv.Buckets[0].Lifecycle = inventory.Ok(inventory.Lifecycle{Configured: true, Rules: []inventory.LifecycleRule{
-				{ID: "other", Status: "Enabled", Prefix: "AWSLogs/", ExpirationDays: 7}}})
-		}, want: findings.Pass},
-		{name: "minimum from options", opts: &Options{MinRetentionDays: 3000}, want: findings.Fail, msg: []string{"2557 days", "3000"}},
+		{name: "Stratus: the archive rule replaced by a 1-day rule on a literal star", mutate: lifecycle(stratus), want: findings.Fail,
+			msg: []string{"no enabled lifecycle rule of org-trail-logs applies to the trail logs under audit/AWSLogs/",
+				`rule nuke-cloudtrail-logs-after-1-day (prefix "*"): S3 lifecycle prefixes are literal, not wildcards`,
+				`rule nuke-cloudtrail-logs-after-1-day (prefix "*") expires objects after 1 day`}},
+		{name: "Stratus rule beside the archive rule", mutate: lifecycle(archive, stratus), want: findings.Pass,
+			msg: []string{"rule archive", `rule nuke-cloudtrail-logs-after-1-day (prefix "*") expires objects after 1 day`}},
+		{name: "whole-bucket rule expires too soon", mutate: lifecycle(inventory.LifecycleRule{ID: "all", Status: "Enabled", ExpirationDays: 90}),
+			want: findings.Fail, severity: findings.High, msg: []string{"rule all (whole bucket) expires objects after 90 days", "trail logs are deleted before the retention ends"}},
+		{name: "whole-bucket rule expires after one day", mutate: lifecycle(inventory.LifecycleRule{ID: "all", Status: "Enabled", ExpirationDays: 1}),
+			want: findings.Fail, severity: findings.High, msg: []string{"rule all (whole bucket) expires objects after 1 day,"}},
+		{name: "short rule beside a good one still destroys logs", mutate: lifecycle(archive, inventory.LifecycleRule{ID: "purge", Status: "Enabled", Prefix: "audit/", ExpirationDays: 30}),
+			want: findings.Fail, severity: findings.High, msg: []string{`rule purge (prefix "audit/") expires objects after 30 days`}},
+		{name: "noncurrent expiration on the digest folder", mutate: lifecycle(inventory.LifecycleRule{ID: "digests", Status: "Enabled", Prefix: "audit/AWSLogs/111122223333/CloudTrail-Digest/", NoncurrentExpirationDays: 30}),
+			want: findings.Fail, severity: findings.High, msg: []string{"noncurrent versions after 30 days"}},
+		{name: "expiration on a fixed date", mutate: lifecycle(inventory.LifecycleRule{ID: "sunset", Status: "Enabled", ExpirationDate: "2031-06-30"}),
+			want: findings.Fail, severity: findings.High, msg: []string{"rule sunset", "expires every object on 2031-06-30"}},
+		{name: "only a disabled rule", mutate: lifecycle(inventory.LifecycleRule{ID: "old", Status: "Disabled", ExpirationDays: 7}),
+			want: findings.Fail, msg: []string{"no enabled lifecycle rule", "rule old (whole bucket): disabled"}},
+		{name: "disabled short rule beside a good one", mutate: lifecycle(archive, inventory.LifecycleRule{ID: "old", Status: "Disabled", Prefix: "audit/", ExpirationDays: 7}),
+			want: findings.Pass, msg: []string{"rule archive"}},
+		{name: "only a rule on another prefix", mutate: lifecycle(inventory.LifecycleRule{ID: "other", Status: "Enabled", Prefix: "AWSLogs/", ExpirationDays: 7}),
+			want: findings.Fail, msg: []string{`rule other (prefix "AWSLogs/"): its prefix is outside the trail logs`, "expire other objects sooner than 365 days", "after 7 days"}},
+		{name: "only a rule on tagged objects", mutate: lifecycle(inventory.LifecycleRule{ID: "tagged", Status: "Enabled", Tags: []string{"class=scratch"}, ExpirationDays: 1}),
+			want: findings.Fail, msg: []string{"rule tagged: applies only to objects tagged class=scratch, and CloudTrail writes its log files without tags", "rule tagged expires objects after 1 day"}},
+		{name: "size-filtered rule still reaches the logs", mutate: lifecycle(inventory.LifecycleRule{ID: "small", Status: "Enabled", ObjectSizeLessThan: 1 << 20, ExpirationDays: 30}),
+			want: findings.Fail, severity: findings.High, msg: []string{"rule small (whole bucket) expires objects after 30 days"}},
+		{name: "transitions only apply", mutate: lifecycle(inventory.LifecycleRule{ID: "cold", Status: "Enabled", Prefix: "audit/", Transitions: []inventory.Transition{{Days: 30, StorageClass: "GLACIER"}}}),
+			want: findings.Pass, msg: []string{"rule cold"}},
+		{name: "minimum from options", opts: &Options{MinRetentionDays: 3000}, want: findings.Fail, severity: findings.High, msg: []string{"2557 days", "3000"}},
 		{name: "unreadable", mutate: func(inv *inventory.Inventory) {
 			inv.Buckets[0].Lifecycle = inventory.Failed[inventory.Lifecycle]("s3:GetBucketLifecycleConfiguration", "AccessDenied", "")
 		}, want: findings.Error, msg: []string{"s3:GetBucketLifecycleConfiguration"}},
 	})
+}
+
+// TestBucketLifecycleSaysOneDay: "after 1 days" was printed for a 1-day rule.
+func TestBucketLifecycleSaysOneDay(t *testing.T) {
+	inv := bucketGoodInventory()
+	inv.Buckets[0].Lifecycle = inventory.Ok(inventory.Lifecycle{Configured: true, Rules: []inventory.LifecycleRule{
+		{ID: "a", Status: "Enabled", ExpirationDays: 1, NoncurrentExpirationDays: 1}}})
+	r := bucketRunOne(t, "bucket.lifecycle", inv, DefaultOptions())
+	if strings.Contains(r.Message, "1 days") || !strings.Contains(r.Message, "after 1 day") {
+		t.Errorf("message %q", r.Message)
+	}
+}
+
+// TestBucketLifecycleSeverityReachesFinding: a rule deleting trail logs is
+// reported HIGH through Evaluate, the rule stays LOW in the catalog.
+func TestBucketLifecycleSeverityReachesFinding(t *testing.T) {
+	inv := bucketGoodInventory()
+	inv.Buckets[0].Lifecycle = inventory.Ok(inventory.Lifecycle{Configured: true, Rules: []inventory.LifecycleRule{{ID: "all", Status: "Enabled", ExpirationDays: 30}}})
+	fs := Evaluate(inv, []Rule{bucketRule(t, "bucket.lifecycle")}, DefaultOptions())
+	if len(fs) != 1 || fs[0].Severity != findings.High || fs[0].Status != findings.Fail {
+		t.Fatalf("findings %+v, want one HIGH FAIL", fs)
+	}
+	inv.Buckets[0].Lifecycle = inventory.Ok(inventory.Lifecycle{})
+	fs = Evaluate(inv, []Rule{bucketRule(t, "bucket.lifecycle")}, DefaultOptions())
+	if len(fs) != 1 || fs[0].Severity != findings.Low {
+		t.Fatalf("findings %+v, want the rule's own LOW", fs)
+	}
 }
 
 func TestBucketPrefixOverlaps(t *testing.T) {

@@ -14,6 +14,7 @@ var specIDs = []string{
 	"account.trail_logging", "account.multi_region_trail", "account.organization_trail",
 	"trail.logging", "trail.multi_region", "trail.global_service_events", "trail.management_events",
 	"trail.log_file_validation", "trail.digest_delivery", "trail.delivery_health", "trail.cloudwatch_logs",
+	"trail.log_group_retention", "trail.log_group_encryption",
 	"trail.kms_encryption", "trail.kms_key_rotation", "trail.kms_key_usable",
 	"trail.s3_data_events_write", "trail.s3_data_events_read", "trail.insights",
 	"bucket.object_lock", "bucket.object_lock_retention", "bucket.versioning", "bucket.mfa_delete",

@@ -11,6 +11,7 @@ import (
 	"github.com/trailseal/trailseal/internal/filterpattern"
 	"github.com/trailseal/trailseal/internal/findings"
 	"github.com/trailseal/trailseal/internal/inventory"
+	"github.com/trailseal/trailseal/internal/selectors"
 )
 
 // monitoringRules returns the CloudWatch alarm rules and the AWS Config
@@ -25,20 +26,26 @@ func monitoringRules() []Rule {
 			Rationale: "Stopping or reconfiguring a trail is the first move of an intruder who wants to act unseen. " +
 				"A metric filter on the trail's CloudWatch Logs group with an alarm and a subscribed SNS topic turns such a change into a page within minutes, " +
 				"instead of a gap discovered at the next audit.",
-			Audit: "trailseal takes every logging multi-region trail that delivers to CloudWatch Logs, evaluates each metric filter of that log group against " +
-				"sample CloudTrail records of CreateTrail, UpdateTrail, DeleteTrail, StartLogging and StopLogging, and requires a filter that matches all five, " +
+			Audit: "An alarm counts only if a trail delivers the events it watches: trailseal takes every multi-region trail that is logging, whose event selectors " +
+				"record the write management events CreateTrail, UpdateTrail, DeleteTrail, StartLogging and StopLogging of cloudtrail.amazonaws.com " +
+				"(a read-only trail, or one with management events off, feeds an alarm that can never fire), and that delivers to CloudWatch Logs. " +
+				"It evaluates each metric filter of that log group against " +
+				"sample CloudTrail records of the five calls, and requires a filter that matches all five, " +
 				"an alarm on that filter's metric with actions enabled, and an SNS topic action with at least one confirmed subscription. " +
 				"Only an alarm on the metric as the filter publishes it counts: a filter that publishes its metric with dimensions makes one metric per " +
 				"dimension value, which trailseal does not enumerate, so that case is MANUAL.\n" +
 				"By hand:\n" +
 				"  aws cloudtrail describe-trails --query 'trailList[?IsMultiRegionTrail].[Name,CloudWatchLogsLogGroupArn]'\n" +
+				"  aws cloudtrail get-trail-status --name <trail ARN>   # IsLogging\n" +
+				"  aws cloudtrail get-event-selectors --trail-name <trail ARN>   # management events, ReadWriteType All or WriteOnly\n" +
 				"  aws logs describe-metric-filters --log-group-name <group>\n" +
 				"  aws cloudwatch describe-alarms-for-metric --metric-name <metric> --namespace <namespace>\n" +
 				"  aws sns list-subscriptions-by-topic --topic-arn <topic>",
 			Remediation: Remediation{
-				Console: "CloudWatch > Log groups > the trail's group > Metric filters > Create metric filter with the pattern below; " +
+				Console: monRestoreSelectorsConsole + "CloudWatch > Log groups > the trail's group > Metric filters > Create metric filter with the pattern below; " +
 					"then Create alarm on the new metric (Sum >= 1 over 5 minutes) and notify an SNS topic; confirm the topic's e-mail subscription.",
-				CLI: "aws logs put-metric-filter --log-group-name <group> --filter-name CloudTrailChanges --metric-transformations " +
+				CLI: monRestoreSelectorsCLI +
+					"aws logs put-metric-filter --log-group-name <group> --filter-name CloudTrailChanges --metric-transformations " +
 					"metricName=CloudTrailChangeCount,metricNamespace=CISBenchmark,metricValue=1 --filter-pattern '" + trailChangesPattern + "'\n" +
 					"aws sns create-topic --name cloudtrail-alerts\n" +
 					"aws sns subscribe --topic-arn <topic-arn> --protocol email --notification-endpoint security@example.com\n" +
@@ -69,20 +76,23 @@ func monitoringRules() []Rule {
 			Scope:    "monitoring",
 			Rationale: "A changed bucket policy or ACL can expose a bucket, including the trail bucket, and a changed lifecycle or replication can quietly delete or copy logs. " +
 				"An alarm on these calls shortens the time such a change goes unnoticed.",
-			Audit: "trailseal takes every logging multi-region trail that delivers to CloudWatch Logs, evaluates each metric filter of that log group against " +
+			Audit: "An alarm counts only if a trail delivers the events it watches: trailseal takes every multi-region trail that is logging, whose event selectors " +
+				"record the nine write management events below of s3.amazonaws.com, and that delivers to CloudWatch Logs. It evaluates each metric filter of that log group against " +
 				"sample CloudTrail records (eventSource s3.amazonaws.com) of PutBucketAcl, PutBucketPolicy, PutBucketCors, PutBucketLifecycle, PutBucketReplication, " +
 				"DeleteBucketPolicy, DeleteBucketCors, DeleteBucketLifecycle and DeleteBucketReplication, and requires a filter that matches all nine, " +
 				"an alarm on its metric with actions enabled, and an SNS topic action with at least one confirmed subscription. " +
 				"Only an alarm on the metric as the filter publishes it counts: a filter that publishes its metric with dimensions makes one metric per " +
 				"dimension value, which trailseal does not enumerate, so that case is MANUAL.\n" +
 				"By hand:\n" +
+				"  aws cloudtrail get-event-selectors --trail-name <trail ARN>   # management events, ReadWriteType All or WriteOnly\n" +
 				"  aws logs describe-metric-filters --log-group-name <group>\n" +
 				"  aws cloudwatch describe-alarms-for-metric --metric-name <metric> --namespace <namespace>\n" +
 				"  aws sns list-subscriptions-by-topic --topic-arn <topic>",
 			Remediation: Remediation{
-				Console: "CloudWatch > Log groups > the trail's group > Metric filters > Create metric filter with the pattern below; " +
+				Console: monRestoreSelectorsConsole + "CloudWatch > Log groups > the trail's group > Metric filters > Create metric filter with the pattern below; " +
 					"then Create alarm on the new metric (Sum >= 1 over 5 minutes) and notify an SNS topic with a confirmed subscription.",
-				CLI: "aws logs put-metric-filter --log-group-name <group> --filter-name S3BucketPolicyChanges --metric-transformations " +
+				CLI: monRestoreSelectorsCLI +
+					"aws logs put-metric-filter --log-group-name <group> --filter-name S3BucketPolicyChanges --metric-transformations " +
 					"metricName=S3BucketPolicyChangeCount,metricNamespace=CISBenchmark,metricValue=1 --filter-pattern '" + bucketPolicyPattern + "'\n" +
 					"aws sns subscribe --topic-arn <topic-arn> --protocol email --notification-endpoint security@example.com\n" +
 					"aws cloudwatch put-metric-alarm --alarm-name S3BucketPolicyChanges --metric-name S3BucketPolicyChangeCount --namespace CISBenchmark " +
@@ -159,6 +169,15 @@ resource "aws_config_configuration_recorder_status" "this" {
 		},
 	}
 }
+
+// monRestoreSelectors* come first in the alarm remediations: an alarm is
+// useless while the trail that feeds it records no write management events.
+const (
+	monRestoreSelectorsConsole = "If the trail records no write management events, first restore them: CloudTrail > Trails > the trail > " +
+		"Management events > Edit > API activity: Read and Write. Then: "
+	monRestoreSelectorsCLI = "# if the trail records no write management events (keep any data event selectors it needs):\n" +
+		"aws cloudtrail put-event-selectors --trail-name <trail ARN> --event-selectors '[{\"ReadWriteType\":\"All\",\"IncludeManagementEvents\":true}]'\n"
+)
 
 const trailChangesPattern = `{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || ($.eventName = StartLogging) || ($.eventName = StopLogging) }`
 
@@ -292,39 +311,23 @@ func checkEventAlarm(inv *inventory.Inventory, want monitoredEvents) []Result {
 	const region = "global"
 
 	if len(inv.Trails) == 0 {
+		// "No trail" is a fact only when every region's trails were listed.
+		if r, ok := acctUndecided(inv, nil, resource, "no trail found"); ok {
+			return []Result{r}
+		}
 		return []Result{fail(region, resource, "no trail exists, so no trail events reach CloudWatch Logs to alarm on", findings.Evidence{"trails": 0})}
 	}
 
 	var outcomes []monTrailOutcome
 	perTrail := []map[string]any{}
-	record := func(t *inventory.Trail, o monTrailOutcome) {
-		outcomes = append(outcomes, o)
-		perTrail = append(perTrail, map[string]any{"trail": t.ARN, "logGroup": t.CloudWatchLogsLogGroupARN, "status": string(o.status), "detail": o.detail})
-	}
-	candidates := 0
 	for i := range inv.Trails {
 		t := &inv.Trails[i]
-		if !t.IsMultiRegion {
-			continue
+		o, feeds := monTrailFeeds(inv, t, want)
+		if feeds {
+			o = monEvaluateTrail(inv, t, want)
 		}
-		candidates++
-		if t.Status.Value == nil {
-			st := findings.Error
-			if t.Status.Elsewhere != nil {
-				st = findings.Manual
-			}
-			record(t, monTrailOutcome{st, fmt.Sprintf("trail %s: cannot tell whether it is logging: %s", t.Name, t.Status.Problem())})
-			continue
-		}
-		if !t.Status.Value.IsLogging {
-			record(t, monTrailOutcome{findings.Fail, fmt.Sprintf("trail %s is not logging", t.Name)})
-			continue
-		}
-		record(t, monEvaluateTrail(inv, t, want))
-	}
-	if candidates == 0 {
-		return []Result{fail(region, resource, "no multi-region trail exists, so not every region's events reach a log group to alarm on",
-			findings.Evidence{"trails": len(inv.Trails), "multiRegionTrails": 0})}
+		outcomes = append(outcomes, o)
+		perTrail = append(perTrail, map[string]any{"trail": t.ARN, "logGroup": t.CloudWatchLogsLogGroupARN, "status": string(o.status), "detail": o.detail})
 	}
 
 	ev := findings.Evidence{"requiredEvents": want.names, "eventSource": want.source, "trails": perTrail}
@@ -338,6 +341,14 @@ func checkEventAlarm(inv *inventory.Inventory, want monitoredEvents) []Result {
 		details = append(details, o.detail)
 	}
 	msg := strings.Join(details, "; ")
+	if counts[findings.Error] == 0 {
+		// A trail in a region whose trails could not be listed may be
+		// the one that feeds an alarm.
+		if r, ok := acctUndecided(inv, nil, resource, msg); ok {
+			r.Evidence["trails"] = perTrail
+			return []Result{r}
+		}
+	}
 	switch {
 	case counts[findings.Error] > 0:
 		return []Result{{Status: findings.Error, Region: region, Resource: resource, Message: msg, Evidence: ev}}
@@ -345,6 +356,69 @@ func checkEventAlarm(inv *inventory.Inventory, want monitoredEvents) []Result {
 		return []Result{{Status: findings.Manual, Region: region, Resource: resource, Message: msg, Evidence: ev}}
 	}
 	return []Result{fail(region, resource, msg, ev)}
+}
+
+// monTrailFeeds decides whether a trail delivers the wanted events of every
+// region to CloudWatch Logs: it must be multi-region, logging, and record
+// the wanted write management events. An alarm on a log group that no such
+// trail feeds can never fire. feeds is false with the outcome to report
+// when the trail does not qualify or its evidence cannot be read.
+func monTrailFeeds(inv *inventory.Inventory, t *inventory.Trail, want monitoredEvents) (o monTrailOutcome, feeds bool) {
+	if !t.IsMultiRegion {
+		return monTrailOutcome{findings.Fail, fmt.Sprintf("trail %s is single-region: its log group receives events of %s only", t.Name, t.HomeRegion)}, false
+	}
+	if o, bad := monEvidence(t.Status, fmt.Sprintf("status of trail %s (cloudtrail:GetTrailStatus)", t.Name), t.OwnerAccountID); bad {
+		return o, false
+	}
+	if !t.Status.Value.IsLogging {
+		return monTrailOutcome{findings.Fail, fmt.Sprintf("trail %s is not logging (%s)", t.Name, trailStoppedAt(t.Status.Value))}, false
+	}
+	if o, bad := monEvidence(t.Selectors, fmt.Sprintf("event selectors of trail %s (cloudtrail:GetEventSelectors)", t.Name), t.OwnerAccountID); bad {
+		return o, false
+	}
+	d := selectors.ManagementWrites(*t.Selectors.Value, want.source, want.names)
+	switch d.Level {
+	case selectors.All:
+		return monTrailOutcome{}, true
+	case selectors.None:
+		return monTrailOutcome{findings.Fail, fmt.Sprintf("trail %s records none of the write management events %s of %s (%s), so no alarm on its log group can fire",
+			t.Name, strings.Join(want.names, ", "), want.source, monSelectorCause(*t.Selectors.Value, d, want.source))}, false
+	}
+	return monTrailOutcome{findings.Fail, fmt.Sprintf("trail %s records only some of the write management events %s of %s (%s), so an alarm on its log group may never fire",
+		t.Name, strings.Join(want.names, ", "), want.source, monSelectorCause(*t.Selectors.Value, d, want.source))}, false
+}
+
+// monSelectorCause names the selectors that keep the wanted events out, in
+// the terms the user wrote them: basic selectors by their settings
+// (ReadWriteType, IncludeManagementEvents, ExcludeManagementEventSources),
+// advanced ones by the field condition the evaluator blames.
+func monSelectorCause(sel inventory.EventSelectors, d selectors.Direction, source string) string {
+	var parts []string
+	for i, b := range sel.Basic {
+		var why []string
+		if !b.IncludeManagementEvents {
+			why = append(why, "IncludeManagementEvents false")
+		}
+		if strings.EqualFold(b.ReadWriteType, "ReadOnly") {
+			why = append(why, "ReadWriteType ReadOnly")
+		}
+		if slices.Contains(b.ExcludeManagementEventSources, source) {
+			why = append(why, "ExcludeManagementEventSources "+source)
+		}
+		if len(why) > 0 {
+			parts = append(parts, fmt.Sprintf("event selector %d: %s", i+1, strings.Join(why, ", ")))
+		}
+	}
+	if len(parts) == 0 {
+		parts = d.Reasons
+	}
+	if len(parts) == 0 {
+		if len(sel.Advanced) > 0 {
+			return "no advanced event selector selects eventCategory Management"
+		}
+		return "no event selector records management events"
+	}
+	return strings.Join(parts, "; ")
 }
 
 // monEvaluateTrail decides whether a logging multi-region trail has a
@@ -588,14 +662,17 @@ func checkConfigRecorder(inv *inventory.Inventory, _ Options) []Result {
 	}
 
 	if len(regions) == 0 && len(out) == 0 {
+		if len(inv.Trails) == 0 {
+			return trailNone(inv, "no trail bucket in this account, so no region needs a Config recorder for it")
+		}
 		if len(foreign) > 0 {
-			return []Result{{
+			return trailListGap(inv, []Result{{
 				Status: findings.NA, Region: "global", Resource: fmt.Sprintf("arn:%s:config::%s:config-recorder", partition, inv.Account.ID),
 				Message:  fmt.Sprintf("trail buckets live in other accounts: %s; check AWS Config in their regions there", strings.Join(foreign, ", ")),
 				Evidence: findings.Evidence{"foreignBuckets": foreign},
-			}}
+			}})
 		}
-		return []Result{notApplicable("global", fmt.Sprintf("arn:%s:config::%s:config-recorder", partition, inv.Account.ID), "no trail bucket in this account, so no region needs a Config recorder for it")}
+		return trailListGap(inv, []Result{notApplicable("global", fmt.Sprintf("arn:%s:config::%s:config-recorder", partition, inv.Account.ID), "no trail bucket in this account, so no region needs a Config recorder for it")})
 	}
 
 	names := make([]string, 0, len(regions))
@@ -606,7 +683,7 @@ func checkConfigRecorder(inv *inventory.Inventory, _ Options) []Result {
 	for _, region := range names {
 		out = append(out, monConfigRegionResult(inv, partition, region, regions[region]))
 	}
-	return out
+	return trailListGap(inv, out)
 }
 
 func monConfigRegionResult(inv *inventory.Inventory, partition, region string, buckets []string) Result {

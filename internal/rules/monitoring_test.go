@@ -32,6 +32,7 @@ func monInventory() *inventory.Inventory {
 			IsMultiRegion:             true,
 			CloudWatchLogsLogGroupARN: monGroupARN,
 			Status:                    inventory.Ok(inventory.TrailStatus{IsLogging: true}),
+			Selectors:                 inventory.Ok(inventory.EventSelectors{}),
 		}},
 		Buckets: []inventory.Bucket{{
 			Name:                  "trail-bucket",
@@ -160,7 +161,7 @@ func TestTrailChangesAlarm(t *testing.T) {
 		{
 			name:   "only a single-region trail",
 			mutate: func(inv *inventory.Inventory) { inv.Trails[0].IsMultiRegion = false },
-			status: findings.Fail, message: "no multi-region trail",
+			status: findings.Fail, message: "trail main is single-region: its log group receives events of eu-west-1 only",
 		},
 		{
 			name: "trail not logging",
@@ -313,7 +314,7 @@ func TestTrailChangesAlarm(t *testing.T) {
 			mutate: func(inv *inventory.Inventory) {
 				inv.Trails[0].Status = inventory.Failed[inventory.TrailStatus]("cloudtrail:GetTrailStatus", "AccessDeniedException", "")
 			},
-			status: findings.Error, message: "cannot tell whether it is logging",
+			status: findings.Error, message: "cannot read status of trail main (cloudtrail:GetTrailStatus)",
 		},
 		{
 			name: "log group held by the management account",
@@ -349,7 +350,99 @@ func TestTrailChangesAlarm(t *testing.T) {
 			},
 			status: findings.Error, message: "trail second delivers to no CloudWatch Logs log group",
 		},
+		// The event-selector technique of Stratus Red Team, as CloudTrail
+		// recorded its PutEventSelectors call (testdata of internal/collect):
+		// management events off, read-only. The filter, alarm and topic are
+		// intact, but StopLogging never reaches the log group.
+		{
+			name:   "Stratus event-selector technique",
+			mutate: monSetBasic(inventory.EventSelector{ReadWriteType: "ReadOnly", IncludeManagementEvents: false, DataResources: []inventory.DataResource{{Type: "AWS::S3::Object"}, {Type: "AWS::Lambda::Function"}}}),
+			status: findings.Fail, message: "trail main records none of the write management events CreateTrail, UpdateTrail, DeleteTrail, StartLogging, StopLogging of cloudtrail.amazonaws.com (event selector 1: IncludeManagementEvents false, ReadWriteType ReadOnly)",
+		},
+		{
+			name:   "management events read-only",
+			mutate: monSetBasic(inventory.EventSelector{ReadWriteType: "ReadOnly", IncludeManagementEvents: true}),
+			status: findings.Fail, message: "event selector 1: ReadWriteType ReadOnly",
+		},
+		{
+			name:   "management events off",
+			mutate: monSetBasic(inventory.EventSelector{ReadWriteType: "All", IncludeManagementEvents: false}),
+			status: findings.Fail, message: "event selector 1: IncludeManagementEvents false",
+		},
+		{
+			name: "advanced selector records reads only",
+			mutate: monSetAdvanced(inventory.AdvancedEventSelector{Name: "reads", FieldSelectors: []inventory.FieldSelector{
+				{Field: "eventCategory", Equals: []string{"Management"}}, {Field: "readOnly", Equals: []string{"true"}}}}),
+			status: findings.Fail, message: `selector "reads": readOnly Equals true`,
+		},
+		{
+			name: "advanced selector leaves StopLogging out",
+			mutate: monSetAdvanced(inventory.AdvancedEventSelector{Name: "quiet", FieldSelectors: []inventory.FieldSelector{
+				{Field: "eventCategory", Equals: []string{"Management"}}, {Field: "eventName", NotEquals: []string{"StopLogging"}}}}),
+			status: findings.Fail, message: "records only some of the write management events",
+		},
+		{
+			// Excluding KMS events is a common cost saving: CloudTrail calls
+			// are still recorded, so the alarm still works.
+			name:   "KMS events excluded",
+			mutate: monSetBasic(inventory.EventSelector{ReadWriteType: "All", IncludeManagementEvents: true, ExcludeManagementEventSources: []string{"kms.amazonaws.com"}}),
+			status: findings.Pass, message: "trail-changes-alarm",
+		},
+		{
+			name:   "write-only trail",
+			mutate: monSetBasic(inventory.EventSelector{ReadWriteType: "WriteOnly", IncludeManagementEvents: true}),
+			status: findings.Pass, message: "trail-changes-alarm",
+		},
+		{
+			name: "event selectors unreadable",
+			mutate: func(inv *inventory.Inventory) {
+				inv.Trails[0].Selectors = inventory.Failed[inventory.EventSelectors]("cloudtrail:GetEventSelectors", "AccessDeniedException", "")
+			},
+			status: findings.Error, message: "cannot read event selectors of trail main (cloudtrail:GetEventSelectors)",
+		},
+		{
+			name: "a second, read-only trail does not hide the working one",
+			mutate: func(inv *inventory.Inventory) {
+				quiet := inv.Trails[0]
+				quiet.ARN, quiet.Name = "arn:aws:cloudtrail:eu-west-1:111122223333:trail/quiet", "quiet"
+				quiet.Selectors = inventory.Ok(inventory.EventSelectors{Basic: []inventory.EventSelector{{ReadWriteType: "ReadOnly", IncludeManagementEvents: true}}})
+				inv.Trails = append([]inventory.Trail{quiet}, inv.Trails...)
+			},
+			status: findings.Pass, message: "trail-changes-alarm",
+		},
+		{
+			// "No trail" is a fact only when the trail list was read in
+			// every region.
+			name: "no trail seen, DescribeTrails denied in a region",
+			mutate: func(inv *inventory.Inventory) {
+				inv.Trails = nil
+				inv.RegionErrors = []inventory.RegionError{{Region: "us-east-1", Error: inventory.CallError{Call: "cloudtrail:DescribeTrails", Code: "AccessDeniedException"}}}
+			},
+			status: findings.Error, message: "trails could not be listed in us-east-1 (cloudtrail:DescribeTrails: AccessDeniedException)",
+		},
+		{
+			name: "failing trail, DescribeTrails denied in another region",
+			mutate: func(inv *inventory.Inventory) {
+				inv.Trails[0].Status = inventory.Ok(inventory.TrailStatus{IsLogging: false})
+				inv.RegionErrors = []inventory.RegionError{{Region: "us-east-1", Error: inventory.CallError{Call: "cloudtrail:DescribeTrails", Code: "AccessDeniedException"}}}
+			},
+			status: findings.Error, message: "trail main is not logging",
+		},
 	})
+}
+
+// monSetBasic gives the trail basic event selectors.
+func monSetBasic(sel ...inventory.EventSelector) func(*inventory.Inventory) {
+	return func(inv *inventory.Inventory) {
+		inv.Trails[0].Selectors = inventory.Ok(inventory.EventSelectors{Basic: sel})
+	}
+}
+
+// monSetAdvanced gives the trail advanced event selectors.
+func monSetAdvanced(sel ...inventory.AdvancedEventSelector) func(*inventory.Inventory) {
+	return func(inv *inventory.Inventory) {
+		inv.Trails[0].Selectors = inventory.Ok(inventory.EventSelectors{Advanced: sel})
+	}
 }
 
 func TestBucketPolicyChangesAlarm(t *testing.T) {
@@ -413,6 +506,27 @@ func TestBucketPolicyChangesAlarm(t *testing.T) {
 			name:   "no trail",
 			mutate: func(inv *inventory.Inventory) { inv.Trails = nil },
 			status: findings.Fail, message: "no trail exists",
+		},
+		{
+			name:   "Stratus event-selector technique",
+			mutate: monSetBasic(inventory.EventSelector{ReadWriteType: "ReadOnly", IncludeManagementEvents: false, DataResources: []inventory.DataResource{{Type: "AWS::S3::Object"}, {Type: "AWS::Lambda::Function"}}}),
+			status: findings.Fail, message: "of s3.amazonaws.com (event selector 1: IncludeManagementEvents false, ReadWriteType ReadOnly)",
+		},
+		{
+			name:   "S3 events excluded",
+			mutate: monSetBasic(inventory.EventSelector{ReadWriteType: "All", IncludeManagementEvents: true, ExcludeManagementEventSources: []string{"s3.amazonaws.com"}}),
+			status: findings.Fail, message: "event selector 1: ExcludeManagementEventSources s3.amazonaws.com",
+		},
+		{
+			name: "no trail seen, DescribeTrails denied everywhere",
+			mutate: func(inv *inventory.Inventory) {
+				inv.Trails = nil
+				inv.RegionErrors = []inventory.RegionError{
+					{Region: "eu-west-1", Error: inventory.CallError{Call: "cloudtrail:DescribeTrails", Code: "AccessDeniedException"}},
+					{Region: "us-east-1", Error: inventory.CallError{Call: "cloudtrail:DescribeTrails", Code: "AccessDeniedException"}},
+				}
+			},
+			status: findings.Error, message: "trails could not be listed",
 		},
 	})
 }

@@ -100,12 +100,16 @@ func TestLifecyclePrefixWithTrailingSlash(t *testing.T) {
 	r = bucketRunOne(t, "bucket.lifecycle", inv, DefaultOptions())
 	bucketExpect(t, r, findings.Fail, "purge")
 
-	// A rule on another folder does not reach the logs.
+	// A rule on another folder does not reach the logs, so no rule
+	// manages them.
 	inv.Buckets[0].Lifecycle = inventory.Ok(inventory.Lifecycle{Configured: true, Rules: []inventory.LifecycleRule{
 		{ID: "tmp", Status: "Enabled", Prefix: "audit/tmp/", ExpirationDays: 30},
 	}})
 	r = bucketRunOne(t, "bucket.lifecycle", inv, DefaultOptions())
-	bucketExpect(t, r, findings.Pass)
+	bucketExpect(t, r, findings.Fail, "its prefix is outside the trail logs")
+	if r.Severity != "" {
+		t.Errorf("severity %q: a rule that does not reach the logs destroys no evidence", r.Severity)
+	}
 }
 
 func TestAlarmFilterMustCatchEveryCaller(t *testing.T) {

@@ -79,6 +79,10 @@ type Result struct {
 	Evidence findings.Evidence
 	// Account overrides the inventory's account (a resource owned elsewhere).
 	Account string
+	// Severity, when set, replaces the rule's severity for this finding: a
+	// rule whose worst case is far worse than its usual one (a lifecycle
+	// rule that deletes trail logs, against no lifecycle at all) raises it.
+	Severity findings.Severity
 }
 
 // Lookup finds a rule by ID or alias.
@@ -134,10 +138,14 @@ func Evaluate(inv *inventory.Inventory, rules []Rule, opts Options) []findings.F
 			if acct == "" {
 				acct = inv.Account.ID
 			}
+			sev := r.Severity
+			if res.Severity != "" {
+				sev = res.Severity
+			}
 			f := findings.Finding{
 				RuleID:   r.ID,
 				Status:   res.Status,
-				Severity: r.Severity,
+				Severity: sev,
 				Account:  acct,
 				Region:   res.Region,
 				Resource: res.Resource,

@@ -29,6 +29,8 @@ func trailRules() []Rule {
 		trailDigestDeliveryRule(),
 		trailDeliveryHealthRule(),
 		trailCloudWatchLogsRule(),
+		trailLogGroupRetentionRule(),
+		trailLogGroupEncryptionRule(),
 		trailKMSEncryptionRule(),
 		trailKMSKeyRotationRule(),
 		trailKMSKeyUsableRule(),
@@ -53,13 +55,46 @@ func trailCIS(c14, c30 string) []Framework {
 func trailEach(inv *inventory.Inventory, check func(t inventory.Trail, trails []inventory.Trail) Result) []Result {
 	trails := acctTrails(inv)
 	if len(trails) == 0 {
-		return []Result{notApplicable("global", acctRootARN(inv), "no CloudTrail trail exists (see account.trail_logging)")}
+		return trailNone(inv, "no CloudTrail trail exists (see account.trail_logging)")
 	}
-	out := make([]Result, 0, len(trails))
+	out := make([]Result, 0, len(trails)+1)
 	for _, t := range trails {
 		out = append(out, check(t, trails))
 	}
-	return out
+	return trailListGap(inv, out)
+}
+
+// trailNone is the finding of a rule that judges trails, or what they
+// deliver to, when there is none: N/A with msg, but only when the trail
+// list was read in every region. Otherwise "no trail" is no fact: ERROR.
+func trailNone(inv *inventory.Inventory, msg string) []Result {
+	if r, ok := acctUndecided(inv, nil, acctRootARN(inv), "no trail found"); ok {
+		return []Result{r}
+	}
+	return []Result{notApplicable("global", acctRootARN(inv), msg)}
+}
+
+// trailListGap adds to a rule's findings an ERROR for the regions whose
+// trails could not be listed: a single-region trail homed there was judged
+// by no rule. (Multi-region and organization trails show up in every
+// region's list, so they are judged.)
+func trailListGap(inv *inventory.Inventory, out []Result) []Result {
+	if len(inv.RegionErrors) == 0 {
+		return out
+	}
+	var regions, calls []string
+	for _, re := range inv.RegionErrors {
+		regions = append(regions, acctUnlistedRegion(re))
+		calls = append(calls, re.Error.Call+": "+re.Error.Code)
+	}
+	return append(out, Result{
+		Status:   findings.Error,
+		Region:   "global",
+		Resource: acctRootARN(inv),
+		Message: "trails could not be listed in " + strings.Join(regions, ", ") +
+			": a single-region trail homed there was not checked; grant cloudtrail:DescribeTrails there and rescan",
+		Evidence: findings.Evidence{"unreadable": calls},
+	})
 }
 
 func trailTime(t *time.Time) string {
@@ -643,10 +678,17 @@ func trailS3DataEventsRule(write bool) Rule {
 func checkTrailS3DataEvents(inv *inventory.Inventory, write bool) []Result {
 	res := acctRootARN(inv)
 	trails := acctTrails(inv)
-	if len(trails) == 0 {
-		return []Result{notApplicable("global", res, "no CloudTrail trail exists (see account.trail_logging)")}
-	}
 	dir := map[bool]string{true: "writes", false: "reads"}[write]
+	if len(trails) == 0 {
+		// The rule is about the account: with no trail, nothing records
+		// S3 object events, which is a failure, not an absence of subject.
+		// It is a fact only when every region's trails were listed.
+		if r, ok := acctUndecided(inv, nil, res, "no trail found"); ok {
+			return []Result{r}
+		}
+		return []Result{fail("global", res, fmt.Sprintf("no CloudTrail trail records account %s, so no S3 object %s are logged", inv.Account.ID, dir),
+			findings.Evidence{"trails": map[string]any{}})}
+	}
 	perTrail := map[string]any{}
 	var lines []string
 	var gaps []acctGap

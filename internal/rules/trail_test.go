@@ -16,6 +16,14 @@ var (
 
 func trailNoTrails() *inventory.Inventory { return trailTestInventory() }
 
+// trailDescribeDenied is an account whose trail list could not be read in
+// one region: "no trail" is then no fact.
+func trailDescribeDenied() *inventory.Inventory {
+	inv := trailTestInventory()
+	inv.RegionErrors = []inventory.RegionError{{Region: "eu-west-1", Error: inventory.CallError{Call: "cloudtrail:DescribeTrails", Code: "AccessDeniedException"}}}
+	return inv
+}
+
 func TestTrailStatusRules(t *testing.T) {
 	trailRunCases(t, []trailCase{
 		{rule: "trail.logging", name: "logging", inv: trailTestInventory(trailGood("main")), want: findings.Pass, message: "logging since 2026-01-30T12:00:00Z"},
@@ -185,12 +193,16 @@ func TestTrailS3DataEvents(t *testing.T) {
 		{rule: "trail.s3_data_events_write", name: "basic write only", inv: trailTestInventory(withSel("main", writesOnly)), want: findings.Pass, message: "all buckets"},
 		{rule: "trail.s3_data_events_write", name: "selectors denied", inv: trailTestInventory(denied), want: findings.Error, message: "cloudtrail:GetEventSelectors failed: AccessDeniedException"},
 		{rule: "trail.s3_data_events_write", name: "selectors denied but another trail passes", inv: trailTestInventory(denied, trailGood("full")), want: findings.Pass, message: "full records"},
-		{rule: "trail.s3_data_events_write", name: "no trail", inv: trailNoTrails(), want: findings.NA, message: "no CloudTrail trail"},
+		// Account-scoped: with no trail nothing records, so CIS 3.8/3.9 and
+		// FSBP S3.22/S3.23 fail.
+		{rule: "trail.s3_data_events_write", name: "no trail", inv: trailNoTrails(), want: findings.Fail, message: "no CloudTrail trail records account 111122223333, so no S3 object writes are logged"},
+		{rule: "trail.s3_data_events_write", name: "no trail seen, DescribeTrails denied", inv: trailDescribeDenied(), want: findings.Error, message: "trails could not be listed in eu-west-1"},
 
 		{rule: "trail.s3_data_events_read", name: "all buckets", inv: trailTestInventory(trailGood("main")), want: findings.Pass, message: "reads for all buckets"},
 		{rule: "trail.s3_data_events_read", name: "write-only selector", inv: trailTestInventory(withSel("main", writesOnly)), want: findings.Fail, message: "main: none (basic selector 1: readOnly Equals false)"},
 		{rule: "trail.s3_data_events_read", name: "selectors denied", inv: trailTestInventory(denied), want: findings.Error, message: "AccessDeniedException"},
-		{rule: "trail.s3_data_events_read", name: "no trail", inv: trailNoTrails(), want: findings.NA, message: "no CloudTrail trail"},
+		{rule: "trail.s3_data_events_read", name: "no trail", inv: trailNoTrails(), want: findings.Fail, message: "so no S3 object reads are logged"},
+		{rule: "trail.s3_data_events_read", name: "no trail seen, DescribeTrails denied", inv: trailDescribeDenied(), want: findings.Error, message: "cloudtrail:DescribeTrails: AccessDeniedException"},
 	})
 }
 
@@ -201,6 +213,7 @@ func TestTrailRuleMetadata(t *testing.T) {
 		"account.trail_logging", "account.multi_region_trail", "account.organization_trail",
 		"trail.logging", "trail.multi_region", "trail.global_service_events", "trail.management_events",
 		"trail.log_file_validation", "trail.digest_delivery", "trail.delivery_health", "trail.cloudwatch_logs",
+		"trail.log_group_retention", "trail.log_group_encryption",
 		"trail.kms_encryption", "trail.kms_key_rotation", "trail.kms_key_usable",
 		"trail.s3_data_events_write", "trail.s3_data_events_read", "trail.insights",
 	}
@@ -266,5 +279,34 @@ func TestTrailRuleMetadata(t *testing.T) {
 	}
 	if _, ok := fw("trail.cloudwatch_logs")["cis-3.0"]; ok {
 		t.Errorf("trail.cloudwatch_logs is not a CIS v3 control")
+	}
+}
+
+// TestTrailRulesNameUnlistedRegions: trails found elsewhere are judged, but
+// a region whose trails could not be listed is one ERROR per rule, so the
+// scan never reads as complete.
+func TestTrailRulesNameUnlistedRegions(t *testing.T) {
+	inv := trailDescribeDenied()
+	inv.Trails = []inventory.Trail{trailGood("main")}
+	for _, id := range []string{"trail.logging", "trail.log_file_validation", "trail.log_group_retention"} {
+		r, _ := Lookup(All(), id)
+		res := r.Check(inv, DefaultOptions())
+		var statuses []string
+		gap := false
+		for _, x := range res {
+			statuses = append(statuses, string(x.Status))
+			if x.Status == findings.Error && strings.Contains(x.Message, "trails could not be listed in eu-west-1 (cloudtrail:DescribeTrails: AccessDeniedException)") {
+				gap = true
+			}
+		}
+		if !gap || len(res) != 2 {
+			t.Errorf("%s: %v, want the trail's finding and one ERROR naming eu-west-1", id, statuses)
+		}
+	}
+	for _, id := range []string{"bucket.versioning", "config.recorder"} {
+		r, _ := Lookup(All(), id)
+		if res := r.Check(inv, DefaultOptions()); res[len(res)-1].Status != findings.Error {
+			t.Errorf("%s: last finding %s, want the ERROR for eu-west-1", id, res[len(res)-1].Status)
+		}
 	}
 }

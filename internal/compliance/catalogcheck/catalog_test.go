@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/trailseal/trailseal/internal/compliance"
+	"github.com/trailseal/trailseal/internal/findings"
+	"github.com/trailseal/trailseal/internal/inventory"
 	"github.com/trailseal/trailseal/internal/rules"
 )
 
@@ -71,6 +73,42 @@ func TestMappingsAgreeWithRuleMetadata(t *testing.T) {
 		}
 		if !fromRules[k] {
 			t.Errorf("compliance data maps %q but the rule's metadata does not", k)
+		}
+	}
+}
+
+// TestNoTrailFailsDataEventControls: an account without any trail records
+// no S3 object events, so the data event controls fail (they said N/A).
+func TestNoTrailFailsDataEventControls(t *testing.T) {
+	inv := &inventory.Inventory{
+		SchemaVersion: inventory.SchemaVersion,
+		Partition:     "aws",
+		Account:       inventory.Account{ID: "111122223333"},
+		Regions:       []string{"us-east-1", "eu-west-1"},
+		Organization:  inventory.Ok(inventory.Organization{}),
+	}
+	rep := &findings.Report{Findings: rules.Evaluate(inv, rules.All(), rules.DefaultOptions())}
+	for fw, controls := range map[string][]string{
+		"cis-3.0": {"3.8", "3.9"}, "cis-5.0": {"3.8", "3.9"}, "cis-1.4": {"3.10", "3.11"}, "fsbp": {"S3.22", "S3.23"},
+	} {
+		f, err := compliance.Load(fw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		view := compliance.Evaluate(f, rep)
+		for _, id := range controls {
+			found := false
+			for _, c := range view.Controls {
+				if c.ID == id {
+					found = true
+					if c.Status != findings.Fail {
+						t.Errorf("%s %s: %s, want FAIL (%s)", fw, id, c.Status, c.Reason)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("%s has no control %s", fw, id)
+			}
 		}
 	}
 }
