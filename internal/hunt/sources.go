@@ -119,7 +119,7 @@ func (d Dir) Units(ctx context.Context, yield func(Unit) error) error {
 			_, key, _ = strings.Cut(rel, "/") // drop the bucket folder
 		}
 		return yield(Unit{Origin: detection.Origin{Kind: "file", Location: p, Key: key},
-			Open: func(context.Context) (io.ReadCloser, error) { return os.Open(p) }})
+			Open: func(context.Context) (io.ReadCloser, error) { return openLogFile(p) }})
 	})
 	if err != nil {
 		return err
