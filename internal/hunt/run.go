@@ -98,7 +98,8 @@ type FileScan struct {
 }
 
 // SetVerification records the file's verification status ("valid",
-// "invalid", ...) on every detection it yields.
+// "invalid", ...) on every detection it yields; verify knows it once the
+// whole file is hashed, so it may be called any time before Close.
 func (f *FileScan) SetVerification(status string) { f.origin.Verification = status }
 
 // Write implements io.Writer.
@@ -108,6 +109,9 @@ func (f *FileScan) Write(p []byte) (int, error) { return f.w.Write(p) }
 // file ended early or held records that could not be decoded.
 func (f *FileScan) Close() error {
 	err := f.w.Close()
+	for i := range f.found {
+		f.found[i].Origin.Verification = f.origin.Verification
+	}
 	f.h.add(f.origin, f.found, f.notes, f.w.Stats(), err)
 	return err
 }

@@ -82,7 +82,9 @@ func (d Dir) Describe() string { return "offline copy " + d.Root }
 
 // logFileName is CloudTrail's log file name: ACCOUNT_CloudTrail_REGION_YYYYMMDDTHHmmZ_UNIQUE.json.gz
 // (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/get-and-view-cloudtrail-log-files.html).
-var logFileName = regexp.MustCompile(`_CloudTrail_[a-z0-9-]+_(\d{8}T\d{4}Z)_[^/]*\.json(\.gz)?$`)
+// The unique string is letters and digits, which keeps out the
+// .metadata.json sidecar files 'trailseal pull' writes next to objects.
+var logFileName = regexp.MustCompile(`_CloudTrail_[a-z0-9-]+_(\d{8}T\d{4}Z)_[A-Za-z0-9]+\.json(\.gz)?$`)
 
 // lateDelivery is how long after End a file may still hold events from
 // before End: CloudTrail usually delivers within 15 minutes, and the slack

@@ -68,6 +68,7 @@ type TrailRecorder struct {
 	limiters   map[string]*rate.Limiter
 	lookupRate float64
 	lookups    []LookupCall
+	denied     map[string]bool // regions whose LookupEvents is refused
 }
 
 // LookupCall is one LookupEvents request the recorder answered.
@@ -84,7 +85,7 @@ func StartTrailRecorder(target string) (*TrailRecorder, error) {
 		return nil, err
 	}
 	r := &TrailRecorder{Account: "123456789012", target: u, client: &http.Client{},
-		identities: map[string]map[string]any{}, limiters: map[string]*rate.Limiter{}, lookupRate: 2}
+		identities: map[string]map[string]any{}, limiters: map[string]*rate.Limiter{}, lookupRate: 2, denied: map[string]bool{}}
 	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
 	r.URL = r.srv.URL
 	return r, nil
@@ -114,6 +115,15 @@ func (r *TrailRecorder) LookupRate(perSecond float64) {
 	defer r.mu.Unlock()
 	r.lookupRate = perSecond
 	r.limiters = map[string]*rate.Limiter{}
+}
+
+// DenyLookups makes LookupEvents in region answer AccessDeniedException,
+// as for a caller without cloudtrail:LookupEvents there (an SCP that
+// denies a region, say).
+func (r *TrailRecorder) DenyLookups(region string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.denied[region] = true
 }
 
 // Records returns a copy of the records written so far, oldest first.
@@ -529,6 +539,13 @@ func (r *TrailRecorder) lookupEvents(w http.ResponseWriter, c apiCall) {
 	}
 	allowed := lim.Allow()
 	r.lookups = append(r.lookups, LookupCall{Region: c.region, EventName: name, At: time.Now(), Throttled: !allowed})
+	if r.denied[c.region] {
+		r.mu.Unlock()
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprint(w, `{"__type":"AccessDeniedException","message":"User is not authorized to perform: cloudtrail:LookupEvents"}`)
+		return
+	}
 	var matched []map[string]any
 	for _, rec := range r.records {
 		if rec["awsRegion"] != c.region || rec["managementEvent"] != true || name != "" && rec["eventName"] != name {
@@ -610,7 +627,7 @@ func WriteLogFiles(dir, bucket, account string, records []map[string]any, perFil
 			last, _ := time.Parse(time.RFC3339, chunk[len(chunk)-1]["eventTime"].(string))
 			delivered := last.Add(5 * time.Minute)
 			key := fmt.Sprintf("AWSLogs/%s/CloudTrail/%s/%s/%s_CloudTrail_%s_%s_%s.json.gz", account, reg, delivered.Format("2006/01/02"),
-				account, reg, delivered.Format("20060102T1504Z"), newUUID()[:16])
+				account, reg, delivered.Format("20060102T1504Z"), strings.ReplaceAll(newUUID(), "-", "")[:16])
 			var buf bytes.Buffer
 			zw := gzip.NewWriter(&buf)
 			if err := json.NewEncoder(zw).Encode(map[string]any{"Records": chunk}); err != nil {
