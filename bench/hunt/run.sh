@@ -37,7 +37,7 @@ dataset() {
 
 seconds() { echo "$EPOCHREALTIME"; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
-cpu() { awk '{printf "%.2f", $1 + $2}' "$1"; } # user + sys of a GNU time -f '%U %S' file
+cpu() { tail -1 "$1" | awk '{printf "%.2f", $1 + $2}'; } # user + sys (GNU time writes a line of its own first when the command exits non-zero)
 
 # The event names hunt reads, for jq.
 names=$("$work/trailseal" detections --format json | jq -c '[.[].eventNames[]] | unique')
@@ -90,7 +90,7 @@ if [[ $what == memory || $what == all ]]; then
 		dir=$(dataset "$n")
 		/usr/bin/time -f '%M' -o "$work/mem" "$work/trailseal" hunt --from-dir "$dir/copy" --snapshot "$dir/snapshot.json" \
 			--format json --output "$work/hunt.json" || [[ $? == 3 ]]
-		echo "$n log files: peak resident memory $(($(cat "$work/mem") / 1024)) MB"
+		echo "$n log files: peak resident memory $(($(tail -1 "$work/mem") / 1024)) MB"
 	done
 	/usr/bin/time -f '%M' -o "$work/mem" "$work/trailseal" version >/dev/null
 	echo "trailseal version alone: $(($(cat "$work/mem") / 1024)) MB"

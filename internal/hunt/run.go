@@ -168,7 +168,12 @@ func (h *Hunter) add(o detection.Origin, found []detection.Detection, notes []st
 	}
 	for _, d := range found {
 		k := d.EventID + "\x00" + d.DetectionID
-		if old, ok := h.found[k]; ok && d.EventID != "" && old.Origin.Location <= d.Origin.Location {
+		if d.EventID == "" {
+			// Without an event ID (some exports drop it) only the
+			// record's place identifies it.
+			k = fmt.Sprintf("\x00%s\x00%d\x00%s", d.Origin.Location, d.Origin.Record, d.DetectionID)
+		}
+		if old, ok := h.found[k]; ok && old.Origin.Location <= d.Origin.Location {
 			continue // the same event read from another copy
 		}
 		h.found[k] = d

@@ -117,6 +117,22 @@ func TestFileScanWriter(t *testing.T) {
 	}
 }
 
+// TestRecordsWithoutEventID: records an export stripped of eventID are
+// each reported, not merged.
+func TestRecordsWithoutEventID(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "export.jsonl")
+	os.WriteFile(p, []byte(`{"eventName":"StopLogging","eventSource":"cloudtrail.amazonaws.com","requestParameters":{"name":"a"}}
+{"eventName":"StopLogging","eventSource":"cloudtrail.amazonaws.com","requestParameters":{"name":"b"}}
+`), 0o644)
+	rep, err := Run(context.Background(), Files{Paths: []string{p}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Detections) != 2 {
+		t.Fatalf("%d detections, want 2", len(rep.Detections))
+	}
+}
+
 // TestTimeWindow: records outside --start-time/--end-time are not judged.
 func TestTimeWindow(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "log.json")

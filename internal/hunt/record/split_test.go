@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -331,4 +332,53 @@ func syntheticLog(n int) []byte {
 	}
 	b.WriteString(`]}`)
 	return b.Bytes()
+}
+
+// benchFiles is gzipped log files of synthetic records, ~15 KB each
+// uncompressed, as the hunt benchmark's are.
+func benchFiles(b *testing.B) (files [][]byte, uncompressed int64) {
+	b.Helper()
+	for i := range 400 {
+		raw := syntheticLog(12)
+		if i%10 == 0 {
+			raw = bytes.Replace(raw, []byte(`"GetObject"`), []byte(`"StopLogging"`), 1)
+		}
+		var z bytes.Buffer
+		zw := gzip.NewWriter(&z)
+		zw.Write(raw)
+		zw.Close()
+		files = append(files, z.Bytes())
+		uncompressed += int64(len(raw))
+	}
+	return files, uncompressed
+}
+
+// BenchmarkGunzipBound is the bound for BenchmarkReaderRead: decompressing
+// the same files and doing nothing else.
+func BenchmarkGunzipBound(b *testing.B) {
+	files, n := benchFiles(b)
+	b.SetBytes(n)
+	zr, _ := gzip.NewReader(bytes.NewReader(files[0]))
+	buf := make([]byte, 64<<10)
+	for b.Loop() {
+		for _, f := range files {
+			zr.Reset(bytes.NewReader(f))
+			io.CopyBuffer(io.Discard, struct{ io.Reader }{zr}, buf)
+		}
+	}
+}
+
+// BenchmarkReaderRead is hunt's read of the same files: gunzip, split,
+// decode the records asked for.
+func BenchmarkReaderRead(b *testing.B) {
+	files, n := benchFiles(b)
+	b.SetBytes(n)
+	rd := &Reader{Names: map[string]bool{"StopLogging": true, "DeleteTrail": true}, Record: func(*Record, int) error { return nil }}
+	for b.Loop() {
+		for _, f := range files {
+			if _, err := rd.Read(bytes.NewReader(f)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
 }
