@@ -104,8 +104,12 @@ func Summary(rep *detection.Report) string {
 	if actors > 0 {
 		out += fmt.Sprintf(" by %d actor%s", actors, plural(actors))
 	}
-	out += fmt.Sprintf("; %d file%s or page%s read, %d records, %d read closely",
-		rep.Sources.Files, plural(rep.Sources.Files), plural(rep.Sources.Files), rep.Sources.Records, rep.Sources.Selected)
+	unit := "file"
+	if strings.HasPrefix(rep.Sources.Description, "CloudTrail event history") {
+		unit = "page"
+	}
+	out += fmt.Sprintf("; %d %s%s read, %d records, %d read closely",
+		rep.Sources.Files, unit, plural(rep.Sources.Files), rep.Sources.Records, rep.Sources.Selected)
 	if n := len(rep.Sources.Errors); n > 0 {
 		out += fmt.Sprintf("; %d source%s could not be read", n, plural(n))
 	}
