@@ -167,11 +167,19 @@ func (s *Splitter) scan() error {
 				s.keyNext = true
 			}
 		case '{', '[':
+			if s.keyDepth > 0 && s.depth > s.keyDepth {
+				s.depth++ // a value nested in a record's value
+				break
+			}
 			s.pos = pos
 			if err := s.open(c); err != nil {
 				return err
 			}
 		case '}', ']':
+			if s.keyDepth > 0 && s.depth > s.keyDepth {
+				s.depth-- // the end of a value nested in a record's value
+				break
+			}
 			s.pos = pos
 			if err := s.close(c); err != nil {
 				return err
