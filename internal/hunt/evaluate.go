@@ -124,7 +124,7 @@ func build(info detection.Info, r *record.Record, h *hit, attempt bool) detectio
 	msg := h.message
 	if attempt {
 		sev = detection.Lower(sev)
-		msg = "attempt refused (" + r.ErrorCode + "): " + msg
+		msg = "attempt refused with " + r.ErrorCode + ", nothing changed; the request: " + msg
 	}
 	account := r.RecipientAccountID
 	if account == "" {

@@ -122,7 +122,7 @@ func TestTrailDetections(t *testing.T) {
 			actor: "arn:aws:iam::143434273843:user/christophe", msg: "stratus-red-team-ct-stop-trail-buykxbqejv"},
 		{name: "ht-052 console StopLogging (recorded-anonymised)", rec: ht("ht-052"), want: "hunt.trail_logging_stopped", actor: "arn:aws:iam::0123456789012:user/Alice"},
 		{name: "ht-031 denied: an attempt one severity lower", rec: htEdit("ht-031", func(m map[string]any) { m["errorCode"] = "AccessDenied" }),
-			want: "hunt.trail_logging_stopped", attempt: true, msg: "attempt refused (AccessDenied)"},
+			want: "hunt.trail_logging_stopped", attempt: true, msg: "attempt refused with AccessDenied, nothing changed"},
 		{name: "ht-010 TrailNotFoundException has no effect (recorded)", rec: ht("ht-010")},
 		{name: "ht-079 InvalidTrailNameException has no effect (synthetic)", rec: ht("ht-079")},
 		// DeleteTrail

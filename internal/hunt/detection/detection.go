@@ -184,7 +184,8 @@ type SourceSummary struct {
 	Description string `json:"description"`
 	Files       int    `json:"files"`
 	Records     int64  `json:"records"`
-	// Selected records are those whose eventName a detection reads.
+	// Selected records are those whose eventName a detection reads: the
+	// ones decoded.
 	Selected int64 `json:"selected"`
 	Bytes    int64 `json:"bytes"`
 	// Errors name each source (or record) that could not be read; a hunt

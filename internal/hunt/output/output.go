@@ -98,8 +98,10 @@ func Summary(rep *detection.Report) string {
 	if len(parts) > 0 {
 		out += " (" + strings.Join(parts, ", ") + ")"
 	}
-	if attempts > 0 {
-		out += fmt.Sprintf(", %d of them refused attempt%s", attempts, plural(attempts))
+	if attempts == 1 {
+		out += ", 1 of them a refused attempt,"
+	} else if attempts > 1 {
+		out += fmt.Sprintf(", %d of them refused attempts,", attempts)
 	}
 	if actors > 0 {
 		out += fmt.Sprintf(" by %d actor%s", actors, plural(actors))
@@ -108,7 +110,7 @@ func Summary(rep *detection.Report) string {
 	if strings.HasPrefix(rep.Sources.Description, "CloudTrail event history") {
 		unit = "page"
 	}
-	out += fmt.Sprintf("; %d %s%s read, %d records, %d read closely",
+	out += fmt.Sprintf("; %d %s%s read, %d records, %d of them decoded",
 		rep.Sources.Files, unit, plural(rep.Sources.Files), rep.Sources.Records, rep.Sources.Selected)
 	if n := len(rep.Sources.Errors); n > 0 {
 		out += fmt.Sprintf("; %d source%s could not be read", n, plural(n))
