@@ -164,20 +164,31 @@ func resolveHunt(g *globals, o *huntOptions, args []string, now time.Time) (*hun
 	if p.regions, err = parseRegions(o.regions); err != nil {
 		return nil, err
 	}
+	if err := p.pickSource(g, o, args, now); err != nil {
+		return nil, err
+	}
+	if o.snapshot == "" && !o.noContext {
+		p.needAWS = true
+	}
+	return p, nil
+}
+
+// pickSource checks the source the flags name and makes it (event
+// history is made once the AWS configuration is loaded).
+func (p *huntPlan) pickSource(g *globals, o *huntOptions, args []string, now time.Time) error {
 	switch {
 	case o.lookupEvents:
 		if p.start.IsZero() {
-			return nil, usageError("--lookup-events needs --start-time (event history keeps 90 days), e.g. --start-time %s", now.AddDate(0, 0, -7).Format("2006-01-02"))
+			return usageError("--lookup-events needs --start-time (event history keeps 90 days), e.g. --start-time %s", now.AddDate(0, 0, -7).Format("2006-01-02"))
 		}
 		if p.end.IsZero() {
 			p.end = now.UTC()
 		}
 		p.needAWS = true
-		// The source is made once the AWS configuration is loaded.
 	case o.fromDir != "":
 		fi, err := os.Stat(o.fromDir)
 		if err != nil || !fi.IsDir() {
-			return nil, usageError("--from-dir %s is not a folder", o.fromDir)
+			return usageError("--from-dir %s is not a folder", o.fromDir)
 		}
 		p.source = hunt.Dir{Root: o.fromDir, Start: p.start, End: p.end}
 	default:
@@ -187,18 +198,15 @@ func resolveHunt(g *globals, o *huntOptions, args []string, now time.Time) (*hun
 			}
 			fi, err := os.Stat(a)
 			if err != nil {
-				return nil, usageError("%s: %v", a, unwrapPath(err))
+				return usageError("%s: %v", a, unwrapPath(err))
 			}
 			if fi.IsDir() {
-				return nil, usageError("%s is a folder: give its log files, or use --from-dir for an offline copy", a)
+				return usageError("%s is a folder: give its log files, or use --from-dir for an offline copy", a)
 			}
 		}
 		p.source = hunt.Files{Paths: args, Stdin: g.stdin}
 	}
-	if o.snapshot == "" && !o.noContext {
-		p.needAWS = true
-	}
-	return p, nil
+	return nil
 }
 
 func outputFormat(f string) (string, error) {
