@@ -114,7 +114,6 @@ func newHuntCommand(g *globals) *cobra.Command {
 // huntPlan is a huntOptions after validation.
 type huntPlan struct {
 	source     hunt.Source
-	needAWS    bool
 	start, end time.Time
 	regions    []string
 }
@@ -167,9 +166,6 @@ func resolveHunt(g *globals, o *huntOptions, args []string, now time.Time) (*hun
 	if err := p.pickSource(g, o, args, now); err != nil {
 		return nil, err
 	}
-	if o.snapshot == "" && !o.noContext {
-		p.needAWS = true
-	}
 	return p, nil
 }
 
@@ -184,7 +180,6 @@ func (p *huntPlan) pickSource(g *globals, o *huntOptions, args []string, now tim
 		if p.end.IsZero() {
 			p.end = now.UTC()
 		}
-		p.needAWS = true
 	case o.fromDir != "":
 		fi, err := os.Stat(o.fromDir)
 		if err != nil || !fi.IsDir() {
