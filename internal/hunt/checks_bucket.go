@@ -93,7 +93,7 @@ type lifecycleRule struct {
 }
 
 func lifecycleRules(p record.Object) []lifecycleRule {
-	cfg := p.Get("LifecycleConfiguration")
+	cfg := p.Structured("LifecycleConfiguration")
 	if m, ok := cfg.(map[string]any); ok {
 		cfg = record.Object(m).Get("Rule")
 		if cfg == nil {

@@ -178,7 +178,7 @@ func checkMetricFilterDeleted(e *event) (*hit, string) {
 // alarms returns the trail alarms among the alarm names of a CloudWatch
 // record, with how each is known.
 func (e *event) alarms() (names []string, match string) {
-	for _, v := range record.List(e.p.Get("alarmNames")) {
+	for _, v := range record.List(e.p.Structured("alarmNames")) {
 		n := record.AsString(v)
 		if _, _, ok := e.c.Alarm(n, e.r.AWSRegion); ok {
 			names, match = append(names, n), "inventory"

@@ -207,7 +207,13 @@ func sameKey(a, b string) bool {
 
 // selectorsFrom reads event selectors as PutEventSelectors records them:
 // eventSelectors (basic) or advancedEventSelectors.
-func selectorsFrom(p map[string]any) (inventory.EventSelectors, bool) {
+func selectorsFrom(params record.Object) (inventory.EventSelectors, bool) {
+	p := map[string]any{}
+	for _, k := range []string{"eventSelectors", "advancedEventSelectors"} {
+		if params.Has(k) {
+			p[k] = params.Structured(k)
+		}
+	}
 	var in struct {
 		EventSelectors []struct {
 			ReadWriteType                 string
@@ -302,7 +308,7 @@ func checkInsightSelectors(e *event) (*hit, string) {
 		return nil, ""
 	}
 	var now []string
-	for _, s := range record.List(e.p.Get("insightSelectors")) {
+	for _, s := range record.List(e.p.Structured("insightSelectors")) {
 		if m, ok := s.(map[string]any); ok {
 			now = append(now, objString(m, "insightType"))
 		}
@@ -370,7 +376,7 @@ func checkLakeUpdated(e *event) (*hit, string) {
 		ev["retentionPeriod"] = days
 		weak = append(weak, fmt.Sprintf("retention set to %d days (minimum %d)", days, e.c.MinRetentionDays))
 	}
-	if sel, ok := selectorsFrom(map[string]any{"advancedEventSelectors": e.p.Get("advancedEventSelectors")}); ok && len(sel.Advanced) > 0 && mentionsManagement(sel) {
+	if sel, ok := selectorsFrom(record.Object{"advancedEventSelectors": e.p.Structured("advancedEventSelectors")}); ok && len(sel.Advanced) > 0 && mentionsManagement(sel) {
 		cov := selectors.Evaluate(sel)
 		if cov.Management.Kind() != selectors.ManagementAll {
 			weak = append(weak, "management events: "+cov.Management.Describe())

@@ -182,3 +182,32 @@ func TestLookupRefusedRegion(t *testing.T) {
 		t.Fatalf("lookups per region %v", perRegion)
 	}
 }
+
+// TestLakeExport reads records as a CloudTrail Lake query exports them:
+// lower-case column names, requestparameters a map<string,string> whose
+// nested objects are JSON text, eventtime without a zone, and ids in
+// string form (written from the Lake SQL schema, query-supported-event-schemas
+// in the CloudTrail user guide).
+func TestLakeExport(t *testing.T) {
+	lake := `{"eventversion":"1.09","useridentity":{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/Ops/eve","accountid":"111122223333","sessioncontext":{"sessionissuer":{"arn":"arn:aws:iam::111122223333:role/Ops"}}},"eventtime":"2026-03-01 10:00:00.000","eventsource":"cloudtrail.amazonaws.com","eventname":"PutEventSelectors","awsregion":"us-east-1","requestparameters":{"trailName":"audit","eventSelectors":"[{\"readWriteType\":\"WriteOnly\",\"includeManagementEvents\":true}]"},"eventid":"lake-1","readonly":false,"recipientaccountid":"111122223333"}
+{"eventversion":"1.09","useridentity":{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/Ops/eve"},"eventtime":"2026-03-01 10:01:00.000","eventsource":"s3.amazonaws.com","eventname":"PutBucketLifecycle","awsregion":"us-east-1","requestparameters":{"bucketName":"acme-cloudtrail-logs","LifecycleConfiguration":"{\"Rule\":{\"ID\":\"x\",\"Status\":\"Enabled\",\"Filter\":{\"Prefix\":\"\"},\"Expiration\":{\"Days\":\"7\"}}}"},"eventid":"lake-2","readonly":false,"recipientaccountid":"111122223333"}
+{"eventversion":"1.09","useridentity":{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/Ops/eve"},"eventtime":"2026-03-01 10:02:00.000","eventsource":"cloudtrail.amazonaws.com","eventname":"UpdateTrail","awsregion":"us-east-1","requestparameters":{"name":"audit","enableLogFileValidation":"false"},"eventid":"lake-3","readonly":false,"recipientaccountid":"111122223333"}
+`
+	p := filepath.Join(t.TempDir(), "lake.jsonl")
+	os.WriteFile(p, []byte(lake), 0o644)
+	rep, err := Run(context.Background(), Files{Paths: []string{p}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range rep.Detections {
+		got = append(got, d.DetectionID)
+		if d.Actor.ARN != "arn:aws:sts::111122223333:assumed-role/Ops/eve" || d.EventTime.IsZero() {
+			t.Errorf("%s: actor %q time %v", d.DetectionID, d.Actor.ARN, d.EventTime)
+		}
+	}
+	want := []string{"hunt.trail_selectors_reduced", "hunt.bucket_lifecycle_expires_logs", "hunt.trail_weakened"}
+	if !slices.Equal(got, want) || len(rep.Sources.Errors) > 0 {
+		t.Fatalf("detections %v (errors %+v), want %v", got, rep.Sources.Errors, want)
+	}
+}

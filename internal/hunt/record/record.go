@@ -205,11 +205,15 @@ func (o *Object) UnmarshalJSON(data []byte) error {
 }
 
 // Get walks a path of keys (case-insensitively, as encoding/json matches
-// struct fields) and returns the value there, or nil.
+// struct fields) and returns the value there, or nil. A value on the way
+// that is JSON text is read as JSON: CloudTrail Lake keeps
+// requestParameters as map<string,string>, so its nested objects arrive as
+// strings
+// (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/query-supported-event-schemas.html).
 func (o Object) Get(path ...string) any {
 	var cur any = map[string]any(o)
 	for _, k := range path {
-		m, ok := cur.(map[string]any)
+		m, ok := structured(cur).(map[string]any)
 		if !ok {
 			return nil
 		}
@@ -226,6 +230,31 @@ func (o Object) Get(path ...string) any {
 		cur = v
 	}
 	return cur
+}
+
+// Structured returns the value at path, read as JSON when it is JSON text
+// (an object or a list kept as a string, as CloudTrail Lake does). Use it
+// where a list or an object is expected; String keeps text as it is (a key
+// policy is JSON text in every record).
+func (o Object) Structured(path ...string) any {
+	return structured(o.Get(path...))
+}
+
+// structured decodes a string holding a JSON object or list.
+func structured(v any) any {
+	s, ok := v.(string)
+	if !ok {
+		return v
+	}
+	t := strings.TrimSpace(s)
+	if len(t) < 2 || (t[0] != '{' && t[0] != '[') {
+		return v
+	}
+	var out any
+	if json.Unmarshal([]byte(t), &out) != nil {
+		return v
+	}
+	return out
 }
 
 // Has reports whether the path names a value that is present (even null).
