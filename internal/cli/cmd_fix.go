@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -18,7 +20,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trailseal/trailseal/internal/collect"
+	"github.com/trailseal/trailseal/internal/config"
 	"github.com/trailseal/trailseal/internal/fix"
+	"github.com/trailseal/trailseal/internal/inventory"
 	"github.com/trailseal/trailseal/internal/regions"
 	"github.com/trailseal/trailseal/internal/rules"
 )
@@ -33,16 +37,20 @@ const fixExitCodesHelp = `Exit codes:
      or --emit written
   1  runtime error, or a partial failure: some change failed or was not
      attempted because a change it depends on failed (the journal and the
-     report say exactly which)
-  2  usage error (bad flag, rule ID or journal; no terminal to confirm on
-     without --yes)
-  3  without --apply: the plan has changes`
+     report say exactly which); with --undo, a change was refused because
+     its resource changed after fix changed it (--force reverts it anyway)
+  2  usage error (bad flag, config file, rule ID or journal; no terminal to
+     confirm on without --yes)
+  3  without --apply: the plan has changes
+  130 interrupted (Ctrl-C, SIGTERM): the call in flight was finished or
+     read back, and the journal says what was changed`
 
 // fixOptions are the flags of 'trailseal fix'.
 type fixOptions struct {
 	aws         awsOptions
 	regions     string
 	concurrency int
+	configFile  string
 
 	apply   bool
 	yes     bool
@@ -50,6 +58,7 @@ type fixOptions struct {
 	emit    string
 	format  string
 	undo    string
+	force   bool
 	journal string
 
 	withReadEvents   bool
@@ -60,6 +69,10 @@ type fixOptions struct {
 	logRetentionDays int
 	accessLogBucket  string
 	alarmTopic       string
+
+	// set reports which flags the user gave, so the config file only fills
+	// the others.
+	set func(name string) bool
 }
 
 const fixExample = `  # show what would change, per finding, with before -> after
@@ -110,6 +123,7 @@ The IAM permissions fix needs are in docs/policies/fix.json; see docs/fix.md.
 		Example: fixExample,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.set = func(name string) bool { return cmd.Flags().Changed(name) }
 			return runFix(cmd.Context(), g, o)
 		},
 	}
@@ -124,7 +138,9 @@ The IAM permissions fix needs are in docs/policies/fix.json; see docs/fix.md.
 	f.StringSliceVar(&o.ruleIDs, "rules", nil, "fix only these rule IDs (comma-separated)")
 	f.StringVar(&o.emit, "emit", "", "write the plan as 'cli' (a bash script of AWS CLI commands) or 'terraform' instead of showing it")
 	f.StringVar(&o.format, "format", "text", "plan format on stdout: text or json")
+	f.StringVar(&o.configFile, "config", "", "read settings from this YAML file, as scan does (flags override it)")
 	f.StringVar(&o.undo, "undo", "", "revert the changes recorded in this journal file")
+	f.BoolVar(&o.force, "force", false, "with --undo: also revert changes whose resource was changed again after fix changed it")
 	f.StringVar(&o.journal, "journal", "", "with --apply: write the journal here (default: a new file under the user state directory)")
 	f.BoolVar(&o.withReadEvents, "with-read-events", false, "also record S3 object read data events (billed per event)")
 	f.StringVar(&o.kmsKey, "kms-key", "", "encrypt trails with this existing KMS key ARN instead of creating one")
@@ -140,97 +156,153 @@ The IAM permissions fix needs are in docs/policies/fix.json; see docs/fix.md.
 var (
 	kmsKeyARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$`)
 	snsARNPattern    = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]+$`)
-	// Log group retention values CloudWatch Logs accepts.
-	logRetentionValues = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 )
 
-// resolveFix validates every flag before any AWS call and returns the
-// planning options.
-func resolveFix(o *fixOptions) (fix.Options, []string, error) {
-	opts := fix.DefaultOptions()
-	var regs []string
+// resolvedFix is a fixOptions after the config file, defaults and
+// validation have been applied.
+type resolvedFix struct {
+	plan     fix.Options
+	regions  []string
+	parallel int
+	// ruleOpts judge the account as 'scan' with the same config does.
+	ruleOpts rules.Options
+}
+
+// resolveFix validates every flag and the config file before any AWS call.
+func resolveFix(o *fixOptions) (*resolvedFix, error) {
+	if err := checkFixModes(o); err != nil {
+		return nil, err
+	}
+	r := &resolvedFix{plan: fix.DefaultOptions(), parallel: o.concurrency, ruleOpts: rules.DefaultOptions()}
+	regionList, ruleIDs := o.regions, o.ruleIDs
+	minDays, lockDays := o.minRetentionDays, o.retentionDays
+	if o.configFile != "" {
+		cf, err := config.Load(o.configFile)
+		if err != nil {
+			return nil, asUsage(err)
+		}
+		set := o.isSet
+		if len(cf.Regions) > 0 && !set("regions") {
+			regionList = strings.Join(cf.Regions, ",")
+		}
+		if cf.MinRetentionDays != nil && !set("min-retention-days") {
+			minDays = *cf.MinRetentionDays
+			if !set("retention-days") {
+				lockDays = max(lockDays, minDays)
+			}
+		}
+		if len(cf.Rules) > 0 && !set("rules") {
+			ruleIDs = cf.Rules
+		}
+		if cf.Concurrency != nil && !set("concurrency") {
+			r.parallel = *cf.Concurrency
+		}
+		if cf.LogArchiveAccount != nil {
+			r.ruleOpts.LogArchiveAccount = *cf.LogArchiveAccount
+		}
+		r.ruleOpts.FullAccessAllowList = cf.FullAccessAllowList
+		if cf.FullAccessLimit != nil {
+			r.ruleOpts.FullAccessLimit = *cf.FullAccessLimit
+		}
+	}
+	if regionList != "" {
+		rs, err := regions.Parse(regionList)
+		if err != nil {
+			return nil, usageError("--regions: %v", err)
+		}
+		r.regions = rs
+	}
+	if r.parallel < 1 || r.parallel > 512 {
+		return nil, usageError("--concurrency must be between 1 and 512, got %d", r.parallel)
+	}
+	all := rules.All()
+	for _, id := range ruleIDs {
+		rule, ok := rules.Lookup(all, id)
+		if !ok {
+			return nil, usageError("unknown rule ID %q (see 'trailseal rules')", id)
+		}
+		r.plan.Rules = append(r.plan.Rules, rule.ID)
+	}
+	if err := resolveFixValues(o, &r.plan, minDays, lockDays); err != nil {
+		return nil, err
+	}
+	r.ruleOpts.MinRetentionDays = r.plan.MinRetentionDays
+	return r, nil
+}
+
+// checkFixModes refuses flags that do not go together.
+func checkFixModes(o *fixOptions) error {
 	if o.undo != "" {
 		for _, conflict := range []struct {
 			set  bool
 			name string
 		}{{o.apply, "--apply"}, {o.emit != "", "--emit"}, {len(o.ruleIDs) > 0, "--rules"}, {o.journal != "", "--journal"}} {
 			if conflict.set {
-				return opts, nil, usageError("--undo cannot be combined with %s", conflict.name)
+				return usageError("--undo cannot be combined with %s", conflict.name)
 			}
 		}
 	}
 	switch o.emit {
 	case "", "cli", "terraform":
 	default:
-		return opts, nil, usageError("--emit must be cli or terraform, not %q", o.emit)
+		return usageError("--emit must be cli or terraform, not %q", o.emit)
 	}
-	if o.emit != "" && o.apply {
-		return opts, nil, usageError("--emit and --apply cannot be used together: either run the emitted plan yourself or let fix apply it")
+	switch {
+	case o.emit != "" && o.apply:
+		return usageError("--emit and --apply cannot be used together: either run the emitted plan yourself or let fix apply it")
+	case o.format != "text" && o.format != "json":
+		return usageError("--format must be text or json, not %q", o.format)
+	case o.journal != "" && !o.apply:
+		return usageError("--journal only applies with --apply")
+	case o.yes && !o.apply && o.undo == "":
+		return usageError("--yes only applies with --apply or --undo")
+	case o.force && o.undo == "":
+		return usageError("--force only applies with --undo")
 	}
-	if o.format != "text" && o.format != "json" {
-		return opts, nil, usageError("--format must be text or json, not %q", o.format)
-	}
-	if o.journal != "" && !o.apply {
-		return opts, nil, usageError("--journal only applies with --apply")
-	}
-	if o.yes && !o.apply && o.undo == "" {
-		return opts, nil, usageError("--yes only applies with --apply or --undo")
-	}
-	if o.regions != "" {
-		rs, err := regions.Parse(o.regions)
-		if err != nil {
-			return opts, nil, usageError("--regions: %v", err)
+	if o.journal != "" {
+		if _, err := os.Stat(o.journal); err == nil {
+			return usageError("--journal %s already exists, and it may be the only record of an earlier run's changes: name a new file", o.journal)
 		}
-		regs = rs
 	}
-	if o.concurrency < 1 || o.concurrency > 512 {
-		return opts, nil, usageError("--concurrency must be between 1 and 512, got %d", o.concurrency)
-	}
-	all := rules.All()
-	for _, id := range o.ruleIDs {
-		r, ok := rules.Lookup(all, id)
-		if !ok {
-			return opts, nil, usageError("unknown rule ID %q (see 'trailseal rules')", id)
-		}
-		opts.Rules = append(opts.Rules, r.ID)
-	}
+	return nil
+}
+
+// resolveFixValues checks the values that shape the plan.
+func resolveFixValues(o *fixOptions, opts *fix.Options, minDays, lockDays int) error {
 	opts.LockMode = strings.ToUpper(o.lockMode)
-	if opts.LockMode != "GOVERNANCE" && opts.LockMode != "COMPLIANCE" {
-		return opts, nil, usageError("--lock-mode must be GOVERNANCE or COMPLIANCE, not %q", o.lockMode)
-	}
-	if o.minRetentionDays < 1 {
-		return opts, nil, usageError("--min-retention-days must be at least 1, got %d", o.minRetentionDays)
-	}
-	if o.retentionDays < o.minRetentionDays {
-		return opts, nil, usageError("--retention-days %d is shorter than --min-retention-days %d, so bucket.object_lock_retention would still fail: raise it", o.retentionDays, o.minRetentionDays)
-	}
-	if !slices.Contains(logRetentionValues, o.logRetentionDays) {
-		return opts, nil, usageError("--log-retention-days %d is not a value CloudWatch Logs accepts (for example 365, 400, 731, 3653)", o.logRetentionDays)
-	}
-	if o.kmsKey != "" && !kmsKeyARNPattern.MatchString(o.kmsKey) {
-		return opts, nil, usageError("--kms-key %q is not a KMS key ARN (want arn:aws:kms:REGION:ACCOUNT:key/ID)", o.kmsKey)
-	}
-	if o.alarmTopic != "" && !snsARNPattern.MatchString(o.alarmTopic) {
-		return opts, nil, usageError("--alarm-topic %q is not an SNS topic ARN (want arn:aws:sns:REGION:ACCOUNT:NAME)", o.alarmTopic)
-	}
-	if o.aws.externalID != "" && o.aws.roleARN == "" {
-		return opts, nil, usageError("--external-id needs --role-arn")
+	switch {
+	case opts.LockMode != "GOVERNANCE" && opts.LockMode != "COMPLIANCE":
+		return usageError("--lock-mode must be GOVERNANCE or COMPLIANCE, not %q", o.lockMode)
+	case minDays < 1:
+		return usageError("--min-retention-days must be at least 1, got %d", minDays)
+	case lockDays < minDays:
+		return usageError("--retention-days %d is shorter than --min-retention-days %d, so bucket.object_lock_retention would still fail: raise it", lockDays, minDays)
+	case !slices.Contains(fix.LogRetentionValues, o.logRetentionDays):
+		return usageError("--log-retention-days %d is not a value CloudWatch Logs accepts (for example 365, 400, 731, 3653)", o.logRetentionDays)
+	case o.kmsKey != "" && !kmsKeyARNPattern.MatchString(o.kmsKey):
+		return usageError("--kms-key %q is not a KMS key ARN (want arn:aws:kms:REGION:ACCOUNT:key/ID)", o.kmsKey)
+	case o.alarmTopic != "" && !snsARNPattern.MatchString(o.alarmTopic):
+		return usageError("--alarm-topic %q is not an SNS topic ARN (want arn:aws:sns:REGION:ACCOUNT:NAME)", o.alarmTopic)
+	case o.aws.externalID != "" && o.aws.roleARN == "":
+		return usageError("--external-id needs --role-arn")
 	}
 	if err := validateRoleARN(o.aws.roleARN); err != nil {
-		return opts, nil, err
+		return err
 	}
 	opts.WithReadEvents = o.withReadEvents
 	opts.KMSKeyARN = o.kmsKey
-	opts.RetentionDays = o.retentionDays
-	opts.MinRetentionDays = o.minRetentionDays
+	opts.RetentionDays = lockDays
+	opts.MinRetentionDays = minDays
 	opts.LogRetentionDays = o.logRetentionDays
 	opts.AccessLogBucket = o.accessLogBucket
 	opts.AlarmTopicARN = o.alarmTopic
-	return opts, regs, nil
+	return nil
 }
 
+func (o *fixOptions) isSet(name string) bool { return o.set != nil && o.set(name) }
+
 func runFix(ctx context.Context, g *globals, o *fixOptions) error {
-	opts, regs, err := resolveFix(o)
+	r, err := resolveFix(o)
 	if err != nil {
 		return err
 	}
@@ -244,66 +316,81 @@ func runFix(ctx context.Context, g *globals, o *fixOptions) error {
 	if err != nil {
 		return err
 	}
-	inv, err := collect.Collect(ctx, cfg, collect.Options{Regions: regs, Concurrency: o.concurrency, Logger: g.logger})
+	inv, err := collect.Collect(ctx, cfg, collect.Options{Regions: r.regions, Concurrency: r.parallel, Logger: g.logger})
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			return err
 		}
 		return withCode(ExitRuntime, err)
 	}
-	ruleOpts := rules.DefaultOptions()
-	ruleOpts.MinRetentionDays = opts.MinRetentionDays
-	fs := rules.Evaluate(inv, rules.All(), ruleOpts)
+	fs := rules.Evaluate(inv, rules.All(), r.ruleOpts)
 	clients := fix.NewClients(cfg)
-	if err := fix.Probe(ctx, clients, inv.Account.ID, cfg.Region, &opts); err != nil {
+	settleJournals(ctx, g, clients, inv.Account.ID)
+	if err := fix.Probe(ctx, clients, inv.Account.ID, cfg.Region, &r.plan); err != nil {
 		return err
 	}
-	plan := fix.NewPlan(inv, fs, opts)
+	plan := fix.NewPlan(inv, fs, r.plan)
+	if done, err := showPlan(g, o, plan, inv); done || err != nil {
+		return err
+	}
+	return applyPlan(ctx, g, o, clients, plan)
+}
 
+// showPlan writes the plan, or the emitted script or Terraform. It reports
+// done when there is nothing left to apply.
+func showPlan(g *globals, o *fixOptions, plan *fix.Plan, inv *inventory.Inventory) (bool, error) {
 	switch o.emit {
 	case "cli":
-		return fixWritten(fix.EmitCLI(g.stdout, plan))
+		return true, fixWritten(fix.EmitCLI(g.stdout, plan))
 	case "terraform":
-		return fixWritten(fix.EmitTerraform(g.stdout, plan, inv))
+		return true, fixWritten(fix.EmitTerraform(g.stdout, plan, inv))
 	}
 	if o.format == "json" {
 		enc := json.NewEncoder(g.stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(plan); err != nil {
-			return withCode(ExitRuntime, err)
+			return true, withCode(ExitRuntime, err)
 		}
 	} else {
 		writePlan(g.stdout, plan)
 	}
-	if !o.apply {
-		if plan.Empty() {
-			return nil
-		}
+	switch {
+	case !o.apply && plan.Empty():
+		return true, nil
+	case !o.apply:
 		fmt.Fprintln(g.stderr, "Nothing was changed. Run again with --apply to make these changes.")
-		return withCode(ExitFixPending, nil)
-	}
-	if plan.Empty() {
+		return true, withCode(ExitFixPending, nil)
+	case plan.Empty():
 		fmt.Fprintln(g.stderr, "Nothing to apply.")
-		return nil
+		return true, nil
 	}
+	return false, nil
+}
+
+// applyPlan asks, then applies the plan with a journal. A first interrupt
+// lets the call in flight finish; a second abandons it; either way the
+// journal records what is true and the exit code is 130.
+func applyPlan(ctx context.Context, g *globals, o *fixOptions, clients *fix.Clients, plan *fix.Plan) error {
 	if !o.yes {
-		ok, err := confirm(g, fmt.Sprintf("Apply %d changes to account %s? [y/N] ", len(plan.Steps), inv.Account.ID))
-		if err != nil {
+		ok, err := confirm(g, fmt.Sprintf("Apply %d changes to account %s? [y/N] ", len(plan.Steps), plan.Account))
+		if err != nil || !ok {
+			if err == nil {
+				fmt.Fprintln(g.stderr, "Nothing was changed.")
+			}
 			return err
-		}
-		if !ok {
-			fmt.Fprintln(g.stderr, "Nothing was changed.")
-			return nil
 		}
 	}
 	path := o.journal
 	if path == "" {
+		var err error
 		if path, err = fix.DefaultJournalPath(time.Now()); err != nil {
 			return withCode(ExitRuntime, err)
 		}
 	}
-	j := fix.NewJournal(path, inv.Account.ID)
-	a := &fix.Applier{Clients: clients, Journal: j, Progress: func(e fix.Entry) {
+	j := fix.NewJournal(path, plan.Account)
+	abandon, stop := watchInterrupts(ctx, g.stderr)
+	defer stop()
+	a := &fix.Applier{Clients: clients, Journal: j, Abandon: abandon, Progress: func(e fix.Entry) {
 		fmt.Fprintf(g.stderr, "%-8s %s: %s\n", e.Status, e.Step.ID, orDash(e.Error))
 	}}
 	out, err := a.Apply(ctx, plan)
@@ -311,10 +398,84 @@ func runFix(ctx context.Context, g *globals, o *fixOptions) error {
 		return withCode(ExitRuntime, fmt.Errorf("%v: the changes made so far are listed above", err))
 	}
 	writeApplyReport(g.stdout, j, out)
-	if out.Failed+out.Skipped > 0 {
+	switch {
+	case out.Interrupted:
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return context.Canceled
+	case out.Failed+out.Skipped > 0:
 		return withCode(ExitRuntime, fmt.Errorf("%d of %d changes were not made (%d failed, %d of them partially applied, %d not attempted); journal %s", out.Failed+out.Skipped, len(plan.Steps), out.Failed, out.Partial, out.Skipped, j.Path()))
 	}
 	return nil
+}
+
+// watchInterrupts says on stderr what an interrupted apply does, and
+// closes the returned channel on the second SIGINT or SIGTERM, which
+// abandons the call in flight. The first one cancels ctx (see Main).
+func watchInterrupts(ctx context.Context, stderr io.Writer) (<-chan struct{}, func()) {
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	abandon, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-done:
+			return
+		}
+		fmt.Fprintln(stderr, "trailseal: interrupted: finishing the call in flight, then recording what is true (interrupt again to abandon the call; its result is then read back)")
+		for n := 0; ; {
+			select {
+			case <-sigs:
+				if n++; n == 2 {
+					close(abandon)
+					return
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	return abandon, func() { signal.Stop(sigs); close(done) }
+}
+
+// settleJournals reads back the steps that earlier runs against this
+// account left in progress (a killed run), in the journals of the default
+// directory, and records what is true. Problems are warnings: they do not
+// stop this run.
+func settleJournals(ctx context.Context, g *globals, clients *fix.Clients, account string) {
+	dir, err := fix.JournalDir()
+	if err != nil {
+		return
+	}
+	paths, err := fix.FindJournals(dir)
+	if err != nil {
+		fmt.Fprintf(g.stderr, "trailseal: warning: journals in %s: %v\n", dir, err)
+	}
+	for _, path := range paths {
+		j, err := fix.LoadJournal(path)
+		if err != nil || j.Account != account || len(j.Unsettled()) == 0 {
+			continue
+		}
+		settleJournal(ctx, g, clients, j)
+	}
+}
+
+func settleJournal(ctx context.Context, g *globals, clients *fix.Clients, j *fix.Journal) {
+	settled, err := fix.Settle(ctx, clients, j)
+	for _, e := range settled {
+		what := e.Status
+		if e.Error != "" {
+			what += ": " + e.Error
+		}
+		if e.Note != "" {
+			what += " (" + e.Note + ")"
+		}
+		fmt.Fprintf(g.stderr, "trailseal: journal %s: step %s was in progress when its run stopped; read back now, it is %s\n", j.Path(), e.Step.ID, what)
+	}
+	if err != nil {
+		fmt.Fprintf(g.stderr, "trailseal: warning: journal %s: %v\n", j.Path(), err)
+	}
 }
 
 func fixWritten(err error) error {
@@ -336,33 +497,79 @@ func runUndo(ctx context.Context, g *globals, o *fixOptions) error {
 	if err != nil {
 		return asUsage(err)
 	}
-	undoable := j.Undoable()
-	if len(undoable) == 0 {
-		fmt.Fprintf(g.stdout, "Journal %s records no change: nothing to undo.\n", o.undo)
-		return nil
+	if len(j.Undoable()) == 0 && len(j.Unsettled()) == 0 {
+		return nothingToUndo(g, j)
 	}
 	if !o.yes && !canPrompt(g.stdin) {
 		return usageError("no terminal to confirm the undo on: pass --yes to undo without a prompt")
 	}
-	cfg, err := loadAWSConfig(ctx, o.aws, g.logger, g.debug)
+	clients, err := undoClients(ctx, g, o, j)
 	if err != nil {
 		return err
 	}
-	clients := fix.NewClients(cfg)
+	settleJournal(ctx, g, clients, j)
+	undoable := j.Undoable()
+	if len(undoable) == 0 {
+		return nothingToUndo(g, j)
+	}
+	listUndo(g.stdout, j, undoable)
+	if !o.yes {
+		ok, err := confirm(g, fmt.Sprintf("Revert these changes in account %s? [y/N] ", j.Account))
+		if err != nil || !ok {
+			if err == nil {
+				fmt.Fprintln(g.stderr, "Nothing was changed.")
+			}
+			return err
+		}
+	}
+	return reportUndo(g.stdout, (&fix.Undoer{Clients: clients, Journal: j, Force: o.force}).Undo(ctx))
+}
+
+// undoClients loads the credentials and checks that they are of the
+// journal's account.
+func undoClients(ctx context.Context, g *globals, o *fixOptions, j *fix.Journal) (*fix.Clients, error) {
+	cfg, err := loadAWSConfig(ctx, o.aws, g.logger, g.debug)
+	if err != nil {
+		return nil, err
+	}
 	id, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return withCode(ExitRuntime, fmt.Errorf("no usable AWS credentials (sts:GetCallerIdentity: %v): set AWS_PROFILE or AWS_ACCESS_KEY_ID", err))
+		return nil, withCode(ExitRuntime, fmt.Errorf("no usable AWS credentials (sts:GetCallerIdentity: %v): set AWS_PROFILE or AWS_ACCESS_KEY_ID", err))
 	}
 	if acct := aws.ToString(id.Account); acct != j.Account {
-		return usageError("journal %s is for account %s but the credentials are for %s: use credentials of %s", o.undo, j.Account, acct, j.Account)
+		return nil, usageError("journal %s is for account %s but the credentials are for %s: use credentials of %s", o.undo, j.Account, acct, j.Account)
 	}
+	return fix.NewClients(cfg), nil
+}
+
+// nothingToUndo reports a journal with nothing left to revert: it records
+// no change, or an earlier undo dealt with everything.
+func nothingToUndo(g *globals, j *fix.Journal) error {
+	done := j.Undone()
+	if len(done) == 0 {
+		fmt.Fprintf(g.stdout, "Journal %s records no change: nothing to undo.\n", j.Path())
+		return nil
+	}
+	fmt.Fprintf(g.stdout, "Journal %s: an earlier undo reverted every change it records that can be reverted: nothing to undo.\n", j.Path())
+	for _, e := range done {
+		if e.Undone != nil && e.Undone.Status == fix.Reverted {
+			fmt.Fprintf(g.stdout, "  already reverted %s on %s\n", e.Step.ID, e.Undone.At.Format(time.RFC3339))
+		} else {
+			fmt.Fprintf(g.stdout, "  cannot undo      %s: %s\n", e.Step.ID, e.Step.NotReversible)
+		}
+	}
+	return nil
+}
+
+// listUndo says, newest first, what the undo will try.
+func listUndo(w io.Writer, j *fix.Journal, undoable []fix.Entry) {
 	partial := 0
 	for _, e := range undoable {
 		if e.Partial() {
 			partial++
 		}
 	}
-	fmt.Fprintf(g.stdout, "Journal %s: %d applied and %d partially applied changes to account %s.\n", o.undo, len(undoable)-partial, partial, j.Account)
+	fmt.Fprintf(w, "Journal %s: %d applied and %d partially applied changes to account %s.\n", j.Path(), len(undoable)-partial, partial, j.Account)
 	for i := len(undoable) - 1; i >= 0; i-- {
 		e := undoable[i]
 		s := e.Step
@@ -370,41 +577,43 @@ func runUndo(ctx context.Context, g *globals, o *fixOptions) error {
 		case e.Partial():
 			for k := len(e.Changes) - 1; k >= 0; k-- {
 				ch := e.Changes[k]
-				if ch.Reversible {
-					fmt.Fprintf(g.stdout, "  revert      %s (partially applied): %s\n", s.ID, ch.Summary)
-				} else {
-					fmt.Fprintf(g.stdout, "  cannot undo %s (partially applied): %s: %s\n", s.ID, ch.Summary, ch.NotReversible)
+				switch {
+				case ch.Pending || ch.Undone != nil:
+				case ch.Reversible:
+					fmt.Fprintf(w, "  revert      %s (partially applied): %s\n", s.ID, ch.Summary)
+				default:
+					fmt.Fprintf(w, "  cannot undo %s (partially applied): %s: %s\n", s.ID, ch.Summary, ch.NotReversible)
 				}
 			}
 		case s.Reversible:
-			fmt.Fprintf(g.stdout, "  revert      %s: %s\n", s.ID, s.Summary)
+			fmt.Fprintf(w, "  revert      %s: %s\n", s.ID, s.Summary)
 		default:
-			fmt.Fprintf(g.stdout, "  cannot undo %s: %s\n", s.ID, s.NotReversible)
+			fmt.Fprintf(w, "  cannot undo %s: %s\n", s.ID, s.NotReversible)
 		}
 	}
-	if !o.yes {
-		ok, err := confirm(g, fmt.Sprintf("Revert these changes in account %s? [y/N] ", j.Account))
-		if err != nil {
-			return err
-		}
-		if !ok {
-			fmt.Fprintln(g.stderr, "Nothing was changed.")
-			return nil
-		}
-	}
-	failed := 0
-	for _, r := range fix.Undo(ctx, clients, j) {
+}
+
+// reportUndo prints what the undo did and decides the exit code.
+func reportUndo(w io.Writer, results []fix.UndoResult) error {
+	failed, refused := 0, 0
+	for _, r := range results {
 		id := r.Step.ID
 		if r.Change != "" {
 			id += " (partially applied)"
 		}
-		fmt.Fprintf(g.stdout, "%-12s %s: %s\n", r.Status, id, r.Detail)
-		if r.Status == fix.UndoFailed {
+		fmt.Fprintf(w, "%-12s %s: %s\n", r.Status, id, r.Detail)
+		switch r.Status {
+		case fix.UndoFailed:
 			failed++
+		case fix.Refused:
+			refused++
 		}
 	}
-	if failed > 0 {
-		return withCode(ExitRuntime, fmt.Errorf("%d changes could not be reverted; see above", failed))
+	switch {
+	case failed > 0:
+		return withCode(ExitRuntime, fmt.Errorf("%d changes could not be reverted and %d were refused; see above", failed, refused))
+	case refused > 0:
+		return withCode(ExitRuntime, fmt.Errorf("%d changes were left alone because their resource changed after fix changed it; see above, and undo again with --force to revert them anyway", refused))
 	}
 	return nil
 }
@@ -479,9 +688,15 @@ func writeApplyReport(w io.Writer, j *fix.Journal, out fix.Outcome) {
 	for _, e := range j.Entries {
 		switch e.Status {
 		case fix.Applied:
-			fmt.Fprintf(w, "  changed     %s: %s\n", e.Step.ID, e.Step.Summary)
+			note := ""
+			if e.Note != "" {
+				note = " (" + e.Note + ")"
+			}
+			fmt.Fprintf(w, "  changed     %s: %s%s\n", e.Step.ID, e.Step.Summary, note)
 		case fix.Failed:
 			fmt.Fprintf(w, "  FAILED      %s: %s\n", e.Step.ID, e.Error)
+		case fix.InProgress:
+			fmt.Fprintf(w, "  UNKNOWN     %s: %s\n", e.Step.ID, e.Error)
 		default:
 			fmt.Fprintf(w, "  not changed %s: %s\n", e.Step.ID, e.Error)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/trailseal/trailseal/internal/drift"
 	"github.com/trailseal/trailseal/internal/fix"
 	"github.com/trailseal/trailseal/internal/orgscan"
 	"github.com/trailseal/trailseal/internal/rules"
@@ -57,11 +58,12 @@ func runRules(w io.Writer, format string) error {
 	return nil
 }
 
-// fullCatalog is every rule trailseal reports: the per-account catalog and
-// the organization-level rules that only 'scan --org' evaluates. Listings,
+// fullCatalog is every rule trailseal reports: the per-account catalog,
+// the organization-level rules that only 'scan --org' evaluates and the
+// drift rules that only a scan with --store evaluates. Listings,
 // explanations, suppressions and report metadata use it.
 func fullCatalog() []rules.Rule {
-	return append(rules.All(), orgscan.Rules()...)
+	return append(append(rules.All(), orgscan.Rules()...), drift.Rules()...)
 }
 
 func frameworkList(fs []rules.Framework) string {

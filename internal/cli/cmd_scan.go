@@ -25,6 +25,7 @@ import (
 	"github.com/trailseal/trailseal/internal/regions"
 	"github.com/trailseal/trailseal/internal/report"
 	"github.com/trailseal/trailseal/internal/rules"
+	"github.com/trailseal/trailseal/internal/store"
 	"github.com/trailseal/trailseal/internal/suppress"
 )
 
@@ -55,6 +56,9 @@ type scanOptions struct {
 
 	org orgOptions
 
+	// store is the history store URL (--store); see scan_store.go.
+	store string
+
 	// set reports which flags the user gave, so the config file only fills
 	// the others.
 	set func(name string) bool
@@ -76,7 +80,11 @@ const scanExample = `  # every enabled region, default credential chain
   trailseal scan --snapshot acct.json --min-retention-days 400
 
   # only fail the pipeline on high and critical findings
-  trailseal scan --fail-on high`
+  trailseal scan --fail-on high
+
+  # remember the run and report drift since the previous one (note the '=')
+  trailseal scan --store
+  trailseal scan --store=postgres://trailseal@db.internal/trailseal`
 
 func newScanCommand(g *globals) *cobra.Command {
 	o := &scanOptions{}
@@ -96,7 +104,7 @@ Scan is read-only. The IAM permissions it needs are in docs/permissions.md.
 Exit codes:
 ` + exitCodesHelp,
 		Example: scanExample,
-		Args:    cobra.NoArgs,
+		Args:    noArgsAfterStore,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.set = func(name string) bool { return cmd.Flags().Changed(name) }
 			return runScan(cmd.Context(), g, o)
@@ -123,6 +131,7 @@ Exit codes:
 	f.StringVar(&o.logArchiveAccount, "log-archive-account", "", "account ID of the dedicated log archive account, if you have one")
 	f.IntVar(&o.concurrency, "concurrency", 16, "maximum concurrent AWS API calls")
 	addOrgFlags(f, &o.org)
+	addStoreFlag(f, &o.store)
 	return cmd
 }
 
@@ -143,6 +152,7 @@ type resolvedScan struct {
 	verbose     bool
 	framework   *compliance.Framework
 	suppress    *suppress.File
+	store       *store.Location // nil: no history store
 }
 
 // resolveScan merges the config file and validates every input before any
@@ -158,6 +168,7 @@ func resolveScan(o *scanOptions) (*resolvedScan, error) {
 	r.ruleOpts.MinRetentionDays = o.minRetentionDays
 	r.ruleOpts.LogArchiveAccount = o.logArchiveAccount
 	r.parallel = o.concurrency
+	var configuredStore *string
 	if o.configFile != "" {
 		cf, err := config.Load(o.configFile)
 		if err != nil {
@@ -185,6 +196,11 @@ func resolveScan(o *scanOptions) (*resolvedScan, error) {
 		if cf.FullAccessLimit != nil {
 			r.ruleOpts.FullAccessLimit = *cf.FullAccessLimit
 		}
+		configuredStore = cf.Store
+	}
+	var err error
+	if r.store, err = resolveStoreLocation(o.store, set("store"), configuredStore); err != nil {
+		return nil, err
 	}
 	if regionList != "" {
 		rs, err := regions.Parse(regionList)
@@ -280,6 +296,11 @@ func runScan(ctx context.Context, g *globals, o *scanOptions) error {
 	if err != nil {
 		return err
 	}
+	hist, err := openScanHistory(ctx, r.store)
+	if err != nil {
+		return err
+	}
+	defer hist.close()
 	var inv *inventory.Inventory
 	source := "aws"
 	if o.snapshot != "" {
@@ -313,8 +334,10 @@ func runScan(ctx context.Context, g *globals, o *scanOptions) error {
 			}
 		}
 	}
+	hist.begin(ctx, []store.Account{{ID: inv.Account.ID, Name: inv.Account.Name, Inventory: inv}})
 	rep := evaluate(inv, r.ruleset, r.ruleOpts, source)
-	return emit(g, rep, r, o.output, nil)
+	hist.addDrift(rep)
+	return hist.save(ctx, g, rep, emit(g, rep, r, o.output, nil))
 }
 
 // applySuppressions marks accepted findings and warns, one line each, about

@@ -11,6 +11,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/trailseal/trailseal/internal/fix"
 	"github.com/trailseal/trailseal/internal/testenv"
@@ -197,5 +199,40 @@ func TestFixReportsPartiallyAppliedStep(t *testing.T) {
 	}
 	if _, err := iam.NewFromConfig(cfg).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(role)}); err == nil {
 		t.Error("undo left the role the partially applied step created")
+	}
+}
+
+// TestFixReadsConfig: with a config file that raises min-retention-days,
+// fix must judge the account as 'scan --config' does. A 365-day lifecycle
+// rule passes the default and fails 400 days: scan with the config fails
+// bucket.lifecycle, and fix with the same config plans its change (and no
+// other: the config's rule list limits both).
+func TestFixReadsConfig(t *testing.T) {
+	m := startScanMoto(t)
+	ctx := context.Background()
+	cfg := mustConfig(t, m.Endpoint)
+	seed, err := testenv.SeedMisconfigured(ctx, cfg, "us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{
+		Bucket: aws.String(seed.TrailBucket), LifecycleConfiguration: &s3types.BucketLifecycleConfiguration{Rules: []s3types.LifecycleRule{{
+			ID: aws.String("year"), Status: s3types.ExpirationStatusEnabled, Filter: &s3types.LifecycleRuleFilter{Prefix: aws.String("AWSLogs/")},
+			Expiration: &s3types.LifecycleExpiration{Days: aws.Int32(365)}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	conf := writeFile(t, "trailseal.yaml", "regions: [us-east-1]\nmin-retention-days: 400\nrules: [bucket.lifecycle]\n")
+
+	code, stdout, _ := runFixCLI(t, "", "scan", "--config", conf, "--format", "json")
+	if code != ExitFindings || !strings.Contains(stdout, `"FAIL"`) {
+		t.Fatalf("scan --config must fail bucket.lifecycle at 400 days: exit %d\n%s", code, stdout)
+	}
+	code, stdout, stderr := runFixCLI(t, "", "fix", "--config", conf)
+	if code != ExitFixPending || !strings.Contains(stdout, "bucket.lifecycle:"+seed.TrailBucket) || !strings.Contains(stdout, "Plan for account 123456789012: 1 changes") {
+		t.Errorf("fix --config must plan the lifecycle change scan --config asks for, and only it: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, _ = runFixCLI(t, "", "fix", "--regions", "us-east-1", "--rules", "bucket.lifecycle")
+	if code != ExitOK || !strings.Contains(stdout, ": 0 changes") {
+		t.Errorf("without the config, a 365-day rule passes and nothing is planned: exit %d\n%s", code, stdout)
 	}
 }

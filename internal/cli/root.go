@@ -93,6 +93,8 @@ complete, protected and tamper-evident, and fixes it where it is not.
   fix      plan, and with --apply make, the safe remediations scan found
   hunt     find in CloudTrail's records who weakened the trail, when and from
            where; detections lists what it looks for
+  history  list the runs a scan with --store remembered; diff shows what
+           changed between two of them
   rules    list the rule catalog; explain RULE-ID shows one rule in full
   demo     run a full scan of a built-in sample account (no credentials needed)
 
@@ -139,6 +141,8 @@ func newRootCommand(g *globals) *cobra.Command {
 		newRulesCommand(g),
 		newExplainCommand(g),
 		newDemoCommand(g),
+		newHistoryCommand(g),
+		newDiffCommand(g),
 		newVersionCommand(g),
 	)
 	for _, add := range extraCommands {

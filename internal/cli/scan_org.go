@@ -154,6 +154,11 @@ func runOrgScan(ctx context.Context, g *globals, o *scanOptions) error {
 	if err != nil {
 		return err
 	}
+	hist, err := openScanHistory(ctx, plan.r.store)
+	if err != nil {
+		return err
+	}
+	defer hist.close()
 	cfg, err := loadAWSConfig(ctx, awsOptions{profile: o.aws.profile}, g.logger, g.debug)
 	if err != nil {
 		return err
@@ -180,7 +185,13 @@ func runOrgScan(ctx context.Context, g *globals, o *scanOptions) error {
 		g.logger.Warn("resume state not saved", "error", scanErr)
 	}
 
+	if !interrupted {
+		hist.begin(ctx, orgStoreAccounts(res))
+	}
 	rep := orgReport(res, orgscan.Evaluate(res, plan.r.ruleset, plan.r.ruleOpts, plan.fullRuleset), plan.r.regions)
+	if !interrupted {
+		hist.addDrift(rep)
+	}
 	emitErr := emit(g, rep, plan.r, o.output, func(w io.Writer) {
 		writeAccountSummary(w, orgscan.Summarize(res, rep.Findings))
 	})
@@ -196,7 +207,8 @@ func runOrgScan(ctx context.Context, g *globals, o *scanOptions) error {
 		return withCode(ExitRuntime, fmt.Errorf("no account of organization %s could be scanned: check that role %s exists in the accounts and trusts account %s",
 			res.Organization.ID, o.org.roleName, res.Organization.CallerAccountID))
 	}
-	return emitErr
+	// Only a finished scan is stored: an interrupted one returned above.
+	return hist.save(ctx, g, rep, emitErr)
 }
 
 func resumeHint(state string) string {

@@ -24,6 +24,9 @@ type File struct {
 	// AWSCloudTrail_FullAccess.
 	FullAccessAllowList []string `yaml:"full-access-allow-list"`
 	FullAccessLimit     *int     `yaml:"full-access-limit"`
+	// Store is the history store URL (sqlite:PATH or postgres://...) that
+	// scans write to and 'history' and 'diff' read; "off" disables it.
+	Store *string `yaml:"store"`
 }
 
 // Load reads and strictly decodes path: unknown keys are errors, so that a

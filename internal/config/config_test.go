@@ -25,8 +25,12 @@ func TestLoad(t *testing.T) {
 	if len(f.Regions) != 2 || *f.MinRetentionDays != 400 || *f.LogArchiveAccount != "222233334444" || *f.FailOn != "high" {
 		t.Fatalf("unexpected config: %+v", f)
 	}
-	if f.Concurrency != nil {
-		t.Fatalf("unset concurrency must stay nil")
+	if f.Concurrency != nil || f.Store != nil {
+		t.Fatalf("unset concurrency and store must stay nil")
+	}
+	f, err = Load(write(t, "store: postgres://trailseal@db.example/history\n"))
+	if err != nil || f.Store == nil || *f.Store != "postgres://trailseal@db.example/history" {
+		t.Fatalf("store key: %+v, %v", f, err)
 	}
 }
 

@@ -43,156 +43,203 @@ var accountID = regexp.MustCompile(`^\d{12}$`)
 // policy. It returns an error, and no document, when the result would not
 // let every trail deliver.
 func HardenBucketPolicy(doc string, in HardenInput) (*Hardened, error) {
-	raw := map[string]any{"Version": "2012-10-17"}
-	var stmts []any
-	var parsed *policy.Document
+	h, err := newHardener(doc, in)
+	if err != nil {
+		return nil, err
+	}
+	h.hardenTrailStatements()
+	if err := h.addTrailStatements(); err != nil {
+		return nil, err
+	}
+	h.denyInsecureTransport()
+	if len(h.out.Changes) == 0 {
+		h.out.Document = doc
+		return h.out, nil
+	}
+	h.raw["Statement"] = h.stmts
+	var buf bytes.Buffer
+	if err := writeOrdered(&buf, h.raw, ""); err != nil {
+		return nil, err
+	}
+	h.out.Document = buf.String()
+	if err := CheckDelivery(h.out.Document, in); err != nil {
+		return nil, err
+	}
+	return h.out, nil
+}
+
+// hardener merges additions into one bucket policy. It edits the policy as
+// generic JSON (raw, stmts), so that every element it does not touch stays
+// exactly as written, and judges it through the parsed model.
+type hardener struct {
+	in        HardenInput
+	raw       map[string]any
+	stmts     []any
+	parsed    *policy.Document
+	bucketARN string
+	sids      map[string]bool
+	// paths and sources are the object ARNs the trails write and the
+	// accounts they write as; pathErr says why they are unknown.
+	paths, sources []string
+	pathErr        error
+	out            *Hardened
+}
+
+func newHardener(doc string, in HardenInput) (*hardener, error) {
+	h := &hardener{in: in, raw: map[string]any{"Version": "2012-10-17"}, parsed: &policy.Document{}, out: &Hardened{},
+		bucketARN: fmt.Sprintf("arn:%s:s3:::%s", in.Partition, in.Bucket), sids: map[string]bool{}}
 	if strings.TrimSpace(doc) != "" {
 		dec := json.NewDecoder(strings.NewReader(doc))
 		dec.UseNumber()
-		if err := dec.Decode(&raw); err != nil {
+		if err := dec.Decode(&h.raw); err != nil {
 			return nil, fmt.Errorf("bucket policy of %s is not valid JSON (%v): fix it by hand first", in.Bucket, err)
 		}
 		var err error
-		if parsed, err = policy.Parse(doc); err != nil {
+		if h.parsed, err = policy.Parse(doc); err != nil {
 			return nil, fmt.Errorf("bucket policy of %s cannot be parsed (%v): fix it by hand first", in.Bucket, err)
 		}
-		switch s := raw["Statement"].(type) {
+		switch s := h.raw["Statement"].(type) {
 		case []any:
-			stmts = s
+			h.stmts = s
 		case map[string]any:
-			stmts = []any{s}
+			h.stmts = []any{s}
 		}
-		if len(stmts) != len(parsed.Statements) {
+		if len(h.stmts) != len(h.parsed.Statements) {
 			return nil, fmt.Errorf("bucket policy of %s has statements that are not objects: fix it by hand first", in.Bucket)
 		}
-	} else {
-		parsed = &policy.Document{}
 	}
-	h := &Hardened{}
-	bucketARN := fmt.Sprintf("arn:%s:s3:::%s", in.Partition, in.Bucket)
-	sids := map[string]bool{}
-	for _, s := range parsed.Statements {
-		sids[s.Sid] = true
+	for _, s := range h.parsed.Statements {
+		h.sids[s.Sid] = true
 	}
-	uniqueSid := func(base string) string {
-		sid := base
-		for i := 2; sids[sid]; i++ {
-			sid = fmt.Sprintf("%s%d", base, i)
-		}
-		sids[sid] = true
-		return sid
-	}
+	h.paths, h.sources, h.pathErr = trailPaths(in, h.bucketARN)
+	return h, nil
+}
 
-	paths, sources, pathErr := trailPaths(in, bucketARN)
+// uniqueSid is base, numbered if the policy already has that Sid.
+func (h *hardener) uniqueSid(base string) string {
+	sid := base
+	for i := 2; h.sids[sid]; i++ {
+		sid = fmt.Sprintf("%s%d", base, i)
+	}
+	h.sids[sid] = true
+	return sid
+}
 
-	for i, s := range parsed.Statements {
+// hardenTrailStatements narrows CloudTrail's write statements to the
+// trails' paths and adds a source condition where they lack one.
+func (h *hardener) hardenTrailStatements() {
+	for i, s := range h.parsed.Statements {
 		if !s.Allows() || !s.Principal.HasService("cloudtrail.amazonaws.com") || !s.CoversAction("s3:PutObject") {
 			continue
 		}
 		name := statementName(i, s)
-		st := stmts[i].(map[string]any)
+		st := h.stmts[i].(map[string]any)
 		if s.NotResources != nil {
-			h.Manual = append(h.Manual, fmt.Sprintf("%s of the policy of %s uses NotResource; replace it with Resource %s", name, in.Bucket, strings.Join(paths, ", ")))
+			h.out.Manual = append(h.out.Manual, fmt.Sprintf("%s of the policy of %s uses NotResource; replace it with Resource %s", name, h.in.Bucket, strings.Join(h.paths, ", ")))
 			continue
 		}
-		if wide := policy.WideLogResources(s.Resources, bucketARN); len(wide) > 0 {
-			if pathErr != nil {
-				h.Manual = append(h.Manual, fmt.Sprintf("%s allows PutObject on %s: narrow it by hand (%v)", name, strings.Join(wide, ", "), pathErr))
-			} else {
-				var keep []any
-				for _, r := range s.Resources {
-					if !slices.Contains(wide, r) {
-						keep = append(keep, r)
-					}
-				}
-				for _, p := range paths {
-					if !slices.Contains(s.Resources, p) {
-						keep = append(keep, p)
-					}
-				}
-				st["Resource"] = keep
-				h.Changes = append(h.Changes, fmt.Sprintf("%s: PutObject narrowed from %s to %s", name, strings.Join(wide, ", "), strings.Join(paths, ", ")))
-			}
+		h.narrow(name, st, s)
+		if hasSourceCondition(s) {
+			continue
 		}
-		if !hasSourceCondition(s) {
-			accts := resourceAccounts(s.Resources, bucketARN)
-			if len(accts) == 0 && pathErr == nil {
-				accts = sources
-			}
-			if len(accts) == 0 {
-				h.Manual = append(h.Manual, fmt.Sprintf("%s grants CloudTrail PutObject without aws:SourceArn or aws:SourceAccount and the writing accounts are unknown: add the condition by hand", name))
-				continue
-			}
-			addCondition(st, "StringEquals", "aws:SourceAccount", accts)
-			h.Changes = append(h.Changes, fmt.Sprintf("%s: added condition aws:SourceAccount = %s", name, strings.Join(accts, ", ")))
+		accts := resourceAccounts(s.Resources, h.bucketARN)
+		if len(accts) == 0 && h.pathErr == nil {
+			accts = h.sources
+		}
+		if len(accts) == 0 {
+			h.out.Manual = append(h.out.Manual, fmt.Sprintf("%s grants CloudTrail PutObject without aws:SourceArn or aws:SourceAccount and the writing accounts are unknown: add the condition by hand", name))
+			continue
+		}
+		addCondition(st, "StringEquals", "aws:SourceAccount", accts)
+		h.out.Changes = append(h.out.Changes, fmt.Sprintf("%s: added condition aws:SourceAccount = %s", name, strings.Join(accts, ", ")))
+	}
+}
+
+// narrow replaces over-wide PutObject resources with the trails' paths.
+func (h *hardener) narrow(name string, st map[string]any, s policy.Statement) {
+	wide := policy.WideLogResources(s.Resources, h.bucketARN)
+	if len(wide) == 0 {
+		return
+	}
+	if h.pathErr != nil {
+		h.out.Manual = append(h.out.Manual, fmt.Sprintf("%s allows PutObject on %s: narrow it by hand (%v)", name, strings.Join(wide, ", "), h.pathErr))
+		return
+	}
+	var keep []any
+	for _, r := range s.Resources {
+		if !slices.Contains(wide, r) {
+			keep = append(keep, r)
 		}
 	}
+	for _, p := range h.paths {
+		if !slices.Contains(s.Resources, p) {
+			keep = append(keep, p)
+		}
+	}
+	st["Resource"] = keep
+	h.out.Changes = append(h.out.Changes, fmt.Sprintf("%s: PutObject narrowed from %s to %s", name, strings.Join(wide, ", "), strings.Join(h.paths, ", ")))
+}
 
-	// Statements CloudTrail needs but the policy lacks. Without them the
-	// trail cannot deliver at all, so adding them can only help. Judged on
-	// the statements as narrowed above: narrowing a combined statement on
-	// "*" takes the bucket ARN, and with it GetBucketAcl, away.
-	current := parsed
-	if len(h.Changes) > 0 {
-		b, err := json.Marshal(map[string]any{"Statement": stmts})
+// addTrailStatements adds the statements CloudTrail needs but the policy
+// lacks. Without them the trail cannot deliver at all, so adding them can
+// only help. They are judged on the statements as narrowed: narrowing a
+// combined statement on "*" takes the bucket ARN, and with it
+// GetBucketAcl, away.
+func (h *hardener) addTrailStatements() error {
+	if h.pathErr != nil {
+		return nil
+	}
+	current := h.parsed
+	if len(h.out.Changes) > 0 {
+		b, err := json.Marshal(map[string]any{"Statement": h.stmts})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if current, err = policy.Parse(string(b)); err != nil {
-			return nil, fmt.Errorf("bucket policy of %s cannot be merged (%v): fix it by hand first", in.Bucket, err)
+			return fmt.Errorf("bucket policy of %s cannot be merged (%v): fix it by hand first", h.in.Bucket, err)
 		}
 	}
-	if pathErr == nil {
-		if !allowsTrail(current, "s3:GetBucketAcl", bucketARN) {
-			stmts = append(stmts, map[string]any{
-				"Sid": uniqueSid("AWSCloudTrailAclCheck"), "Effect": "Allow",
-				"Principal": map[string]any{"Service": "cloudtrail.amazonaws.com"},
-				"Action":    "s3:GetBucketAcl", "Resource": bucketARN,
-				"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": sources}},
-			})
-			h.Changes = append(h.Changes, "added statement letting CloudTrail read the bucket ACL (s3:GetBucketAcl), conditioned on aws:SourceAccount")
-		}
-		var missing []string
-		for _, p := range paths {
-			if !allowsTrail(current, "s3:PutObject", strings.TrimSuffix(p, "*")+"x") {
-				missing = append(missing, p)
-			}
-		}
-		if len(missing) > 0 {
-			stmts = append(stmts, map[string]any{
-				"Sid": uniqueSid("AWSCloudTrailWrite"), "Effect": "Allow",
-				"Principal": map[string]any{"Service": "cloudtrail.amazonaws.com"},
-				"Action":    "s3:PutObject", "Resource": missing,
-				"Condition": map[string]any{"StringEquals": map[string]any{
-					"aws:SourceAccount": sources, "s3:x-amz-acl": "bucket-owner-full-control",
-				}},
-			})
-			h.Changes = append(h.Changes, "added statement letting CloudTrail write "+strings.Join(missing, ", ")+", conditioned on aws:SourceAccount")
-		}
-	}
-
-	if !parsed.DeniesInsecureTransport(bucketARN, bucketARN+"/*") {
-		stmts = append(stmts, map[string]any{
-			"Sid": uniqueSid("DenyInsecureTransport"), "Effect": "Deny", "Principal": "*",
-			"Action": "s3:*", "Resource": []any{bucketARN, bucketARN + "/*"},
-			"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
+	if !allowsTrail(current, "s3:GetBucketAcl", h.bucketARN) {
+		h.stmts = append(h.stmts, map[string]any{
+			"Sid": h.uniqueSid("AWSCloudTrailAclCheck"), "Effect": "Allow",
+			"Principal": map[string]any{"Service": "cloudtrail.amazonaws.com"},
+			"Action":    "s3:GetBucketAcl", "Resource": h.bucketARN,
+			"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": h.sources}},
 		})
-		h.Changes = append(h.Changes, "added statement DenyInsecureTransport (deny s3:* without TLS)")
+		h.out.Changes = append(h.out.Changes, "added statement letting CloudTrail read the bucket ACL (s3:GetBucketAcl), conditioned on aws:SourceAccount")
 	}
-	if len(h.Changes) == 0 {
-		h.Document = doc
-		return h, nil
+	var missing []string
+	for _, p := range h.paths {
+		if !allowsTrail(current, "s3:PutObject", strings.TrimSuffix(p, "*")+"x") {
+			missing = append(missing, p)
+		}
 	}
-	raw["Statement"] = stmts
-	var buf bytes.Buffer
-	if err := writeOrdered(&buf, raw, ""); err != nil {
-		return nil, err
+	if len(missing) > 0 {
+		h.stmts = append(h.stmts, map[string]any{
+			"Sid": h.uniqueSid("AWSCloudTrailWrite"), "Effect": "Allow",
+			"Principal": map[string]any{"Service": "cloudtrail.amazonaws.com"},
+			"Action":    "s3:PutObject", "Resource": missing,
+			"Condition": map[string]any{"StringEquals": map[string]any{
+				"aws:SourceAccount": h.sources, "s3:x-amz-acl": "bucket-owner-full-control",
+			}},
+		})
+		h.out.Changes = append(h.out.Changes, "added statement letting CloudTrail write "+strings.Join(missing, ", ")+", conditioned on aws:SourceAccount")
 	}
-	h.Document = buf.String()
-	if err := CheckDelivery(h.Document, in); err != nil {
-		return nil, err
+	return nil
+}
+
+// denyInsecureTransport appends a deny of plain-HTTP access if the policy
+// has none.
+func (h *hardener) denyInsecureTransport() {
+	if h.parsed.DeniesInsecureTransport(h.bucketARN, h.bucketARN+"/*") {
+		return
 	}
-	return h, nil
+	h.stmts = append(h.stmts, map[string]any{
+		"Sid": h.uniqueSid("DenyInsecureTransport"), "Effect": "Deny", "Principal": "*",
+		"Action": "s3:*", "Resource": []any{h.bucketARN, h.bucketARN + "/*"},
+		"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
+	})
+	h.out.Changes = append(h.out.Changes, "added statement DenyInsecureTransport (deny s3:* without TLS)")
 }
 
 // CheckDelivery refuses a bucket policy that would stop a trail of the

@@ -83,89 +83,28 @@ func compactJSON(v any) string {
 }
 
 func (e *cliEmitter) step(s Step) {
-	p := s.Params
-	r := "--region " + s.Region
-	switch s.Kind {
-	case KindTrailUpdate:
-		args := []string{"aws cloudtrail update-trail", r, "--name", sq(p.TrailARN)}
-		if p.LogFileValidation != nil {
-			args = append(args, "--enable-log-file-validation")
-		}
-		if p.MultiRegion != nil {
-			args = append(args, "--is-multi-region-trail")
-		}
-		if p.GlobalEvents != nil {
-			args = append(args, "--include-global-service-events")
-		}
-		if p.KMSKeyID != "" {
-			args = append(args, "--kms-key-id", sq(p.KMSKeyID))
-		}
-		if p.KMSKeyFrom != "" {
-			args = append(args, "--kms-key-id", e.ref(p.KMSKeyFrom, "keyArn"))
-		}
-		if p.LogGroupFrom != "" {
-			args = append(args, "--cloud-watch-logs-log-group-arn", e.ref(p.LogGroupFrom, "logGroupArn"),
-				"--cloud-watch-logs-role-arn", e.ref(p.RoleFrom, "roleArn"))
-		}
-		e.line("%s > /dev/null", strings.Join(args, " "))
-	case KindTrailSelectors:
-		flag, doc := apiSelectors(*p.Selectors)
-		e.line("aws cloudtrail put-event-selectors %s --trail-name %s --%s %s > /dev/null", r, sq(p.TrailARN), flag, sq(compactJSON(doc)))
-	case KindTrailStart:
-		e.line("aws cloudtrail start-logging %s --name %s", r, sq(p.TrailName))
-	case KindCreateKey:
-		v := e.newVar(s.ID, "keyArn", "KEY_ARN")
-		e.line("%s=$(aws kms create-key %s --description %s --key-spec SYMMETRIC_DEFAULT --key-usage ENCRYPT_DECRYPT --tags TagKey=created-by,TagValue=trailseal --policy %s --query KeyMetadata.Arn --output text)",
-			v, r, sq(p.KeyDescription), sq(p.KeyPolicy))
-		e.line("aws kms create-alias %s --alias-name %s --target-key-id \"$%s\"", r, sq(KeyAlias(p.TrailName)), v)
-		e.line("aws kms enable-key-rotation %s --key-id \"$%s\"", r, v)
-	case KindKeyRotation:
-		e.line("aws kms enable-key-rotation %s --key-id %s", r, sq(p.KeyID))
-	case KindCreateLogGroup:
-		v := e.newVar(s.ID, "logGroupArn", "LOG_GROUP_ARN")
-		e.line("aws logs create-log-group %s --log-group-name %s", r, sq(p.LogGroupName))
-		e.line("aws logs put-retention-policy %s --log-group-name %s --retention-in-days %d", r, sq(p.LogGroupName), p.RetentionDays)
-		e.line("%s=%s", v, sq(p.LogGroupARN))
-	case KindCreateLogsRole:
-		v := e.newVar(s.ID, "roleArn", "ROLE_ARN")
-		e.line("%s=$(aws iam create-role --role-name %s --assume-role-policy-document %s --query Role.Arn --output text)", v, sq(p.RoleName), sq(LogsRoleTrust(p.Account)))
-		e.line("aws iam put-role-policy --role-name %s --policy-name %s --policy-document %s", sq(p.RoleName), LogsRolePolicyName, sq(LogsRolePolicy(p.LogGroupARN)))
-	case KindMetricAlarm:
-		group := sq(logGroupNameFromARN(p.LogGroupARN))
-		if p.LogGroupFrom != "" {
-			group = sq(LogGroupName(p.TrailName))
-		}
-		e.line("aws logs put-metric-filter %s --log-group-name %s --filter-name %s --filter-pattern %s --metric-transformations %s",
-			r, group, sq(p.FilterName), sq(p.Pattern), sq(fmt.Sprintf("metricName=%s,metricNamespace=%s,metricValue=1", p.MetricName, p.Namespace)))
-		e.line("aws cloudwatch put-metric-alarm %s --alarm-name %s --alarm-description %s --metric-name %s --namespace %s --statistic Sum --period 300 --evaluation-periods 1 --threshold 1 --comparison-operator GreaterThanOrEqualToThreshold --treat-missing-data notBreaching --alarm-actions %s",
-			r, sq(p.AlarmName), sq("CIS CloudTrail monitoring alarm (created by trailseal)"), sq(p.MetricName), sq(p.Namespace), sq(p.TopicARN))
-	case KindBucketVersion:
-		e.line("aws s3api put-bucket-versioning %s --bucket %s --versioning-configuration Status=Enabled", r, sq(p.Bucket))
-	case KindBucketLock:
-		cfg := map[string]any{"ObjectLockEnabled": "Enabled", "Rule": map[string]any{"DefaultRetention": map[string]any{"Mode": p.LockMode, "Days": p.LockDays}}}
-		e.line("aws s3api put-object-lock-configuration %s --bucket %s --object-lock-configuration %s", r, sq(p.Bucket), sq(compactJSON(cfg)))
-	case KindBucketBPA:
-		e.line("aws s3api put-public-access-block %s --bucket %s --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true", r, sq(p.Bucket))
-	case KindBucketLifecycle:
-		if strings.HasPrefix(s.Before, "no lifecycle") {
-			cfg := s3types.BucketLifecycleConfiguration{Rules: LifecycleRules(nil, p.Prefixes, p.MinDays)}
-			e.line("aws s3api put-bucket-lifecycle-configuration %s --bucket %s --lifecycle-configuration %s", r, sq(p.Bucket), sq(lifecycleJSON(cfg.Rules)))
-			return
-		}
-		// Existing rules carry filters and actions the inventory does not
-		// record; rewriting them from here could lose some.
-		e.line("# Existing rules must be edited, not replaced: raise every Expiration.Days and")
-		e.line("# NoncurrentVersionExpiration.NoncurrentDays below %d on the log prefixes to %d.", p.MinDays, p.MinDays)
-		e.line("aws s3api get-bucket-lifecycle-configuration %s --bucket %s > %s", r, sq(p.Bucket), sq(p.Bucket+"-lifecycle.json"))
-		e.line("echo 'edit %s-lifecycle.json, then run: aws s3api put-bucket-lifecycle-configuration --bucket %s --lifecycle-configuration file://%s-lifecycle.json' >&2", p.Bucket, p.Bucket, p.Bucket)
-	case KindBucketLogging:
-		st := map[string]any{"LoggingEnabled": map[string]any{"TargetBucket": p.LogTarget, "TargetPrefix": p.LogPrefix}}
-		e.line("aws s3api put-bucket-logging %s --bucket %s --bucket-logging-status %s", r, sq(p.Bucket), sq(compactJSON(st)))
-	case KindBucketPolicy:
-		e.line("aws s3api put-bucket-policy %s --bucket %s --policy %s", r, sq(p.Bucket), sq(p.Policy))
-	default:
+	ops, err := opsOf(s.Kind)
+	if err != nil || ops.emitCLI == nil {
 		e.line("# step kind %s has no CLI form; apply it with 'trailseal fix --apply'", s.Kind)
+		return
 	}
+	ops.emitCLI(e, s)
+}
+
+// shq quotes s for the shell only when it needs it, so that commands
+// shown to people stay readable.
+func shq(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-:/@=+,") == "" {
+		return s
+	}
+	return sq(s)
+}
+
+// jsonValue is v as generic JSON values.
+func jsonValue(v any) any {
+	var out any
+	json.Unmarshal(marshal(v), &out)
+	return out
 }
 
 // lifecycleJSON renders rules in the shape the CLI reads (the SDK types

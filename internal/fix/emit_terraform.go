@@ -15,24 +15,14 @@ import (
 // bucket settings use the provider's per-setting resources, which need no
 // import. The inventory supplies the trail settings the plan leaves alone.
 func EmitTerraform(w io.Writer, plan *Plan, inv *inventory.Inventory) error {
-	e := &tfEmitter{inv: inv, names: map[string]string{}}
+	e := &tfEmitter{inv: inv, names: map[string]string{}, trails: map[string]*tfTrail{}}
 	e.line("# trailseal fix plan for account %s as Terraform (AWS provider >= 5, Terraform >= 1.5 for import blocks).", plan.Account)
 	e.line("# Review before applying. Nothing here deletes a bucket, object, trail, key or log group.")
-	trails := map[string][]Step{}
-	var trailOrder []string
 	for _, s := range plan.Steps {
-		switch s.Kind {
-		case KindTrailUpdate, KindTrailSelectors, KindTrailStart:
-			if _, ok := trails[s.Params.TrailARN]; !ok {
-				trailOrder = append(trailOrder, s.Params.TrailARN)
-			}
-			trails[s.Params.TrailARN] = append(trails[s.Params.TrailARN], s)
-		default:
-			e.step(s)
-		}
+		e.step(s)
 	}
-	for _, arn := range trailOrder {
-		e.trail(arn, trails[arn])
+	for _, arn := range e.trailOrder {
+		e.trail(e.trails[arn])
 	}
 	for _, m := range plan.Manual {
 		e.line("")
@@ -53,11 +43,68 @@ type tfEmitter struct {
 	b     strings.Builder
 	inv   *inventory.Inventory
 	names map[string]string // step ID -> resource address
+	// header is the step whose comment header is written before the
+	// step's first line; a step folded into its trail writes none.
+	header *Step
+	// trails collects the steps that change each trail, in plan order.
+	trails     map[string]*tfTrail
+	trailOrder []string
+}
+
+// tfTrail is a trail as the plan leaves it: what the inventory recorded,
+// changed by each step of the plan that touches it.
+type tfTrail struct {
+	inventory.Trail
+	arn     string
+	ids     []string
+	changes []func(*tfTrail)
+	logging bool
+	sel     *inventory.EventSelectors
+	kms     string
+	group   string
+	role    string
 }
 
 func (e *tfEmitter) line(format string, args ...any) {
+	if s := e.header; s != nil {
+		e.header = nil
+		e.writeHeader(*s)
+	}
 	fmt.Fprintf(&e.b, format, args...)
 	e.b.WriteByte('\n')
+}
+
+func (e *tfEmitter) step(s Step) {
+	ops, err := opsOf(s.Kind)
+	e.header = &s
+	if err != nil || ops.emitTerraform == nil {
+		e.line("# step kind %s has no Terraform form; apply it with 'trailseal fix --apply'", s.Kind)
+		return
+	}
+	ops.emitTerraform(e, s)
+	e.header = nil
+}
+
+// onTrail folds a step into its trail's final settings: Terraform manages
+// a trail as a whole.
+func (e *tfEmitter) onTrail(arn string, s Step, change func(*tfTrail)) {
+	e.header = nil
+	t, ok := e.trails[arn]
+	if !ok {
+		t = &tfTrail{arn: arn}
+		e.trails[arn] = t
+		e.trailOrder = append(e.trailOrder, arn)
+		for _, tr := range e.inv.Trails {
+			if tr.ARN == arn {
+				t.Trail = tr
+			}
+		}
+		t.logging = t.Status.Value != nil && t.Status.Value.IsLogging
+		t.sel = t.Selectors.Value
+		t.kms, t.group, t.role = hq(t.KMSKeyID), hq(t.CloudWatchLogsLogGroupARN), hq(t.CloudWatchLogsRoleARN)
+	}
+	t.ids = append(t.ids, s.ID)
+	t.changes = append(t.changes, change)
 }
 
 var nonLabel = regexp.MustCompile(`[^A-Za-z0-9_]+`)
@@ -86,7 +133,7 @@ func hlist(l []string) string {
 	return "[" + strings.Join(q, ", ") + "]"
 }
 
-func (e *tfEmitter) header(s Step) {
+func (e *tfEmitter) writeHeader(s Step) {
 	e.line("")
 	e.line("# %s: %s (%s)", s.ID, oneLine(s.Summary), strings.Join(s.Rules, ", "))
 	if s.Warning != "" {
@@ -97,206 +144,19 @@ func (e *tfEmitter) header(s Step) {
 	}
 }
 
-func (e *tfEmitter) step(s Step) {
-	p := s.Params
-	e.header(s)
-	switch s.Kind {
-	case KindCreateKey:
-		n := label("trail_" + p.TrailName)
-		e.names[s.ID] = "aws_kms_key." + n
-		e.line(`resource "aws_kms_key" %s {`, hq(n))
-		e.line(`  description         = %s`, hq(p.KeyDescription))
-		e.line(`  enable_key_rotation = true`)
-		e.line(`  policy              = %s`, hq(p.KeyPolicy))
-		e.line(`  tags = {`)
-		e.line(`    "created-by" = "trailseal"`)
-		e.line(`  }`)
-		e.line(`}`)
-		e.line("")
-		e.line(`resource "aws_kms_alias" %s {`, hq(n))
-		e.line(`  name          = %s`, hq(KeyAlias(p.TrailName)))
-		e.line(`  target_key_id = aws_kms_key.%s.key_id`, n)
-		e.line(`}`)
-	case KindKeyRotation:
-		e.line("# Key %s is not managed here: set enable_key_rotation = true on its aws_kms_key", p.KeyID)
-		e.line("# resource, or run: aws kms enable-key-rotation --region %s --key-id %s", s.Region, p.KeyID)
-	case KindCreateLogGroup:
-		n := label(p.LogGroupName)
-		e.names[s.ID] = "aws_cloudwatch_log_group." + n
-		e.line(`resource "aws_cloudwatch_log_group" %s {`, hq(n))
-		e.line(`  name              = %s`, hq(p.LogGroupName))
-		e.line(`  retention_in_days = %d`, p.RetentionDays)
-		e.line(`}`)
-	case KindCreateLogsRole:
-		n := label(p.RoleName)
-		e.names[s.ID] = "aws_iam_role." + n
-		e.line(`resource "aws_iam_role" %s {`, hq(n))
-		e.line(`  name               = %s`, hq(p.RoleName))
-		e.line(`  assume_role_policy = %s`, hq(LogsRoleTrust(p.Account)))
-		e.line(`}`)
-		e.line("")
-		e.line(`resource "aws_iam_role_policy" %s {`, hq(n))
-		e.line(`  name   = %s`, hq(LogsRolePolicyName))
-		e.line(`  role   = aws_iam_role.%s.id`, n)
-		e.line(`  policy = %s`, hq(LogsRolePolicy(p.LogGroupARN)))
-		e.line(`}`)
-	case KindMetricAlarm:
-		n := label(p.FilterName)
-		group := hq(logGroupNameFromARN(p.LogGroupARN))
-		if addr := e.names[p.LogGroupFrom]; addr != "" {
-			group = addr + ".name"
-		}
-		e.line(`resource "aws_cloudwatch_log_metric_filter" %s {`, hq(n))
-		e.line(`  name           = %s`, hq(p.FilterName))
-		e.line(`  log_group_name = %s`, group)
-		e.line(`  pattern        = %s`, hq(p.Pattern))
-		e.line(`  metric_transformation {`)
-		e.line(`    name      = %s`, hq(p.MetricName))
-		e.line(`    namespace = %s`, hq(p.Namespace))
-		e.line(`    value     = "1"`)
-		e.line(`  }`)
-		e.line(`}`)
-		e.line("")
-		e.line(`resource "aws_cloudwatch_metric_alarm" %s {`, hq(n))
-		e.line(`  alarm_name          = %s`, hq(p.AlarmName))
-		e.line(`  alarm_description   = "CIS CloudTrail monitoring alarm (created by trailseal)"`)
-		e.line(`  metric_name         = aws_cloudwatch_log_metric_filter.%s.metric_transformation[0].name`, n)
-		e.line(`  namespace           = %s`, hq(p.Namespace))
-		e.line(`  statistic           = "Sum"`)
-		e.line(`  period              = 300`)
-		e.line(`  evaluation_periods  = 1`)
-		e.line(`  threshold           = 1`)
-		e.line(`  comparison_operator = "GreaterThanOrEqualToThreshold"`)
-		e.line(`  treat_missing_data  = "notBreaching"`)
-		e.line(`  alarm_actions       = [%s]`, hq(p.TopicARN))
-		e.line(`}`)
-	case KindBucketVersion:
-		e.line(`resource "aws_s3_bucket_versioning" %s {`, hq(label(p.Bucket)))
-		e.line(`  bucket = %s`, hq(p.Bucket))
-		e.line(`  versioning_configuration {`)
-		e.line(`    status = "Enabled"`)
-		e.line(`  }`)
-		e.line(`}`)
-	case KindBucketLock:
-		e.line(`resource "aws_s3_bucket_object_lock_configuration" %s {`, hq(label(p.Bucket)))
-		e.line(`  bucket              = %s`, hq(p.Bucket))
-		e.line(`  object_lock_enabled = "Enabled"`)
-		e.line(`  rule {`)
-		e.line(`    default_retention {`)
-		e.line(`      mode = %s`, hq(p.LockMode))
-		e.line(`      days = %d`, p.LockDays)
-		e.line(`    }`)
-		e.line(`  }`)
-		if dep := e.names["bucket.versioning:"+p.Bucket]; dep != "" {
-			e.line(`  depends_on = [%s]`, dep)
-		} else {
-			e.line(`  depends_on = [aws_s3_bucket_versioning.%s]`, label(p.Bucket))
-		}
-		e.line(`}`)
-	case KindBucketBPA:
-		e.line(`resource "aws_s3_bucket_public_access_block" %s {`, hq(label(p.Bucket)))
-		e.line(`  bucket                  = %s`, hq(p.Bucket))
-		e.line(`  block_public_acls       = true`)
-		e.line(`  ignore_public_acls      = true`)
-		e.line(`  block_public_policy     = true`)
-		e.line(`  restrict_public_buckets = true`)
-		e.line(`}`)
-	case KindBucketLifecycle:
-		if !strings.HasPrefix(s.Before, "no lifecycle") {
-			e.line("# %s has lifecycle rules: raise every expiration on the log prefixes to at least %d days", p.Bucket, p.MinDays)
-			e.line("# in the aws_s3_bucket_lifecycle_configuration that manages it (replacing it from here could drop rules).")
-			return
-		}
-		e.line(`resource "aws_s3_bucket_lifecycle_configuration" %s {`, hq(label(p.Bucket)))
-		e.line(`  bucket = %s`, hq(p.Bucket))
-		for _, r := range LifecycleRules(nil, p.Prefixes, p.MinDays) {
-			e.line(`  rule {`)
-			e.line(`    id     = %s`, hq(*r.ID))
-			e.line(`    status = "Enabled"`)
-			e.line(`    filter {`)
-			e.line(`      prefix = %s`, hq(rulePrefix(r)))
-			e.line(`    }`)
-			for _, t := range r.Transitions {
-				e.line(`    transition {`)
-				e.line(`      days          = %d`, *t.Days)
-				e.line(`      storage_class = %s`, hq(string(t.StorageClass)))
-				e.line(`    }`)
-			}
-			e.line(`    expiration {`)
-			e.line(`      days = %d`, *r.Expiration.Days)
-			e.line(`    }`)
-			e.line(`    noncurrent_version_expiration {`)
-			e.line(`      noncurrent_days = %d`, *r.NoncurrentVersionExpiration.NoncurrentDays)
-			e.line(`    }`)
-			e.line(`  }`)
-		}
-		e.line(`}`)
-	case KindBucketLogging:
-		e.line(`resource "aws_s3_bucket_logging" %s {`, hq(label(p.Bucket)))
-		e.line(`  bucket        = %s`, hq(p.Bucket))
-		e.line(`  target_bucket = %s`, hq(p.LogTarget))
-		e.line(`  target_prefix = %s`, hq(p.LogPrefix))
-		e.line(`}`)
-	case KindBucketPolicy:
-		e.line(`resource "aws_s3_bucket_policy" %s {`, hq(label(p.Bucket)))
-		e.line(`  bucket = %s`, hq(p.Bucket))
-		e.line(`  policy = %s`, hq(p.Policy))
-		e.line(`}`)
-	default:
-		e.line("# step kind %s has no Terraform form; apply it with 'trailseal fix --apply'", s.Kind)
-	}
-}
-
-// trail declares one trail with its final settings: what the inventory
-// recorded, changed by every step of the plan that touches it.
-func (e *tfEmitter) trail(arn string, steps []Step) {
-	var t inventory.Trail
-	for _, tr := range e.inv.Trails {
-		if tr.ARN == arn {
-			t = tr
-		}
-	}
+// trail declares one trail with its final settings: an import block and
+// the resource.
+func (e *tfEmitter) trail(t *tfTrail) {
 	if t.ARN == "" {
-		e.line("# trail %s is not in the inventory; its steps have no Terraform form", arn)
+		e.line("# trail %s is not in the inventory; its steps have no Terraform form", t.arn)
 		return
 	}
-	logging := t.Status.Value != nil && t.Status.Value.IsLogging
-	sel := t.Selectors.Value
-	kms := hq(t.KMSKeyID)
-	group, role := hq(t.CloudWatchLogsLogGroupARN), hq(t.CloudWatchLogsRoleARN)
-	var ids []string
-	for _, s := range steps {
-		ids = append(ids, s.ID)
-		p := s.Params
-		switch {
-		case s.Kind == KindTrailStart:
-			logging = true
-		case s.Kind == KindTrailSelectors:
-			sel = p.Selectors
-		}
-		if p.LogFileValidation != nil {
-			t.LogFileValidationEnabled = *p.LogFileValidation
-		}
-		if p.MultiRegion != nil {
-			t.IsMultiRegion = *p.MultiRegion
-		}
-		if p.GlobalEvents != nil {
-			t.IncludeGlobalServiceEvents = *p.GlobalEvents
-		}
-		if p.KMSKeyID != "" {
-			kms = hq(p.KMSKeyID)
-		}
-		if p.KMSKeyFrom != "" {
-			kms = e.names[p.KMSKeyFrom] + ".arn"
-		}
-		if p.LogGroupFrom != "" {
-			group = `"${` + e.names[p.LogGroupFrom] + `.arn}:*"`
-			role = e.names[p.RoleFrom] + ".arn"
-		}
+	for _, change := range t.changes {
+		change(t)
 	}
 	n := label(t.Name)
 	e.line("")
-	e.line("# trail %s, final settings after steps %s", t.Name, strings.Join(ids, ", "))
+	e.line("# trail %s, final settings after steps %s", t.Name, strings.Join(t.ids, ", "))
 	e.line(`import {`)
 	e.line(`  to = aws_cloudtrail.%s`, n)
 	e.line(`  id = %s`, hq(t.ARN))
@@ -314,19 +174,19 @@ func (e *tfEmitter) trail(arn string, steps []Step) {
 	e.line(`  is_multi_region_trail         = %t`, t.IsMultiRegion)
 	e.line(`  include_global_service_events = %t`, t.IncludeGlobalServiceEvents)
 	e.line(`  enable_log_file_validation    = %t`, t.LogFileValidationEnabled)
-	e.line(`  enable_logging                = %t`, logging)
+	e.line(`  enable_logging                = %t`, t.logging)
 	if t.IsOrganizationTrail {
 		e.line(`  is_organization_trail         = true`)
 	}
-	if kms != `""` {
-		e.line(`  kms_key_id                    = %s`, kms)
+	if t.kms != `""` {
+		e.line(`  kms_key_id                    = %s`, t.kms)
 	}
-	if group != `""` {
-		e.line(`  cloud_watch_logs_group_arn    = %s`, group)
-		e.line(`  cloud_watch_logs_role_arn     = %s`, role)
+	if t.group != `""` {
+		e.line(`  cloud_watch_logs_group_arn    = %s`, t.group)
+		e.line(`  cloud_watch_logs_role_arn     = %s`, t.role)
 	}
-	if sel != nil {
-		e.selectors(*sel)
+	if t.sel != nil {
+		e.selectors(*t.sel)
 	}
 	e.line(`}`)
 }

@@ -31,8 +31,8 @@ func TestDefaultJournalPathUsesStateDir(t *testing.T) {
 func TestJournalRoundTrip(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sub", "j.json")
 	j := NewJournal(path, "111122223333")
-	j.Entries = append(j.Entries, Entry{Step: Step{ID: "bucket.versioning:logs", Kind: KindBucketVersion, Reversible: true},
-		Status: Applied, Previous: marshal(prevVersioning{Status: ""}), At: time.Now().UTC()})
+	j.Entries = append(j.Entries, Entry{Step: Step{ID: "bucket.versioning:logs", Kind: KindBucketVersion, Reversible: true, Params: &VersioningParams{Bucket: "logs"}},
+		Status: Applied, Previous: marshal(versioningState{Status: ""}), At: time.Now().UTC()})
 	if err := j.Save(); err != nil {
 		t.Fatal(err)
 	}

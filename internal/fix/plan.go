@@ -10,27 +10,6 @@ import (
 	"github.com/trailseal/trailseal/internal/inventory"
 )
 
-// Kind names what a step does. The value is the main API call it makes.
-type Kind string
-
-// Step kinds. None of them deletes a bucket, object, trail, key or log group.
-const (
-	KindTrailUpdate     Kind = "cloudtrail:UpdateTrail"
-	KindTrailSelectors  Kind = "cloudtrail:PutEventSelectors"
-	KindTrailStart      Kind = "cloudtrail:StartLogging"
-	KindCreateKey       Kind = "kms:CreateKey"
-	KindKeyRotation     Kind = "kms:EnableKeyRotation"
-	KindCreateLogGroup  Kind = "logs:CreateLogGroup"
-	KindCreateLogsRole  Kind = "iam:CreateRole"
-	KindMetricAlarm     Kind = "logs:PutMetricFilter"
-	KindBucketVersion   Kind = "s3:PutBucketVersioning"
-	KindBucketLock      Kind = "s3:PutObjectLockConfiguration"
-	KindBucketBPA       Kind = "s3:PutPublicAccessBlock"
-	KindBucketLifecycle Kind = "s3:PutBucketLifecycleConfiguration"
-	KindBucketLogging   Kind = "s3:PutBucketLogging"
-	KindBucketPolicy    Kind = "s3:PutBucketPolicy"
-)
-
 // Step is one change to one resource.
 type Step struct {
 	ID string `json:"id"`
@@ -49,59 +28,8 @@ type Step struct {
 	Reversible    bool   `json:"reversible"`
 	NotReversible string `json:"notReversible,omitempty"`
 	Warning       string `json:"warning,omitempty"`
-	Params        Params `json:"params"`
-}
-
-// Params carries what a step needs to run. Only the fields of its kind are set.
-type Params struct {
-	TrailARN  string `json:"trailArn,omitempty"`
-	TrailName string `json:"trailName,omitempty"`
-	Bucket    string `json:"bucket,omitempty"`
-	Account   string `json:"account,omitempty"`
-	Partition string `json:"partition,omitempty"`
-
-	// UpdateTrail. A nil pointer leaves the setting alone.
-	LogFileValidation *bool  `json:"logFileValidation,omitempty"`
-	MultiRegion       *bool  `json:"multiRegion,omitempty"`
-	GlobalEvents      *bool  `json:"globalEvents,omitempty"`
-	KMSKeyID          string `json:"kmsKeyId,omitempty"`
-	// KMSKeyFrom names the CreateKey step whose key to use.
-	KMSKeyFrom   string `json:"kmsKeyFrom,omitempty"`
-	LogGroupARN  string `json:"logGroupArn,omitempty"`
-	LogGroupFrom string `json:"logGroupFrom,omitempty"`
-	RoleFrom     string `json:"roleFrom,omitempty"`
-
-	Selectors *inventory.EventSelectors `json:"selectors,omitempty"`
-
-	KeyID          string `json:"keyId,omitempty"`
-	KeyPolicy      string `json:"keyPolicy,omitempty"`
-	KeyDescription string `json:"keyDescription,omitempty"`
-
-	LogGroupName  string `json:"logGroupName,omitempty"`
-	RetentionDays int    `json:"retentionDays,omitempty"`
-	RoleName      string `json:"roleName,omitempty"`
-
-	FilterName string `json:"filterName,omitempty"`
-	MetricName string `json:"metricName,omitempty"`
-	Namespace  string `json:"namespace,omitempty"`
-	Pattern    string `json:"pattern,omitempty"`
-	AlarmName  string `json:"alarmName,omitempty"`
-	TopicARN   string `json:"topicArn,omitempty"`
-
-	LockMode string `json:"lockMode,omitempty"`
-	LockDays int    `json:"lockDays,omitempty"`
-
-	MinDays  int      `json:"minDays,omitempty"`
-	Prefixes []string `json:"prefixes,omitempty"`
-
-	LogTarget string `json:"logTarget,omitempty"`
-	LogPrefix string `json:"logPrefix,omitempty"`
-
-	// Policy is the merged bucket policy; PolicyBase is the document it was
-	// merged from ("" when the bucket had none). Apply refuses to write when
-	// the live policy no longer equals PolicyBase.
-	Policy     string `json:"policy,omitempty"`
-	PolicyBase string `json:"policyBase,omitempty"`
+	// Params are the typed parameters of the step's kind.
+	Params Params `json:"params"`
 }
 
 // Manual is a rule with no safe automatic fix, with what to do by hand.
@@ -187,16 +115,6 @@ func DefaultOptions() Options {
 	return Options{RetentionDays: 365, LockMode: "GOVERNANCE", MinRetentionDays: 365, LogRetentionDays: 365}
 }
 
-// Fixable lists the rules that have an automatic fix.
-var Fixable = []string{
-	"trail.logging", "trail.multi_region", "trail.global_service_events", "trail.management_events",
-	"trail.log_file_validation", "trail.cloudwatch_logs", "trail.kms_encryption", "trail.kms_key_rotation",
-	"trail.s3_data_events_write", "trail.s3_data_events_read",
-	"bucket.versioning", "bucket.object_lock", "bucket.object_lock_retention", "bucket.lifecycle",
-	"bucket.public_access", "bucket.access_logging", "bucket.policy_source_arn", "bucket.least_privilege",
-	"monitoring.trail_changes_alarm", "monitoring.bucket_policy_changes_alarm",
-}
-
 // ManualOnly lists the rules for which fix prints instructions only.
 var ManualOnly = []string{"bucket.mfa_delete", "bucket.dedicated_account", "account.organization_trail", "iam.cloudtrail_full_access"}
 
@@ -212,11 +130,14 @@ type planner struct {
 	// covered holds account-level rules that trail steps fix as a side
 	// effect, so they are not listed as manual.
 	covered map[string]bool
+	// trailOf maps the key of a step planned for a trail to the trail's
+	// ARN, so that starting the trail's logging can wait for them.
+	trailOf map[string]string
 }
 
 // NewPlan computes the changes that fix the FAIL findings. It never calls AWS.
 func NewPlan(inv *inventory.Inventory, fs []findings.Finding, opts Options) *Plan {
-	p := &planner{inv: inv, opts: opts, plan: &Plan{Account: inv.Account.ID}, fails: map[string][]findings.Finding{}, byKey: map[string]int{}, covered: map[string]bool{}}
+	p := &planner{inv: inv, opts: opts, plan: &Plan{Account: inv.Account.ID}, fails: map[string][]findings.Finding{}, byKey: map[string]int{}, covered: map[string]bool{}, trailOf: map[string]string{}}
 	for _, f := range fs {
 		if f.Status != findings.Fail || f.Suppressed != nil {
 			continue
@@ -229,6 +150,11 @@ func NewPlan(inv *inventory.Inventory, fs []findings.Finding, opts Options) *Pla
 	p.planBuckets()
 	p.planTrails()
 	p.planMonitoring()
+	for _, k := range sortedKinds() {
+		if plan := kinds[k].plan; plan != nil {
+			plan(p)
+		}
+	}
 	p.planAccountRules()
 	p.planManual()
 	p.order()

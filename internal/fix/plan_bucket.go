@@ -45,7 +45,6 @@ func (p *planner) planBuckets() {
 
 func (p *planner) planBucket(b *inventory.Bucket, res string) {
 	region := bucketRegion(b)
-	base := Params{Bucket: b.Name, Account: p.inv.Account.ID, Partition: p.partition()}
 	trails := trailsOfBucket(p.inv, b.Name)
 
 	lockFix := p.failsOn("bucket.object_lock", res) || p.failsOn("bucket.object_lock_retention", res)
@@ -61,7 +60,7 @@ func (p *planner) planBucket(b *inventory.Bucket, res string) {
 				Rules: []string{"bucket.versioning"}, Kind: KindBucketVersion, Region: region, Resource: res,
 				Summary: "enable versioning on " + b.Name,
 				Before:  "versioning " + orNone(versioning, "never enabled"), After: "versioning Enabled",
-				Reversible: true, Params: base,
+				Reversible: true, Params: &VersioningParams{Bucket: b.Name},
 			}
 			if lockFix {
 				s.Rules = append(s.Rules, "bucket.object_lock")
@@ -73,7 +72,7 @@ func (p *planner) planBucket(b *inventory.Bucket, res string) {
 	}
 
 	if lockFix {
-		p.planObjectLock(b, res, region, base)
+		p.planObjectLock(b, res, region)
 	}
 
 	if p.failsOn("bucket.public_access", res) {
@@ -85,7 +84,7 @@ func (p *planner) planBucket(b *inventory.Bucket, res string) {
 		s := p.add("bucket.public_access:"+b.Name, Step{
 			Rules: []string{"bucket.public_access"}, Kind: KindBucketBPA, Region: region, Resource: res,
 			Summary: "turn on all four Block Public Access settings of " + b.Name,
-			Before:  before, After: "all four settings on", Reversible: true, Params: base,
+			Before:  before, After: "all four settings on", Reversible: true, Params: &BPAParams{Bucket: b.Name},
 		})
 		// A hardened policy is written before BlockPublicPolicy is on, so
 		// that S3 judges the new document without the block in the way.
@@ -93,17 +92,17 @@ func (p *planner) planBucket(b *inventory.Bucket, res string) {
 	}
 
 	if p.failsOn("bucket.lifecycle", res) {
-		p.planLifecycle(b, res, region, base, trails)
+		p.planLifecycle(b, res, region, trails)
 	}
 	if p.failsOn("bucket.access_logging", res) {
-		p.planAccessLogging(b, res, region, base)
+		p.planAccessLogging(b, res, region)
 	}
 	if p.failsOn("bucket.policy_source_arn", res) || p.failsOn("bucket.least_privilege", res) {
-		p.planBucketPolicy(b, res, region, base, trails)
+		p.planBucketPolicy(b, res, region, trails)
 	}
 }
 
-func (p *planner) planObjectLock(b *inventory.Bucket, res, region string, base Params) {
+func (p *planner) planObjectLock(b *inventory.Bucket, res, region string) {
 	rule := "bucket.object_lock"
 	if !p.failsOn(rule, res) {
 		rule = "bucket.object_lock_retention"
@@ -131,12 +130,11 @@ func (p *planner) planObjectLock(b *inventory.Bucket, res, region string, base P
 		Before:    before,
 		After:     fmt.Sprintf("Object Lock on, default %s %d days", mode, days),
 		DependsOn: []string{"bucket.versioning:" + b.Name},
-		Params:    base,
+		Params:    &LockParams{Bucket: b.Name, LockMode: mode, LockDays: days},
 	}
 	if p.failsOn("bucket.object_lock_retention", res) && rule != "bucket.object_lock_retention" {
 		s.Rules = append(s.Rules, "bucket.object_lock_retention")
 	}
-	s.Params.LockMode, s.Params.LockDays = mode, days
 	switch {
 	case !cur.Enabled:
 		s.NotReversible = "Object Lock cannot be turned off once enabled"
@@ -151,23 +149,22 @@ func (p *planner) planObjectLock(b *inventory.Bucket, res, region string, base P
 	p.add("bucket.object_lock:"+b.Name, s)
 }
 
-func (p *planner) planLifecycle(b *inventory.Bucket, res, region string, base Params, trails []inventory.Trail) {
+func (p *planner) planLifecycle(b *inventory.Bucket, res, region string, trails []inventory.Trail) {
 	if b.Lifecycle.Value == nil {
 		p.refuse("bucket.lifecycle", res, "lifecycle configuration of %s could not be read (%s): fix the read permission and re-run", b.Name, b.Lifecycle.Problem())
 		return
 	}
 	min := p.opts.MinRetentionDays
+	params := &LifecycleParams{Bucket: b.Name, MinDays: min, Prefixes: logPrefixes(trails)}
 	s := Step{
 		Rules: []string{"bucket.lifecycle"}, Kind: KindBucketLifecycle, Region: region, Resource: res,
-		Reversible: true, Params: base,
+		Reversible: true, Params: params,
 	}
-	s.Params.MinDays = min
-	s.Params.Prefixes = logPrefixes(trails)
 	if !b.Lifecycle.Value.Configured {
 		s.Summary = "add a lifecycle rule for the trail logs of " + b.Name
 		s.Before = "no lifecycle configuration"
 		s.After = fmt.Sprintf("rule trailseal-trail-logs on %s: to GLACIER after %d days, expire current and noncurrent versions after %d days",
-			strings.Join(s.Params.Prefixes, ", "), transitionDays(min), min)
+			strings.Join(params.Prefixes, ", "), transitionDays(min), min)
 	} else {
 		s.Summary = "lengthen the lifecycle expirations that cut trail logs short on " + b.Name
 		var short []string
@@ -194,7 +191,7 @@ func transitionDays(min int) int {
 	return 90
 }
 
-func (p *planner) planAccessLogging(b *inventory.Bucket, res, region string, base Params) {
+func (p *planner) planAccessLogging(b *inventory.Bucket, res, region string) {
 	const rule = "bucket.access_logging"
 	target := p.opts.AccessLogBucket
 	facts := p.opts.Facts.AccessLog
@@ -233,13 +230,12 @@ func (p *planner) planAccessLogging(b *inventory.Bucket, res, region string, bas
 		Rules: []string{rule}, Kind: KindBucketLogging, Region: region, Resource: res,
 		Summary: fmt.Sprintf("send server access logs of %s to %s", b.Name, target),
 		Before:  before, After: "server access logs to " + target + "/" + b.Name + "/",
-		Reversible: true, Params: base,
+		Reversible: true, Params: &LoggingParams{Bucket: b.Name, LogTarget: target, LogPrefix: b.Name + "/"},
 	}
-	s.Params.LogTarget, s.Params.LogPrefix = target, b.Name+"/"
 	p.add("bucket.access_logging:"+b.Name, s)
 }
 
-func (p *planner) planBucketPolicy(b *inventory.Bucket, res, region string, base Params, trails []inventory.Trail) {
+func (p *planner) planBucketPolicy(b *inventory.Bucket, res, region string, trails []inventory.Trail) {
 	rules := []string{}
 	for _, r := range []string{"bucket.policy_source_arn", "bucket.least_privilege"} {
 		if p.failsOn(r, res) {
@@ -273,9 +269,9 @@ func (p *planner) planBucketPolicy(b *inventory.Bucket, res, region string, base
 		Rules: rules, Kind: KindBucketPolicy, Region: region, Resource: res,
 		Summary: "harden the bucket policy of " + b.Name + " (every existing statement kept)",
 		Before:  orNone(describeStatements(prev), "no bucket policy"),
-		After:   strings.Join(m.Changes, "; "), Reversible: true, Params: base,
+		After:   strings.Join(m.Changes, "; "), Reversible: true,
+		Params: &PolicyParams{Bucket: b.Name, Policy: m.Document, PolicyBase: prev},
 	}
-	s.Params.Policy, s.Params.PolicyBase = m.Document, prev
 	p.add("bucket.policy:"+b.Name, s)
 }
 

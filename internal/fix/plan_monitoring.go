@@ -62,22 +62,21 @@ func (p *planner) planMonitoring() {
 			p.refuse(a.Rule, res, "--alarm-topic %s is in %s but the alarm lives with trail %s's log group in %s: use a topic there", topic, arnRegion(topic), t.Name, t.HomeRegion)
 			continue
 		}
-		s := Step{Rules: []string{a.Rule}, Kind: KindMetricAlarm, Region: t.HomeRegion, Resource: res,
-			Reversible: true, Params: p.trailParams(t)}
-		s.Params.FilterName, s.Params.MetricName, s.Params.Namespace, s.Params.Pattern = a.FilterName, a.MetricName, AlarmNamespace, a.Pattern
-		s.Params.AlarmName, s.Params.TopicARN = a.FilterName, topic
+		params := &AlarmParams{TrailRef: trailRef(t), Account: p.inv.Account.ID, Partition: p.partition(),
+			FilterName: a.FilterName, MetricName: a.MetricName, Namespace: AlarmNamespace, Pattern: a.Pattern, AlarmName: a.FilterName, TopicARN: topic}
+		s := Step{Rules: []string{a.Rule}, Kind: KindMetricAlarm, Region: t.HomeRegion, Resource: res, Reversible: true, Params: params}
 		switch {
 		case t.CloudWatchLogsLogGroupARN != "":
-			s.Params.LogGroupARN = t.CloudWatchLogsLogGroupARN
+			params.LogGroupARN = t.CloudWatchLogsLogGroupARN
 		case p.planned("logs.group:" + t.Name):
-			s.Params.LogGroupFrom = "logs.group:" + t.Name
+			params.LogGroupFrom = "logs.group:" + t.Name
 			// The filter only sees events once the trail delivers there.
 			s.DependsOn = []string{"logs.group:" + t.Name, "trail.cloudwatch_logs:" + t.Name}
 		default:
 			p.refuse(a.Rule, res, "trail %s does not deliver to CloudWatch Logs: include trail.cloudwatch_logs in --rules", t.Name)
 			continue
 		}
-		group := logGroupNameFromARN(s.Params.LogGroupARN)
+		group := logGroupNameFromARN(params.LogGroupARN)
 		if group == "" {
 			group = LogGroupName(t.Name)
 		}

@@ -193,8 +193,8 @@ func TestPlanTrailDependencies(t *testing.T) {
 			t.Errorf("want %s before %s in %v", pair[0], pair[1], stepIDs(p))
 		}
 	}
-	mr := p.Steps[pos["trail.multi_region:main"]]
-	if mr.Params.GlobalEvents == nil || !*mr.Params.GlobalEvents {
+	mr := p.Steps[pos["trail.multi_region:main"]].Params.(*TrailUpdateParams)
+	if mr.GlobalEvents == nil || !*mr.GlobalEvents {
 		t.Error("a multi-region trail needs global service events in the same update")
 	}
 	key := p.Steps[pos["kms.create_key:main"]]

@@ -22,19 +22,22 @@ func (p *planner) planTrails() {
 			continue
 		}
 		for _, o := range p.plan.Steps {
-			if o.ID != s.ID && o.Params.TrailARN == s.Params.TrailARN && o.Kind != KindTrailStart {
+			if o.ID != s.ID && p.trailOf[o.ID] == p.trailOf[s.ID] && o.Kind != KindTrailStart {
 				s.DependsOn = append(s.DependsOn, o.ID)
 			}
 		}
 	}
 }
 
-func (p *planner) trailParams(t *inventory.Trail) Params {
-	return Params{TrailARN: t.ARN, TrailName: t.Name, Bucket: t.S3BucketName, Account: p.inv.Account.ID, Partition: p.partition()}
+// addForTrail adds a step planned for trail t.
+func (p *planner) addForTrail(t *inventory.Trail, key string, s Step) *Step {
+	p.trailOf[key] = t.ARN
+	return p.add(key, s)
 }
 
+func trailRef(t *inventory.Trail) TrailRef { return TrailRef{TrailARN: t.ARN, TrailName: t.Name} }
+
 func (p *planner) planTrail(t *inventory.Trail) {
-	base := p.trailParams(t)
 	key := func(rule string) string { return rule + ":" + t.Name }
 	if p.failsOn("trail.log_file_validation", t.ARN) {
 		b := p.inv.Bucket(t.S3BucketName)
@@ -48,36 +51,35 @@ func (p *planner) planTrail(t *inventory.Trail) {
 		} else {
 			s := Step{Rules: []string{"trail.log_file_validation"}, Kind: KindTrailUpdate, Region: t.HomeRegion, Resource: t.ARN,
 				Summary: "turn on log file validation of trail " + t.Name, Before: "LogFileValidationEnabled false", After: "LogFileValidationEnabled true",
-				Reversible: true, Params: base}
-			s.Params.LogFileValidation = boolPtr(true)
-			p.add(key("trail.log_file_validation"), s)
+				Reversible: true, Params: &TrailUpdateParams{TrailRef: trailRef(t), LogFileValidation: boolPtr(true)}}
+			p.addForTrail(t, key("trail.log_file_validation"), s)
 		}
 	}
 	if p.failsOn("trail.multi_region", t.ARN) {
 		s := Step{Rules: []string{"trail.multi_region"}, Kind: KindTrailUpdate, Region: t.HomeRegion, Resource: t.ARN,
 			Summary: "make trail " + t.Name + " multi-region", Before: "IsMultiRegionTrail false", After: "IsMultiRegionTrail true",
-			Reversible: true, Params: base}
-		s.Params.MultiRegion = boolPtr(true)
+			Reversible: true}
+		params := &TrailUpdateParams{TrailRef: trailRef(t), MultiRegion: boolPtr(true)}
+		s.Params = params
 		if !t.IncludeGlobalServiceEvents {
 			// CloudTrail rejects a multi-region trail without global events.
-			s.Params.GlobalEvents = boolPtr(true)
+			params.GlobalEvents = boolPtr(true)
 			s.After += ", IncludeGlobalServiceEvents true"
 			s.Before += ", IncludeGlobalServiceEvents false"
 			s.Rules = append(s.Rules, "trail.global_service_events")
 		}
-		p.add(key("trail.multi_region"), s)
+		p.addForTrail(t, key("trail.multi_region"), s)
 	} else if p.failsOn("trail.global_service_events", t.ARN) {
 		s := Step{Rules: []string{"trail.global_service_events"}, Kind: KindTrailUpdate, Region: t.HomeRegion, Resource: t.ARN,
 			Summary: "record global service events on trail " + t.Name, Before: "IncludeGlobalServiceEvents false", After: "IncludeGlobalServiceEvents true",
-			Reversible: true, Params: base}
-		s.Params.GlobalEvents = boolPtr(true)
-		p.add(key("trail.global_service_events"), s)
+			Reversible: true, Params: &TrailUpdateParams{TrailRef: trailRef(t), GlobalEvents: boolPtr(true)}}
+		p.addForTrail(t, key("trail.global_service_events"), s)
 	}
 	if p.failsOn("trail.management_events", t.ARN) {
 		p.planSelectors(t, true, false, false, []string{"trail.management_events"})
 	}
 	if p.failsOn("trail.kms_encryption", t.ARN) {
-		p.planTrailKMS(t, base)
+		p.planTrailKMS(t)
 	}
 	if p.failsOn("trail.kms_key_rotation", t.ARN) {
 		k := p.inv.Key(t.KMSKeyID)
@@ -89,31 +91,31 @@ func (p *planner) planTrail(t *inventory.Trail) {
 		default:
 			s := Step{Rules: []string{"trail.kms_key_rotation"}, Kind: KindKeyRotation, Region: k.Region, Resource: k.ARN,
 				Summary: "turn on automatic rotation of key " + k.ARN, Before: "rotation off", After: "rotation on (yearly)",
-				Reversible: true, Params: base}
-			s.Params.KeyID = k.ARN
-			p.add("kms.rotation:"+k.ARN, s)
+				Reversible: true, Params: &KeyRotationParams{KeyID: k.ARN}}
+			p.addForTrail(t, "kms.rotation:"+k.ARN, s)
 		}
 	}
 	if p.failsOn("trail.cloudwatch_logs", t.ARN) {
-		p.planCloudWatch(t, base)
+		p.planCloudWatch(t)
 	}
 	if p.failsOn("trail.logging", t.ARN) {
 		s := Step{Rules: []string{"trail.logging"}, Kind: KindTrailStart, Region: t.HomeRegion, Resource: t.ARN,
 			Summary: "start logging on trail " + t.Name, Before: "IsLogging false", After: "IsLogging true",
-			Reversible: true, Params: base}
-		p.add(key("trail.logging"), s)
+			Reversible: true, Params: &StartParams{TrailRef: trailRef(t)}}
+		p.addForTrail(t, key("trail.logging"), s)
 	}
 }
 
-func (p *planner) planTrailKMS(t *inventory.Trail, base Params) {
+func (p *planner) planTrailKMS(t *inventory.Trail) {
 	const rule = "trail.kms_encryption"
 	bucket := p.inv.Bucket(t.S3BucketName)
 	region := bucketRegion(bucket)
 	if region == "" {
 		region = t.HomeRegion
 	}
+	params := &TrailUpdateParams{TrailRef: trailRef(t)}
 	s := Step{Rules: []string{rule}, Kind: KindTrailUpdate, Region: t.HomeRegion, Resource: t.ARN,
-		Before: "logs encrypted with SSE-S3 only", Reversible: true, Params: base}
+		Before: "logs encrypted with SSE-S3 only", Reversible: true, Params: params}
 	if arn := p.opts.KMSKeyARN; arn != "" {
 		f := p.opts.Facts.Key
 		switch {
@@ -136,8 +138,8 @@ func (p *planner) planTrailKMS(t *inventory.Trail, base Params) {
 		}
 		s.Summary = "encrypt trail " + t.Name + " logs with key " + arn
 		s.After = "SSE-KMS with " + arn
-		s.Params.KMSKeyID = arn
-		p.add(rule+":"+t.Name, s)
+		params.KMSKeyID = arn
+		p.addForTrail(t, rule+":"+t.Name, s)
 		return
 	}
 	kp := TrailKeyPolicy(p.partition(), p.inv.Account.ID, t.ARN)
@@ -149,15 +151,14 @@ func (p *planner) planTrailKMS(t *inventory.Trail, base Params) {
 		Summary: fmt.Sprintf("create a KMS key in %s for trail %s, usable only by that trail, with yearly rotation", region, t.Name),
 		Before:  "no key", After: "new symmetric key, CloudTrail-scoped key policy (aws:SourceArn and encryption context), rotation on",
 		NotReversible: "trailseal never deletes a KMS key; schedule its deletion yourself if you no longer want it",
-		Params:        base}
-	k.Params.KeyPolicy = kp
-	k.Params.KeyDescription = "CloudTrail log encryption for trail " + t.Name + " (created by trailseal)"
-	p.add("kms.create_key:"+t.Name, k)
+		Params: &CreateKeyParams{TrailRef: trailRef(t), KeyPolicy: kp,
+			KeyDescription: "CloudTrail log encryption for trail " + t.Name + " (created by trailseal)"}}
+	p.addForTrail(t, "kms.create_key:"+t.Name, k)
 	s.Summary = "encrypt trail " + t.Name + " logs with the new key"
 	s.After = "SSE-KMS with the key created by step kms.create_key:" + t.Name
-	s.Params.KMSKeyFrom = "kms.create_key:" + t.Name
+	params.KMSKeyFrom = "kms.create_key:" + t.Name
 	s.DependsOn = []string{"kms.create_key:" + t.Name}
-	p.add(rule+":"+t.Name, s)
+	p.addForTrail(t, rule+":"+t.Name, s)
 }
 
 // LogGroupName is the log group fix creates for a trail.
@@ -172,7 +173,7 @@ func LogsRoleName(trail string) string {
 	return n
 }
 
-func (p *planner) planCloudWatch(t *inventory.Trail, base Params) {
+func (p *planner) planCloudWatch(t *inventory.Trail) {
 	const rule = "trail.cloudwatch_logs"
 	if t.CloudWatchLogsLogGroupARN != "" {
 		p.plan.Manual = append(p.plan.Manual, Manual{Rule: rule, Resource: t.ARN, Steps: []string{
@@ -187,25 +188,22 @@ func (p *planner) planCloudWatch(t *inventory.Trail, base Params) {
 		Summary: fmt.Sprintf("create log group %s with %d days retention", group, p.opts.LogRetentionDays),
 		Before:  "no log group", After: fmt.Sprintf("log group %s, retention %d days", group, p.opts.LogRetentionDays),
 		NotReversible: "trailseal never deletes a log group; delete it yourself if you no longer want it",
-		Params:        base}
-	g.Params.LogGroupName, g.Params.RetentionDays, g.Params.LogGroupARN = group, p.opts.LogRetentionDays, groupARN
-	p.add("logs.group:"+t.Name, g)
+		Params:        &LogGroupParams{TrailRef: trailRef(t), LogGroupName: group, RetentionDays: p.opts.LogRetentionDays, LogGroupARN: groupARN}}
+	p.addForTrail(t, "logs.group:"+t.Name, g)
 
 	role := LogsRoleName(t.Name)
 	r := Step{Rules: []string{rule}, Kind: KindCreateLogsRole, Region: "global",
 		Resource: fmt.Sprintf("arn:%s:iam::%s:role/%s", p.partition(), p.inv.Account.ID, role),
 		Summary:  "create role " + role + " that lets CloudTrail write to " + group + " only",
 		Before:   "no role", After: "role " + role + " trusted by cloudtrail.amazonaws.com (aws:SourceAccount), allowed logs:CreateLogStream and logs:PutLogEvents on " + group,
-		Reversible: true, Params: base}
-	r.Params.RoleName, r.Params.LogGroupARN = role, groupARN
-	p.add("iam.role:"+t.Name, r)
+		Reversible: true, Params: &LogsRoleParams{TrailRef: trailRef(t), RoleName: role, Account: p.inv.Account.ID, LogGroupARN: groupARN}}
+	p.addForTrail(t, "iam.role:"+t.Name, r)
 
 	u := Step{Rules: []string{rule}, Kind: KindTrailUpdate, Region: t.HomeRegion, Resource: t.ARN,
 		Summary: "deliver trail " + t.Name + " to CloudWatch Logs group " + group, Before: "no CloudWatch Logs delivery",
 		After: "delivers to " + groupARN, DependsOn: []string{"logs.group:" + t.Name, "iam.role:" + t.Name},
-		Reversible: true, Params: base}
-	u.Params.LogGroupFrom, u.Params.RoleFrom = "logs.group:"+t.Name, "iam.role:"+t.Name
-	p.add(rule+":"+t.Name, u)
+		Reversible: true, Params: &TrailUpdateParams{TrailRef: trailRef(t), LogGroupFrom: "logs.group:" + t.Name, RoleFrom: "iam.role:" + t.Name}}
+	p.addForTrail(t, rule+":"+t.Name, u)
 }
 
 // planSelectors merges the wanted coverage into one PutEventSelectors step
@@ -215,7 +213,7 @@ func (p *planner) planSelectors(t *inventory.Trail, mgmt, write, read bool, rule
 	cur := inventory.EventSelectors{}
 	for _, s := range p.plan.Steps {
 		if s.ID == key {
-			cur = *s.Params.Selectors
+			cur = *s.Params.(*SelectorsParams).Selectors
 			mgmt = mgmt || slices.Contains(s.Rules, "trail.management_events")
 		}
 	}
@@ -235,10 +233,9 @@ func (p *planner) planSelectors(t *inventory.Trail, mgmt, write, read bool, rule
 	after := selectors.EvaluatePartition(next, p.partition()).Summary()
 	s := Step{Rules: rules, Kind: KindTrailSelectors, Region: t.HomeRegion, Resource: t.ARN,
 		Summary: "change the event selectors of trail " + t.Name, Before: before, After: after,
-		Reversible: true, Params: p.trailParams(t)}
-	s.Params.Selectors = &next
-	st := p.add(key, s)
-	st.Params.Selectors = &next
+		Reversible: true, Params: &SelectorsParams{TrailRef: trailRef(t), Partition: p.partition(), Selectors: &next}}
+	st := p.addForTrail(t, key, s)
+	st.Params.(*SelectorsParams).Selectors = &next
 	st.After = after
 }
 

@@ -154,12 +154,12 @@ func TestPlanMergesSelectorStepsAcrossReallocation(t *testing.T) {
 		t.Errorf("rules %v", sel.Rules)
 	}
 	hasData := false
-	for _, b := range sel.Params.Selectors.Basic {
+	for _, b := range sel.Params.(*SelectorsParams).Selectors.Basic {
 		if len(b.DataResources) > 0 {
 			hasData = true
 		}
 	}
-	for _, a := range sel.Params.Selectors.Advanced {
+	for _, a := range sel.Params.(*SelectorsParams).Selectors.Advanced {
 		for _, f := range a.FieldSelectors {
 			if f.Field == "eventCategory" && slices.Contains(f.Equals, "Data") {
 				hasData = true
@@ -167,6 +167,6 @@ func TestPlanMergesSelectorStepsAcrossReallocation(t *testing.T) {
 		}
 	}
 	if !hasData {
-		t.Errorf("the selectors step lost the data events: %+v", sel.Params.Selectors)
+		t.Errorf("the selectors step lost the data events: %+v", sel.Params.(*SelectorsParams).Selectors)
 	}
 }
