@@ -139,6 +139,11 @@ func checkLifecycle(e *event) (*hit, string) {
 	if ref.match == "" {
 		return nil, ""
 	}
+	if len(rules) == 0 && e.p.Has("LifecycleConfiguration") && e.p.Structured("LifecycleConfiguration") != nil {
+		if _, isText := e.p.Structured("LifecycleConfiguration").(string); isText {
+			return nil, fmt.Sprintf("%s %s on trail bucket %s: the lifecycle rules could not be read; judge them by hand", e.r.EventName, e.r.EventID, ref.name)
+		}
+	}
 	min := e.c.MinRetentionDays
 	var bad []string
 	var evid []map[string]any
@@ -239,8 +244,11 @@ func checkBucketPolicy(e *event) (*hit, string) {
 	}
 	doc, text := bucketPolicyDoc(e.p)
 	ref := e.bucket(mentionsCloudTrail(text))
-	if ref.match == "" || doc == nil {
+	if ref.match == "" {
 		return nil, ""
+	}
+	if doc == nil {
+		return nil, fmt.Sprintf("PutBucketPolicy %s on trail bucket %s: the policy could not be read; judge it by hand", e.r.EventID, ref.name)
 	}
 	var weak []string
 	for _, s := range doc.Statements {

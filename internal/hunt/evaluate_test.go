@@ -490,3 +490,23 @@ func TestActorOf(t *testing.T) {
 	}
 	_ = time.Time{}
 }
+
+// TestUnreadableRequestsAreNoted: a request hunt cannot interpret is not
+// silently passed over: the report's notes name it.
+func TestUnreadableRequestsAreNoted(t *testing.T) {
+	ev := NewEvaluator()
+	for _, tc := range []struct {
+		name string
+		rec  *record.Record
+		ctx  *Context
+	}{
+		{"selectors", written(t, "cloudtrail.amazonaws.com", "PutEventSelectors", `{"trailName":"audit","eventSelectors":"not json"}`, ""), nil},
+		{"bucket policy", written(t, "s3.amazonaws.com", "PutBucketPolicy", `{"bucketName":"`+writtenBucket+`","bucketPolicy":"{not json"}`, ""), nil},
+		{"key policy", written(t, "kms.amazonaws.com", "PutKeyPolicy", `{"keyId":"alias/cloudtrail-key","policy":"cloudtrail.amazonaws.com {"}`, ""), nil},
+	} {
+		ds, notes := ev.Evaluate(tc.rec, NoContext(DefaultThresholds()))
+		if len(ds) != 0 || len(notes) != 1 || !strings.Contains(notes[0], "judge") {
+			t.Errorf("%s: detections %v, notes %v", tc.name, ds, notes)
+		}
+	}
+}
