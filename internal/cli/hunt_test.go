@@ -75,6 +75,7 @@ func TestHuntExitCodes(t *testing.T) {
 	benign := writeFile(t, "benign.jsonl", benignLines)
 	corrupt := gzipFile(t, "corrupt.json.gz", []byte(`{"Records":[{"eventName":"StopLogging"`))
 	notJSON := writeFile(t, "notes.txt", "hello")
+	badSelectors := writeFile(t, "bad.jsonl", `{"eventName":"PutEventSelectors","eventSource":"cloudtrail.amazonaws.com","eventID":"x1","requestParameters":{"trailName":"audit","eventSelectors":"garbled"}}`+"\n")
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -86,6 +87,7 @@ func TestHuntExitCodes(t *testing.T) {
 		{"standard input", []string{"-"}, ExitOK, "Nothing weakened"},
 		{"unreadable source", []string{benign, corrupt}, ExitUnverifiable, "cut short"},
 		{"not CloudTrail JSON", []string{notJSON}, ExitUnverifiable, "not CloudTrail JSON"},
+		{"a request that cannot be read", []string{badSelectors}, ExitUnverifiable, "judge them by hand"},
 		{"detections win over an unreadable source", []string{corrupt, corpus("stratus-red-team-detonation-logs.json")}, ExitFindings, "could not be read"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -141,7 +141,7 @@ func checkLifecycle(e *event) (*hit, string) {
 	}
 	if len(rules) == 0 && e.p.Has("LifecycleConfiguration") && e.p.Structured("LifecycleConfiguration") != nil {
 		if _, isText := e.p.Structured("LifecycleConfiguration").(string); isText {
-			return nil, fmt.Sprintf("%s %s on trail bucket %s: the lifecycle rules could not be read; judge them by hand", e.r.EventName, e.r.EventID, ref.name)
+			return nil, unreadable("%s %s on trail bucket %s: the lifecycle rules could not be read; judge them by hand", e.r.EventName, e.r.EventID, ref.name)
 		}
 	}
 	min := e.c.MinRetentionDays
@@ -248,7 +248,7 @@ func checkBucketPolicy(e *event) (*hit, string) {
 		return nil, ""
 	}
 	if doc == nil {
-		return nil, fmt.Sprintf("PutBucketPolicy %s on trail bucket %s: the policy could not be read; judge it by hand", e.r.EventID, ref.name)
+		return nil, unreadable("PutBucketPolicy %s on trail bucket %s: the policy could not be read; judge it by hand", e.r.EventID, ref.name)
 	}
 	var weak []string
 	for _, s := range doc.Statements {

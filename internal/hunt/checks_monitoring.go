@@ -85,7 +85,7 @@ func checkKeyPolicy(e *event) (*hit, string) {
 	}
 	doc, err := policy.Parse(text)
 	if err != nil {
-		return nil, fmt.Sprintf("PutKeyPolicy %s on trail key %s: the policy could not be read (%v); judge it by hand", e.r.EventID, k.resource(), err)
+		return nil, unreadable("PutKeyPolicy %s on trail key %s: the policy could not be read (%v); judge it by hand", e.r.EventID, k.resource(), err)
 	}
 	allowed, why := false, ""
 	for _, s := range doc.Statements {

@@ -270,7 +270,7 @@ func checkEventSelectors(e *event) (*hit, string) {
 	name, t, known := e.trailRef()
 	sel, ok := selectorsFrom(e.p)
 	if !ok {
-		return nil, fmt.Sprintf("PutEventSelectors %s on trail %s: the selectors could not be read; judge them by hand", e.r.EventID, name)
+		return nil, unreadable("PutEventSelectors %s on trail %s: the selectors could not be read; judge them by hand", e.r.EventID, name)
 	}
 	part := partitionOf(t.ARN)
 	if !known {

@@ -8,6 +8,7 @@
 package hunt
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -38,8 +39,27 @@ type hit struct {
 
 // A check decides one detection for one record: nil when the record does
 // not weaken anything the detection covers. A check may also return a note
-// about what it could not judge.
+// about what it could not judge (made with unreadable when the request
+// itself could not be read).
 type check func(e *event) (*hit, string)
+
+// Note says what the evaluation of a record could not settle.
+type Note struct {
+	Text string
+	// Unreadable is set when the request itself could not be read (a
+	// policy or selectors that are not what the API accepts): the record
+	// may hide a weakening, so the hunt counts it with the sources it
+	// could not read.
+	Unreadable bool
+}
+
+// unreadableMark starts the notes of requests that could not be read.
+const unreadableMark = "\x00"
+
+// unreadable makes the note of a request that could not be read.
+func unreadable(format string, args ...any) string {
+	return unreadableMark + fmt.Sprintf(format, args...)
+}
 
 type rule struct {
 	info  detection.Info
@@ -72,7 +92,7 @@ func (ev *Evaluator) Names() map[string]bool { return ev.names }
 
 // Evaluate returns the detections one record triggers in context c, and
 // notes on what could not be judged. It reads nothing but its arguments.
-func (ev *Evaluator) Evaluate(r *record.Record, c *Context) ([]detection.Detection, []string) {
+func (ev *Evaluator) Evaluate(r *record.Record, c *Context) ([]detection.Detection, []Note) {
 	rules := ev.byName[r.EventName]
 	if len(rules) == 0 {
 		return nil, nil
@@ -88,14 +108,16 @@ func (ev *Evaluator) Evaluate(r *record.Record, c *Context) ([]detection.Detecti
 	}
 	e := &event{r: r, p: r.RequestParameters, c: c}
 	var out []detection.Detection
-	var notes []string
+	var notes []Note
 	for _, ru := range rules {
 		if r.EventSource != "" && !strings.EqualFold(r.EventSource, ru.info.EventSource) {
 			continue
 		}
 		h, note := ru.check(e)
-		if note != "" {
-			notes = append(notes, note)
+		if text, ok := strings.CutPrefix(note, unreadableMark); ok {
+			notes = append(notes, Note{Text: text, Unreadable: true})
+		} else if note != "" {
+			notes = append(notes, Note{Text: note})
 		}
 		if h == nil {
 			continue

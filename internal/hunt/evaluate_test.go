@@ -492,7 +492,7 @@ func TestActorOf(t *testing.T) {
 }
 
 // TestUnreadableRequestsAreNoted: a request hunt cannot interpret is not
-// silently passed over: the report's notes name it.
+// silently passed over: it counts as a source that could not be read.
 func TestUnreadableRequestsAreNoted(t *testing.T) {
 	ev := NewEvaluator()
 	for _, tc := range []struct {
@@ -505,7 +505,7 @@ func TestUnreadableRequestsAreNoted(t *testing.T) {
 		{"key policy", written(t, "kms.amazonaws.com", "PutKeyPolicy", `{"keyId":"alias/cloudtrail-key","policy":"cloudtrail.amazonaws.com {"}`, ""), nil},
 	} {
 		ds, notes := ev.Evaluate(tc.rec, NoContext(DefaultThresholds()))
-		if len(ds) != 0 || len(notes) != 1 || !strings.Contains(notes[0], "judge") {
+		if len(ds) != 0 || len(notes) != 1 || !notes[0].Unreadable || !strings.Contains(notes[0].Text, "judge") {
 			t.Errorf("%s: detections %v, notes %v", tc.name, ds, notes)
 		}
 	}

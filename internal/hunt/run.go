@@ -95,6 +95,8 @@ type FileScan struct {
 	w      *record.RecordWriter
 	found  []detection.Detection
 	notes  []string
+	// unread are the records whose request could not be read.
+	unread []detection.SourceError
 }
 
 // SetVerification records the file's verification status ("valid",
@@ -113,6 +115,7 @@ func (f *FileScan) Close() error {
 		f.found[i].Origin.Verification = f.origin.Verification
 	}
 	f.h.add(f.origin, f.found, f.notes, f.w.Stats(), err)
+	f.h.addUnread(f.unread)
 	return err
 }
 
@@ -126,7 +129,13 @@ func (f *FileScan) record(r *record.Record, index int) error {
 		ds[i].Origin.Record = index
 	}
 	f.found = append(f.found, ds...)
-	f.notes = append(f.notes, notes...)
+	for _, n := range notes {
+		if n.Unreadable {
+			f.unread = append(f.unread, detection.SourceError{Location: fmt.Sprintf("%s record %d", f.origin.Location, index), Error: n.Text})
+		} else {
+			f.notes = append(f.notes, n.Text)
+		}
+	}
 	return nil
 }
 
@@ -154,6 +163,18 @@ func (h *Hunter) ReadUnit(ctx context.Context, u Unit) {
 	rd := record.Reader{Names: h.ev.Names(), Record: f.record}
 	st, err := rd.Read(body)
 	h.add(u.Origin, f.found, f.notes, st, err)
+	h.addUnread(f.unread)
+}
+
+// addUnread lists records whose request could not be read with the
+// sources that could not be.
+func (h *Hunter) addUnread(errs []detection.SourceError) {
+	if len(errs) == 0 {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.sum.Errors = append(h.sum.Errors, errs...)
 }
 
 func (h *Hunter) add(o detection.Origin, found []detection.Detection, notes []string, st record.Stats, err error) {
