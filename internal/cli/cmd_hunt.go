@@ -67,8 +67,8 @@ Exit codes:
   1  runtime error (no credentials, output not writable)
   2  usage error (bad flag, time, region, snapshot or file list)
   3  detections found
-  4  a source could not be read (a file, a region's event history); 3 wins
-     over 4`
+  4  a source could not be read (a file, a region's event history, a
+     request that cannot be interpreted); 3 wins over 4`
 
 const huntExample = `  # log files copied from the trail's bucket, context from a saved scan
   trailseal hunt --snapshot acct.json logs/*.json.gz
