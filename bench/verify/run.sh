@@ -57,19 +57,23 @@ if [[ $what == speed || $what == all ]]; then
 	"$work/tcpdelay" -target 127.0.0.1:9100 -latency 20ms >"$work/s3.url" &
 	tcpdelay_pid=$!
 	pids+=($!)
-	"$work/proxy" -target http://127.0.0.1:9100 -keys "$work/keys.json" -latency 20ms >"$work/proxy.url" &
+	"$work/proxy" -target http://127.0.0.1:9100 -keys "$work/keys.json" -latency 20ms -trail "$arn,bench-trail" >"$work/proxy.url" &
 	pids+=($!)
 	for _ in $(seq 50); do [[ -s $work/proxy.url && -s $work/s3.url ]] && break; sleep 0.1; done
 	export AWS_ENDPOINT_URL_S3=$(cat "$work/s3.url") AWS_ENDPOINT_URL_CLOUDTRAIL=$(cat "$work/proxy.url")
 	end=2026-01-08T00:01:31Z
 	flags=(--trail-arn "$arn" --start-time "$start" --end-time "$end" --s3-bucket bench-trail)
 
-	# One untimed run warms MinIO's caches. Then trailseal five times, the
-	# AWS CLI once, trailseal five times more: the machine's speed drifts
-	# over minutes, and the ten trailseal runs bracket the AWS CLI's 45 s.
-	# The ratio uses their median. Default settings throughout.
+	# One untimed run warms MinIO's caches. Then trailseal five times with
+	# --regions us-east-1 (the setting of every earlier run) and five times
+	# with default flags (DescribeTrails through the proxy tells a
+	# single-region trail: the expected-region check), the AWS CLI once,
+	# and both again: the machine's speed drifts over minutes, and the
+	# twenty trailseal runs bracket the AWS CLI's 45 s. Each ratio uses the
+	# median of its ten runs.
 	"$work/trailseal" verify "${flags[@]}" --regions us-east-1 >/dev/null
 	times=()
+	dtimes=()
 	ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # CPU time, 1/100 s
 	rig_cpu=0
 	timed_trailseal() {
@@ -81,6 +85,12 @@ if [[ $what == speed || $what == all ]]; then
 			rig_cpu=$((rig_cpu + $(ticks "$minio_pid") + $(ticks "$tcpdelay_pid") - c0))
 			times+=("$(elapsed "$t0" "$t1")")
 		done
+		for _ in 1 2 3 4 5; do
+			t0=$(seconds)
+			"$work/trailseal" verify "${flags[@]}" >"$work/trailseal-default.out"
+			t1=$(seconds)
+			dtimes+=("$(elapsed "$t0" "$t1")")
+		done
 	}
 	timed_trailseal
 	t0=$(seconds)
@@ -89,15 +99,33 @@ if [[ $what == speed || $what == all ]]; then
 	aws_s=$(elapsed "$t0" "$t1")
 	timed_trailseal
 	tail -2 "$work/trailseal.out"
+	tail -1 "$work/trailseal-default.out"
 	tail -3 "$work/aws.out"
 	echo "CPU of MinIO and the latency proxy per trailseal run: $(awk -v t="$rig_cpu" 'BEGIN { printf "%.2f", t / 1000 }') s (two cores)"
-	python3 - "$aws_s" "${times[@]}" <<'PY'
+	python3 - "$aws_s" "${times[@]}" -- "${dtimes[@]}" <<'PY'
 import statistics, sys
 aws = float(sys.argv[1])
-ts = sorted(map(float, sys.argv[2:]))
-med = statistics.median(ts)
-print(f"speed: trailseal before {', '.join(sys.argv[2:7])} s, after {', '.join(sys.argv[7:12])} s (median {med:.2f} s); "
-      f"aws cloudtrail validate-logs {aws:.2f} s; ratio {aws/med:.1f}x")
+sep = sys.argv.index("--")
+for name, ts in (("--regions us-east-1", sys.argv[2:sep]), ("default flags", sys.argv[sep + 1:])):
+    med = statistics.median(map(float, ts))
+    print(f"speed ({name}): trailseal before {', '.join(ts[:5])} s, after {', '.join(ts[5:])} s "
+          f"(median {med:.2f} s, range {min(map(float, ts)):.2f}-{max(map(float, ts)):.2f}); "
+          f"aws cloudtrail validate-logs {aws:.2f} s; ratio {aws/med:.1f}x")
+PY
+	# The calls one run makes on this intact archive, S3 included, counted
+	# by a second proxy without latency: no version is looked up.
+	"$work/proxy" -target http://127.0.0.1:9100 -keys "$work/keys.json" -latency 0 -trail "$arn,bench-trail" -counts "$work/counts.json" >"$work/count.url" &
+	count_pid=$!
+	for _ in $(seq 50); do [[ -s $work/count.url ]] && break; sleep 0.1; done
+	AWS_ENDPOINT_URL_S3=$(cat "$work/count.url") AWS_ENDPOINT_URL_CLOUDTRAIL=$(cat "$work/count.url") \
+		"$work/trailseal" verify "${flags[@]}" >/dev/null
+	kill -INT "$count_pid"
+	wait "$count_pid" || true
+	python3 - "$work/counts.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+versions = sum(c.get(k, 0) for k in ("s3:ListObjectVersions", "s3:GetBucketVersioning", "s3:GetObjectVersion"))
+print("calls of one default run: " + ", ".join(f"{k} {v}" for k, v in sorted(c.items())) + f"; version look-ups: {versions}")
 PY
 fi
 

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -33,16 +32,24 @@ func newKeysCommand(g *globals) *cobra.Command {
 	export := &cobra.Command{
 		Use:   "export",
 		Short: "Write CloudTrail's public keys for a period as JSON, for offline verification",
-		Long: `Export calls CloudTrail ListPublicKeys in each region given and writes the
-keys to stdout in the JSON form of 'aws cloudtrail list-public-keys', which
-'trailseal verify --public-keys' reads. Digests are signed with the keys of
-the trail's home region: export that region's keys at least.
+		Long: `Export calls CloudTrail ListPublicKeys in each region given, all regions at
+once, and writes their keys to stdout in the JSON form of 'aws cloudtrail
+list-public-keys', with a Region field on each key, which 'trailseal verify
+--public-keys' reads. CloudTrail signs each region's digests with that
+region's own keys: export every region the trail records. --regions all
+exports every region enabled in the account (account:ListRegions, else
+ec2:DescribeRegions).
+
+The keys cover three hours before --start-time to two hours after
+--end-time, as verify asks online: digests are signed up to an hour after
+their period, and the first digest of a period links to one before it.
 
 Exit codes:
   0  keys written
   1  ListPublicKeys failed or returned no key
   2  usage error`,
-		Example: `  trailseal keys export --regions us-east-1 --start-time 2026-01-01T00:00:00Z > keys.json
+		Example: `  trailseal keys export --regions all --start-time 2026-01-01T00:00:00Z > keys.json
+  trailseal keys export --regions us-east-1,eu-west-1 --start-time 2026-01-01T00:00:00Z > keys.json
   trailseal verify --trail-arn ARN --start-time 2026-01-01T00:00:00Z --from-dir evidence/ --public-keys keys.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -50,7 +57,7 @@ Exit codes:
 		},
 	}
 	f := export.Flags()
-	f.StringVar(&o.regions, "regions", "", "comma-separated regions whose keys to export (required; the trail's home region)")
+	f.StringVar(&o.regions, "regions", "", "comma-separated regions whose keys to export, or 'all' for every region enabled in the account (required)")
 	f.StringVar(&o.startTime, "start-time", "", "first moment the keys must cover (required)")
 	f.StringVar(&o.endTime, "end-time", "", "last moment the keys must cover (default: now)")
 	addAWSFlags(f, &o.aws)
@@ -67,8 +74,8 @@ func runKeysExport(ctx context.Context, g *globals, o *keysExportOptions) error 
 	if err != nil {
 		return err
 	}
-	if strings.TrimSpace(o.regions) == "" || o.regions == "all" {
-		return usageError("--regions is required: the trail's home region, e.g. --regions us-east-1")
+	if strings.TrimSpace(o.regions) == "" {
+		return usageError("--regions is required: the regions the trail records, e.g. --regions us-east-1,eu-west-1, or --regions all")
 	}
 	regions, err := parseRegions(o.regions)
 	if err != nil {
@@ -77,32 +84,29 @@ func runKeysExport(ctx context.Context, g *globals, o *keysExportOptions) error 
 	if err := validateRoleARN(o.aws.roleARN); err != nil {
 		return err
 	}
-	seen := map[string]bool{}
-	var all []verify.PublicKey
-	for _, region := range regions {
-		a := o.aws
-		a.region = region
-		cfg, err := loadAWSConfig(ctx, a, g.logger, g.debug)
+	cfg, err := loadAWSConfig(ctx, o.aws, g.logger, g.debug)
+	if err != nil {
+		return err
+	}
+	if regions == nil {
+		enabled, err := verify.EnabledRegions(ctx, cfg, "")
 		if err != nil {
-			return err
+			return fmt.Errorf("--regions all: %w; name the regions instead", err)
 		}
-		// Signing may happen up to two hours after a digest's period, and
-		// verify also checks the digest before --start-time that the first
-		// one links to: the same window verify asks for online.
-		keys, err := verify.APIKeys{Client: cloudtrail.NewFromConfig(cfg)}.Keys(ctx, start.Add(-3*time.Hour), end.Add(2*time.Hour))
-		if err != nil {
-			return fmt.Errorf("%s: %w", region, err)
-		}
-		for _, k := range keys {
-			if !seen[k.Fingerprint] {
-				seen[k.Fingerprint] = true
-				all = append(all, k)
-			}
+		for _, r := range enabled {
+			regions = append(regions, r.Region)
 		}
 	}
-	if len(all) == 0 {
-		return fmt.Errorf("ListPublicKeys returned no key for %s to %s; check the regions and period", start.Format(time.RFC3339), end.Format(time.RFC3339))
+	from, to := verify.KeyRange(start, end)
+	keys, err := verify.ExportKeys(ctx, verify.APIKeys{Client: func(region string) *cloudtrail.Client {
+		return cloudtrail.NewFromConfig(cfg, func(o *cloudtrail.Options) { o.Region = region })
+	}}, regions, from, to)
+	if err != nil {
+		return err
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].ValidityStart.Before(all[j].ValidityStart) })
-	return verify.WriteKeysFile(g.stdout, all)
+	if len(keys) == 0 {
+		return fmt.Errorf("ListPublicKeys returned no key for %s to %s in %s; check the regions and period",
+			start.Format(time.RFC3339), end.Format(time.RFC3339), strings.Join(regions, ", "))
+	}
+	return verify.WriteKeysFile(g.stdout, keys)
 }

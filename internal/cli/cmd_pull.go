@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -38,7 +39,9 @@ every other log file in the period's folders) to DIR/<bucket>/<key>. The S3
 user metadata of each object, which holds the digest signatures, is kept in
 <key>.metadata.json next to it, so 'trailseal verify --from-dir DIR' can
 check every signature offline. Objects are copied byte for byte; nothing is
-verified while pulling.
+verified while pulling. DIR/trailseal-pull.json records which regions the
+trail must have digests in (as verify learns them online), so that an
+offline verify reports a region deleted whole as DIGEST_NONE.
 
 Exit codes:
   0  everything was copied
@@ -69,36 +72,28 @@ func runPull(ctx context.Context, g *globals, o *pullOptions) error {
 	if now.IsZero() {
 		now = time.Now()
 	}
-	arn, err := parseTrailARN(o.trailARN)
-	if err != nil {
-		return err
-	}
-	start, end, err := periodFlags(o.startTime, o.endTime, now)
-	if err != nil {
-		return err
-	}
-	regions, err := parseRegions(o.regions)
-	if err != nil {
-		return err
-	}
 	if o.to == "" {
 		return usageError("--to is required: the folder to copy the evidence into")
 	}
 	if o.concurrency < 1 || o.concurrency > 1024 {
 		return usageError("--concurrency must be between 1 and 1024, not %d", o.concurrency)
 	}
-	if err := validateRoleARN(o.aws.roleARN); err != nil {
+	spec, err := targetSpec(ctx, g, trailFlags{arn: o.trailARN, start: o.startTime, end: o.endTime, bucket: o.bucket,
+		prefix: o.prefix, account: o.accountID, regions: o.regions, aws: o.aws}, now)
+	if err != nil {
 		return err
 	}
 	if err := os.MkdirAll(o.to, 0o755); err != nil {
 		return usageError("--to: %v", err)
 	}
-	t, err := resolveTarget(ctx, g, o.aws, arn, o.bucket, o.prefix, o.accountID, "", "", false, nil)
+	spec.Concurrency = o.concurrency
+	t, err := verify.ResolveTarget(ctx, spec)
 	if err != nil {
-		return err
+		return targetError(err)
 	}
-	po := verify.PullOptions{Store: t.store, Bucket: t.bucket, Layout: t.layout, Regions: regions,
-		Start: start, End: end, Dest: o.to, Concurrency: o.concurrency}
+	defer t.Close()
+	po := verify.PullOptions{Store: t.Store, Bucket: t.Bucket, Layout: t.Layout, Regions: spec.Regions,
+		Start: spec.Start, End: spec.End, Dest: o.to, Concurrency: o.concurrency}
 	var finish func()
 	po.Progress, finish = newProgress(g)
 	stats, err := verify.Pull(ctx, po)
@@ -107,9 +102,12 @@ func runPull(ctx context.Context, g *globals, o *pullOptions) error {
 		if errors.Is(err, context.Canceled) {
 			return err
 		}
-		return withCode(ExitUnverifiable, fmt.Errorf("pull from s3://%s: %w", t.bucket, err))
+		return withCode(ExitUnverifiable, fmt.Errorf("pull from s3://%s: %w", t.Bucket, err))
 	}
-	fmt.Fprintf(g.stdout, "Copied %d digest files and %d log files (%d bytes) from s3://%s to %s\n", stats.Digests, stats.Logs, stats.Bytes, t.bucket, o.to)
+	if err := recordPull(ctx, t, o.to); err != nil {
+		return withCode(ExitRuntime, fmt.Errorf("write %s: %w", filepath.Join(o.to, verify.PullRecordName), err))
+	}
+	fmt.Fprintf(g.stdout, "Copied %d digest files and %d log files (%d bytes) from s3://%s to %s\n", stats.Digests, stats.Logs, stats.Bytes, t.Bucket, o.to)
 	for _, l := range stats.Earlier {
 		fmt.Fprintf(g.stdout, "  the trail was moved in the period: its chain was followed into %s\n", l)
 	}
@@ -123,11 +121,30 @@ func runPull(ctx context.Context, g *globals, o *pullOptions) error {
 	case stats.Digests == 0 && len(stats.Missing) == 0 && len(stats.Failed) == 0:
 		// An empty copy would verify as "no digest": say so now.
 		return withCode(ExitRuntime, fmt.Errorf("no digest file of trail %s found in s3://%s/%s for the period; check --s3-bucket, --s3-prefix, --account-id and the times",
-			arn.name, t.bucket, t.layout.DigestRoot()))
+			spec.Trail.Name, t.Bucket, t.Layout.DigestRoot()))
 	case len(stats.Failed) > 0:
 		return withCode(ExitUnverifiable, fmt.Errorf("%d objects could not be copied; run pull again", len(stats.Failed)))
 	case len(stats.Missing) > 0:
 		return withCode(ExitRuntime, fmt.Errorf("%d objects named by digests do not exist; verify the copy to see the full report", len(stats.Missing)))
 	}
 	return nil
+}
+
+// recordPull writes which regions the trail must have digests in next to
+// the copy, so that an offline verify checks for whole regions deleted.
+func recordPull(ctx context.Context, t *verify.Target, dir string) error {
+	rec, err := verify.ReadPullRecord(dir)
+	if err != nil {
+		return err
+	}
+	exp := t.Expected(ctx)
+	if t.Spec.Regions != nil {
+		exp = verify.Expectation{}
+		for _, r := range t.Spec.Regions {
+			exp.Regions = append(exp.Regions, verify.ExpectedRegion{Region: r, Why: verify.WhyNamed})
+		}
+	}
+	rec.Add(verify.PulledAccount{Trail: t.Spec.Trail.Raw, Account: t.Layout.AccountID, Bucket: t.Bucket, Prefix: t.Layout.Prefix,
+		Start: t.Spec.Start, End: t.Spec.End, Expected: exp})
+	return rec.Write(dir)
 }

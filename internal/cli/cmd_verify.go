@@ -5,26 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
-	"path/filepath"
-	"regexp"
 	"runtime"
 	"runtime/debug"
-	"strings"
-	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
-	"github.com/trailseal/trailseal/internal/awsclient"
 	"github.com/trailseal/trailseal/internal/regions"
 	"github.com/trailseal/trailseal/internal/verify"
 )
@@ -40,7 +28,7 @@ type verifyOptions struct {
 	prefix      string
 	accountID   string
 	regions     string
-	publicKeys  string
+	publicKeys  []string
 	fromDir     string
 	format      string
 	verbose     bool
@@ -54,32 +42,51 @@ type verifyOptions struct {
 
 const verifyLong = `Verify proves that the CloudTrail log files of a period are complete and
 unchanged. It lists the trail's digest files for every source region, checks
-each digest's RSA signature (SHA256withRSA, keys from CloudTrail's
-ListPublicKeys or --public-keys) and its link to the previous digest, then
+each digest's RSA signature (SHA256withRSA) with its own region's public keys
+(CloudTrail signs each region with its own key pair: ListPublicKeys in that
+region, or --public-keys) and its link to the previous digest, then
 re-hashes every log file a digest names. The flags of 'aws cloudtrail
 validate-logs' keep their names and meaning.
 
-Beyond validate-logs, verify reports with a reason code each: several
-consecutive deleted digests (every one named), deleted newest digests (the
-chain end is compared with the trail's latest digest delivery and with the
-hourly cadence up to --end-time), data appended after a gzip member, wrong
+Regions: the trail's home region always; for a multi-region trail every
+region enabled in the account (account:ListRegions, else
+ec2:DescribeRegions), whatever folders the bucket holds. A region that must
+have digests and has none is DIGEST_NONE; an opted-in region without digests
+is MANUAL (the APIs do not say when it was enabled). --regions all is that
+set; --regions r1,r2 verifies exactly those. When the regions cannot be
+learnt (DescribeTrails or the region listing denied, the trail deleted, an
+offline copy without the record 'trailseal pull' writes) the run is never a
+pass: name them with --regions.
+
+Beyond validate-logs, verify reports with a reason code each: consecutive
+deleted digests (one range per region), deleted newest digests (the chain
+end is compared with the trail's latest digest delivery and with the hourly
+cadence up to --end-time), data appended after a gzip member, wrong
 previousDigestHashValue/previousDigestSignature links, log files in the
-period that no digest names, gaps (validation or logging off), unsupported
-signature algorithms, unknown keys and keys not valid at signing time. A gap
-fails the run too: nothing proves the logs of that period complete.
+period that no digest names, unsupported signature algorithms, unknown keys.
+
+A gap (a chain restart CloudTrail signed with previousDigestSignature null:
+validation or logging was off) is not tampering: the result line says GAPS
+with the times, the log files written then are LOG_NOT_COVERED, and the exit
+code is 3 when nothing else is wrong. For each missing digest or log file in
+a versioned bucket, verify reports the delete marker, checks the surviving
+version against its digest, and prints the command that restores it.
 
 --from-dir verifies an offline copy made by 'trailseal pull' (DIR/<bucket>/
-<key>, signatures in <key>.metadata.json). Without those files a digest's
-signature is taken from the next digest, so the newest digest of each chain
-is reported as unverifiable. Offline runs need --public-keys (the JSON of
-'aws cloudtrail list-public-keys' or 'trailseal keys export').
+<key>, signatures in <key>.metadata.json); files are then named by path.
+Without the metadata files a digest's signature is taken from the next
+digest, so the newest digest of each chain is reported as unverifiable.
+Offline runs need --public-keys ('trailseal keys export --regions all');
+--public-keys may be repeated to merge files.
 
-Exit codes:
-  0  every digest and log file in the period is valid
-  1  something is invalid, missing, unreferenced, or a gap (see the report)
+Exit codes (the first that applies):
   2  usage error (bad flag, time, ARN or key file)
-  4  could not verify: objects or keys could not be read, and nothing was
-     found invalid`
+  1  something is invalid, missing or unreferenced (tampering or deletion)
+  4  could not verify: objects, keys or the expected regions could not be
+     read, or a region needs a person's check (MANUAL); nothing invalid
+  3  gaps: every file present is valid, but no digest covers part of the
+     period (LOG_NOT_COVERED files listed)
+  0  every digest and log file in the period is valid`
 
 const verifyExample = `  # the same flags as 'aws cloudtrail validate-logs', every region of the trail
   trailseal verify --trail-arn arn:aws:cloudtrail:us-east-1:111122223333:trail/org-audit \
@@ -91,7 +98,7 @@ const verifyExample = `  # the same flags as 'aws cloudtrail validate-logs', eve
       --start-time 2026-01-01T00:00:00Z --format json > report.json
 
   # air-gapped: verify a copy made by 'trailseal pull' with exported keys
-  trailseal keys export --regions us-east-1 --start-time 2026-01-01T00:00:00Z > keys.json
+  trailseal keys export --regions all --start-time 2026-01-01T00:00:00Z > keys.json
   trailseal pull --trail-arn ARN --start-time 2026-01-01T00:00:00Z --to evidence/
   trailseal verify --trail-arn ARN --start-time 2026-01-01T00:00:00Z \
       --from-dir evidence/ --public-keys keys.json`
@@ -111,7 +118,7 @@ func newVerifyCommand(g *globals) *cobra.Command {
 	}
 	f := cmd.Flags()
 	addTrailFlags(f, &o.trailARN, &o.startTime, &o.endTime, &o.bucket, &o.prefix, &o.accountID, &o.regions)
-	f.StringVar(&o.publicKeys, "public-keys", "", "read public keys from this JSON file (output of 'aws cloudtrail list-public-keys') instead of calling ListPublicKeys")
+	f.StringArrayVar(&o.publicKeys, "public-keys", nil, "read public keys from this JSON file ('trailseal keys export' or 'aws cloudtrail list-public-keys') instead of calling ListPublicKeys; repeat to merge files")
 	f.StringVar(&o.fromDir, "from-dir", "", "verify an offline copy laid out as DIR/<bucket>/<key> (made by 'trailseal pull') instead of S3")
 	f.StringVarP(&o.format, "format", "f", "text", "output format: text or json")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "list every valid digest and log file too")
@@ -131,31 +138,13 @@ func addTrailFlags(f flagSet, arn, start, end, bucket, prefix, account, regions 
 	f.StringVar(bucket, "s3-bucket", "", "bucket of the digests, when it differs from the trail's current bucket")
 	f.StringVar(prefix, "s3-prefix", "", "key prefix of the digests, when it differs from the trail's current prefix")
 	f.StringVar(account, "account-id", "", "account whose files to verify (member account of an organization trail; default: the trail's account)")
-	f.StringVar(regions, "regions", "", "comma-separated source regions, or 'all' (default: every region with digests)")
+	f.StringVar(regions, "regions", "", "comma-separated source regions to verify, each of which must have digests, or 'all' (default): every region the trail must record and every region with folders")
 }
 
 func addAWSFlags(f flagSet, a *awsOptions) {
 	f.StringVar(&a.profile, "profile", "", "use this profile from the AWS config files")
 	f.StringVar(&a.roleARN, "role-arn", "", "assume this IAM role first")
 	f.StringVar(&a.externalID, "external-id", "", "external ID for --role-arn")
-}
-
-// trailARN is a parsed CloudTrail trail ARN.
-type trailARN struct {
-	raw, partition, region, account, name string
-}
-
-var trailARNPattern = regexp.MustCompile(`^arn:(aws[a-z-]*):cloudtrail:([a-z0-9-]+):(\d{12}):trail/([A-Za-z0-9._-]{3,128})$`)
-
-func parseTrailARN(s string) (trailARN, error) {
-	if s == "" {
-		return trailARN{}, usageError("--trail-arn is required (arn:aws:cloudtrail:REGION:ACCOUNT:trail/NAME)")
-	}
-	m := trailARNPattern.FindStringSubmatch(s)
-	if m == nil {
-		return trailARN{}, usageError("--trail-arn %q is not a trail ARN (want arn:aws:cloudtrail:REGION:ACCOUNT:trail/NAME, the name 3 to 128 letters, digits, '.', '_' or '-')", s)
-	}
-	return trailARN{raw: s, partition: m[1], region: m[2], account: m[3], name: m[4]}, nil
 }
 
 // parseFlagTime accepts RFC 3339 and, as UTC, a date or a date and time
@@ -201,283 +190,6 @@ func parseRegions(s string) ([]string, error) {
 	return out, nil
 }
 
-// prefetchSpec is what verify will list first: with it, resolveTarget
-// starts those listings while it settles the bucket's region and layout.
-type prefetchSpec struct {
-	regions     []string
-	start, end  time.Time
-	concurrency int
-}
-
-// trailTarget is where a trail's files are and how to read them.
-type trailTarget struct {
-	// stop ends the prefetch of listings, if one was started and kept.
-	stop    func()
-	store   verify.Store
-	bucket  string
-	layout  verify.Layout
-	latest  func() time.Time // LatestDigestDeliveryTime, zero when unknown; nil offline
-	keys    verify.KeySource
-	regions []string
-}
-
-// resolveTarget works out bucket, prefix, layout and key source from the
-// flags, asking CloudTrail only for what the flags leave open.
-func resolveTarget(ctx context.Context, g *globals, a awsOptions, arn trailARN, bucket, prefix, account, fromDir, keysFile string, needKeys bool, pf *prefetchSpec) (*trailTarget, error) {
-	t := &trailTarget{bucket: bucket}
-	// relocate, once the bucket's region is known, moves the store to a
-	// client for it and tells whether it had to.
-	var relocate func() bool
-	if account == "" {
-		account = arn.account
-	} else if !accountIDPattern.MatchString(account) {
-		return nil, usageError("--account-id %q is not a 12-digit account ID", account)
-	}
-	prefix = strings.Trim(prefix, "/")
-	t.layout = verify.Layout{Prefix: prefix, AccountID: account, TrailName: arn.name, HomeRegion: arn.region}
-	if keysFile != "" {
-		f, err := os.Open(keysFile)
-		if err != nil {
-			return nil, usageError("--public-keys: %v", err)
-		}
-		keys, err := verify.ReadKeysFile(f)
-		f.Close()
-		if err != nil {
-			return nil, usageError("--public-keys %s: %v", keysFile, err)
-		}
-		t.keys = keys
-	}
-	if fromDir != "" {
-		if needKeys && t.keys == nil {
-			return nil, usageError("--from-dir needs --public-keys: export them with 'trailseal keys export' while online")
-		}
-		if t.bucket == "" {
-			entries, err := os.ReadDir(fromDir)
-			if err != nil {
-				return nil, usageError("--from-dir: %v", err)
-			}
-			var dirs []string
-			for _, e := range entries {
-				if e.IsDir() {
-					dirs = append(dirs, e.Name())
-				}
-			}
-			if len(dirs) != 1 {
-				return nil, usageError("--from-dir %s holds %d bucket folders; name the one to verify with --s3-bucket", fromDir, len(dirs))
-			}
-			t.bucket = dirs[0]
-		}
-		// A missing folder would read as a bucket without digests.
-		if fi, err := os.Stat(filepath.Join(fromDir, t.bucket)); err != nil || !fi.IsDir() {
-			return nil, usageError("--from-dir %s has no folder for bucket %s; give the folder 'trailseal pull --to' wrote", fromDir, t.bucket)
-		}
-		t.store = verify.DirStore{Root: filepath.Clean(fromDir)}
-	} else {
-		cfg, err := loadAWSConfig(ctx, awsOptions{profile: a.profile, roleARN: a.roleARN, externalID: a.externalID, region: arn.region}, g.logger, g.debug)
-		if err != nil {
-			return nil, err
-		}
-		cfg.Retryer = func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = 6 })
-		}
-		// Keep a connection per concurrent request: the default pool keeps
-		// ten, and reconnecting for every object costs more than the GET.
-		cfg.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
-			t.MaxIdleConns = 0
-			t.MaxIdleConnsPerHost = 1024
-		})
-		ct := cloudtrail.NewFromConfig(cfg)
-		if t.bucket == "" {
-			out, err := ct.DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{TrailNameList: []string{arn.raw}})
-			if err != nil {
-				return nil, withCode(ExitUnverifiable, fmt.Errorf("find the trail's bucket with DescribeTrails: %w (pass --s3-bucket to skip this call)", err))
-			}
-			if len(out.TrailList) == 0 {
-				return nil, withCode(ExitUnverifiable, fmt.Errorf("trail %s not found; check the ARN or pass --s3-bucket", arn.raw))
-			}
-			tr := out.TrailList[0]
-			t.bucket = aws.ToString(tr.S3BucketName)
-			if prefix == "" {
-				t.layout.Prefix = strings.Trim(aws.ToString(tr.S3KeyPrefix), "/")
-			}
-		}
-		// The trail status is only needed at the chain-end check: ask for
-		// it while the objects are read.
-		status := make(chan time.Time, 1)
-		go func() {
-			var latest time.Time
-			if st, err := ct.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: aws.String(arn.raw)}); err == nil {
-				latest = aws.ToTime(st.LatestDigestDeliveryTime)
-			} else {
-				g.logger.Debug("GetTrailStatus failed; the chain end is checked against the hourly cadence only", "err", err)
-			}
-			status <- latest
-		}()
-		t.latest = func() time.Time {
-			l := <-status
-			status <- l
-			return l
-		}
-		if t.keys == nil {
-			t.keys = verify.APIKeys{Client: ct}
-			if pf != nil {
-				// Asked now, while the bucket is being settled.
-				t.keys = verify.EarlyKeys(ctx, t.keys, pf.start, pf.end)
-			}
-		}
-		// The bucket's region is asked for while the bucket is read with
-		// the trail's home region, where trail buckets usually are; only
-		// when it is elsewhere is the first listing done again.
-		home := s3.NewFromConfig(cfg, s3Options(cfg))
-		located := make(chan *s3.Client, 1)
-		go func() { located <- clientForBucket(ctx, g, cfg, home, t.bucket) }()
-		store := &bucketStore{g: g, cfg: cfg, clients: map[string]*verify.S3Store{t.bucket: verify.NewS3Store(home)}}
-		t.store = store
-		relocate = func() bool {
-			c := <-located
-			if c == home {
-				return false
-			}
-			store.mu.Lock()
-			store.clients[t.bucket] = verify.NewS3Store(c)
-			store.mu.Unlock()
-			return true
-		}
-		if pf != nil {
-			// The first listings start now too, on the guess that the
-			// bucket is in the home region and holds an account trail's
-			// layout; a wrong guess costs a few listings, never a result.
-			p := verify.StartPrefetch(ctx, store, t.bucket, t.layout, pf.regions, pf.start, pf.end, pf.concurrency)
-			t.store, t.stop = p, p.Stop
-		}
-	}
-	// Organization trails add the organization ID before the account:
-	// find it in the bucket rather than asking Organizations.
-	org, err := findOrgID(ctx, t.store, t.bucket, t.layout)
-	if relocate != nil && relocate() {
-		t.dropPrefetch()
-		org, err = findOrgID(ctx, t.store, t.bucket, t.layout)
-	}
-	if err != nil {
-		t.dropPrefetch()
-		return nil, withCode(ExitUnverifiable, err)
-	}
-	if org != "" {
-		t.dropPrefetch()
-	}
-	t.layout.OrgID = org
-	return t, nil
-}
-
-// dropPrefetch abandons a prefetch whose guess was wrong.
-func (t *trailTarget) dropPrefetch() {
-	if p, ok := t.store.(*verify.Prefetch); ok {
-		p.Stop()
-		t.store, t.stop = p.Store, nil
-	}
-}
-
-func findOrgID(ctx context.Context, st verify.Store, bucket string, l verify.Layout) (string, error) {
-	root := "AWSLogs/"
-	if l.Prefix != "" {
-		root = l.Prefix + "/" + root
-	}
-	dirs, err := st.ListDirs(ctx, bucket, root)
-	if err != nil {
-		return "", err
-	}
-	for _, d := range dirs {
-		if d == l.AccountID {
-			return "", nil
-		}
-	}
-	for _, d := range dirs {
-		if strings.HasPrefix(d, "o-") {
-			sub, err := st.ListDirs(ctx, bucket, root+d+"/")
-			if err != nil {
-				return "", err
-			}
-			for _, s := range sub {
-				if s == l.AccountID {
-					return d, nil
-				}
-			}
-		}
-	}
-	return "", nil
-}
-
-// s3Options are the S3 client options of verify and pull: path-style when
-// an endpoint override points at an emulator, and no response checksum
-// validation, since the verifier hashes every object itself.
-func s3Options(cfg aws.Config) func(*s3.Options) {
-	custom := awsclient.CustomEndpoint(cfg)
-	return func(o *s3.Options) {
-		awsclient.S3("", custom)(o)
-		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
-	}
-}
-
-// newS3Client builds an S3 client for the bucket's region.
-func newS3Client(ctx context.Context, g *globals, cfg aws.Config, bucket string) *s3.Client {
-	return clientForBucket(ctx, g, cfg, s3.NewFromConfig(cfg, s3Options(cfg)), bucket)
-}
-
-// clientForBucket asks c (a client for cfg.Region) for the bucket's region
-// and returns c when the bucket is there or the question fails, otherwise
-// a client for the bucket's region.
-func clientForBucket(ctx context.Context, g *globals, cfg aws.Config, c *s3.Client, bucket string) *s3.Client {
-	loc, err := c.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String(bucket)})
-	if err != nil {
-		g.logger.Debug("GetBucketLocation failed; using the trail's home region for S3", "bucket", bucket, "err", err)
-		return c
-	}
-	region := string(loc.LocationConstraint)
-	switch region {
-	case "":
-		region = "us-east-1"
-	case "EU": // the legacy name of eu-west-1
-		region = "eu-west-1"
-	}
-	if region == cfg.Region {
-		return c
-	}
-	return s3.NewFromConfig(cfg, s3Options(cfg), func(o *s3.Options) { o.Region = region })
-}
-
-// bucketStore reads each bucket with a client for its region: when verify
-// follows a moved trail's chain into its old bucket, that bucket may be in
-// another region than the new one.
-type bucketStore struct {
-	g       *globals
-	cfg     aws.Config
-	mu      sync.Mutex
-	clients map[string]*verify.S3Store
-}
-
-func (b *bucketStore) client(ctx context.Context, bucket string) *verify.S3Store {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	c, ok := b.clients[bucket]
-	if !ok {
-		c = verify.NewS3Store(newS3Client(ctx, b.g, b.cfg, bucket))
-		b.clients[bucket] = c
-	}
-	return c
-}
-
-func (b *bucketStore) List(ctx context.Context, bucket, prefix string, fn func(verify.Object) error) error {
-	return b.client(ctx, bucket).List(ctx, bucket, prefix, fn)
-}
-
-func (b *bucketStore) ListDirs(ctx context.Context, bucket, prefix string) ([]string, error) {
-	return b.client(ctx, bucket).ListDirs(ctx, bucket, prefix)
-}
-
-func (b *bucketStore) Open(ctx context.Context, bucket, key string) (io.ReadCloser, map[string]string, error) {
-	return b.client(ctx, bucket).Open(ctx, bucket, key)
-}
-
 func runVerify(ctx context.Context, g *globals, o *verifyOptions) error {
 	report, err := executeVerify(ctx, g, o)
 	if err != nil {
@@ -496,52 +208,29 @@ func executeVerify(ctx context.Context, g *globals, o *verifyOptions) (*verify.R
 	if now.IsZero() {
 		now = time.Now()
 	}
-	arn, err := parseTrailARN(o.trailARN)
-	if err != nil {
-		return nil, err
-	}
-	start, end, err := periodFlags(o.startTime, o.endTime, now)
-	if err != nil {
-		return nil, err
-	}
-	regions, err := parseRegions(o.regions)
-	if err != nil {
-		return nil, err
-	}
 	if o.format != "text" && o.format != "json" {
 		return nil, usageError("--format must be text or json, not %q", o.format)
 	}
 	if o.concurrency < 1 || o.concurrency > 1024 {
 		return nil, usageError("--concurrency must be between 1 and 1024, not %d", o.concurrency)
 	}
-	if err := validateRoleARN(o.aws.roleARN); err != nil {
-		return nil, err
-	}
 	concurrency := o.concurrency
 	if o.fromDir != "" && !o.concurrencySet {
 		concurrency = 4 * runtime.GOMAXPROCS(0)
 	}
-	t, err := resolveTarget(ctx, g, o.aws, arn, o.bucket, o.prefix, o.accountID, o.fromDir, o.publicKeys, true,
-		&prefetchSpec{regions: regions, start: start, end: end, concurrency: concurrency})
+	spec, err := targetSpec(ctx, g, trailFlags{arn: o.trailARN, start: o.startTime, end: o.endTime, bucket: o.bucket,
+		prefix: o.prefix, account: o.accountID, regions: o.regions, fromDir: o.fromDir, aws: o.aws}, now)
 	if err != nil {
 		return nil, err
 	}
-	if t.stop != nil {
-		defer t.stop()
+	spec.KeyFiles, spec.NeedKeys, spec.Concurrency, spec.Prefetch = o.publicKeys, true, concurrency, true
+	t, err := verify.ResolveTarget(ctx, spec)
+	if err != nil {
+		return nil, targetError(err)
 	}
-	vo := verify.Options{
-		Store: t.store, Bucket: t.bucket, Layout: t.layout, Regions: regions,
-		Start: start, End: end, Keys: t.keys, Concurrency: concurrency,
-		LatestDigestDeliveryFunc: t.latest, Now: now, Offline: o.fromDir != "", Logger: g.logger,
-		ListValidLogs: o.format == "json" || o.verbose,
-	}
-	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
-		// The live set (about 250 bytes per log file) is small, but the
-		// garbage of reading millions of objects is not: a soft limit
-		// makes the collector keep the heap near the live set on long
-		// periods, without extra work on short ones.
-		debug.SetMemoryLimit(64 << 20)
-	}
+	defer t.Close()
+	vo := t.Options()
+	vo.Now, vo.ListValidLogs = now, o.format == "json" || o.verbose
 	var finish func()
 	vo.Progress, finish = newProgress(g)
 	report, err := verify.Run(ctx, vo)
@@ -550,10 +239,77 @@ func executeVerify(ctx context.Context, g *globals, o *verifyOptions) (*verify.R
 		if errors.Is(err, context.Canceled) {
 			return nil, err
 		}
-		return nil, withCode(ExitUnverifiable, fmt.Errorf("verify s3://%s: %w", t.bucket, err))
+		return nil, withCode(ExitUnverifiable, fmt.Errorf("verify s3://%s: %w", t.Bucket, err))
 	}
-	report.Trail = arn.raw
+	report.Trail, report.Tool, report.Version = spec.Trail.Raw, "trailseal", Version()
 	return report, nil
+}
+
+// trailFlags are the flags verify and pull share.
+type trailFlags struct {
+	arn, start, end, bucket, prefix, account, regions, fromDir string
+	aws                                                        awsOptions
+}
+
+// targetSpec checks the shared flags and, online, loads the AWS
+// configuration for the trail's home region.
+func targetSpec(ctx context.Context, g *globals, f trailFlags, now time.Time) (verify.TargetSpec, error) {
+	arn, err := verify.ParseTrailARN(f.arn)
+	if err != nil {
+		return verify.TargetSpec{}, asUsage(err)
+	}
+	start, end, err := periodFlags(f.start, f.end, now)
+	if err != nil {
+		return verify.TargetSpec{}, err
+	}
+	regions, err := parseRegions(f.regions)
+	if err != nil {
+		return verify.TargetSpec{}, err
+	}
+	if err := validateRoleARN(f.aws.roleARN); err != nil {
+		return verify.TargetSpec{}, err
+	}
+	spec := verify.TargetSpec{Trail: arn, Bucket: f.bucket, Prefix: f.prefix, AccountID: f.account, FromDir: f.fromDir,
+		Regions: regions, Start: start, End: end, Logger: g.logger}
+	if f.fromDir == "" {
+		a := f.aws
+		a.region = arn.Region
+		if spec.AWS, err = loadAWSConfig(ctx, a, g.logger, g.debug); err != nil {
+			return verify.TargetSpec{}, err
+		}
+	}
+	return spec, nil
+}
+
+// targetError maps an error settling the target to its exit code: a bad
+// flag or file is a usage error, anything else means nothing could be
+// verified.
+func targetError(err error) error {
+	switch {
+	case verify.IsSpecError(err):
+		return asUsage(err)
+	case errors.Is(err, context.Canceled):
+		return err
+	}
+	return withCode(ExitUnverifiable, err)
+}
+
+// setProcessLimits is called by Main, for the real process only: tests
+// run commands in-process and must not change the runtime's settings.
+func setProcessLimits(args []string) {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	for _, a := range args {
+		if a == "verify" || a == "pull" {
+			// The live set of verify (about 250 bytes per log file) is
+			// small, but the garbage of reading millions of objects is
+			// not: a soft limit makes the collector keep the heap near the
+			// live set on long periods, without extra work on short ones.
+			debug.SetMemoryLimit(64 << 20)
+			return
+		}
+	}
 }
 
 func writeVerifyReport(g *globals, r *verify.Report, format string, verbose bool) error {
@@ -565,13 +321,18 @@ func writeVerifyReport(g *globals, r *verify.Report, format string, verbose bool
 	return r.WriteText(g.stdout, verbose)
 }
 
-// verifyExit maps the outcome to the exit code; the report already says why.
+// verifyExit maps the outcome to the exit code; the report already says
+// why. The outcome already ranks them: invalid (1) over could not verify
+// (4) over gaps (3): exit 3 means every file present was checked and is
+// valid, and the period has gaps.
 func verifyExit(r *verify.Report) error {
 	switch r.Outcome {
 	case verify.OutcomeValid:
 		return nil
 	case verify.OutcomeInvalid:
 		return withCode(ExitRuntime, nil)
+	case verify.OutcomeGaps:
+		return withCode(ExitGaps, nil)
 	default:
 		return withCode(ExitUnverifiable, nil)
 	}

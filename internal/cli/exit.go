@@ -19,6 +19,9 @@ const (
 	ExitUsage = 2
 	// ExitFindings: scan found FAIL findings at or above --fail-on.
 	ExitFindings = 3
+	// ExitGaps: verify found every file present valid, but the period has
+	// gaps (validation or logging was off).
+	ExitGaps = 3
 	// ExitUnverifiable: verify could not read objects or keys.
 	ExitUnverifiable = 4
 	// ExitIncomplete: scan could not read some evidence (unsuppressed ERROR

@@ -162,6 +162,7 @@ var extraCommands []func(*globals) *cobra.Command
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	setProcessLimits(args)
 	return run(ctx, args, stdin, stdout, stderr)
 }
 

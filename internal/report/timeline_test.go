@@ -2,9 +2,6 @@ package report
 
 import (
 	"bytes"
-	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -44,57 +41,25 @@ func timelineReport() *detection.Report {
 }
 
 // TestTimelineInChromium renders the timeline page in headless Chromium:
-// one group per actor, one entry per detection, and nothing overflows
-// sideways on a phone-sized screen.
+// one group per actor, one entry per detection, nothing loaded from
+// elsewhere, and nothing overflows sideways on a phone-sized screen.
 func TestTimelineInChromium(t *testing.T) {
-	const chromium = "/usr/bin/chromium"
-	if _, err := os.Stat(chromium); err != nil {
-		t.Fatalf("headless Chromium is required for this test: install it with 'apt-get install -y chromium' (%v)", err)
-	}
 	rep := timelineReport()
-	var groups []TimelineGroup
-	groups = append(groups, TimelineGroup{Actor: rep.Detections[0].Actor, Detections: rep.Detections[:1]},
-		TimelineGroup{Actor: rep.Detections[1].Actor, Detections: rep.Detections[1:]})
+	groups := []TimelineGroup{{Actor: rep.Detections[0].Actor, Detections: rep.Detections[:1]},
+		{Actor: rep.Detections[1].Actor, Detections: rep.Detections[1:]}}
 	var b bytes.Buffer
 	if err := WriteTimelineHTML(&b, TimelineFor(rep, "3 detections", "snapshot s.json", groups)); err != nil {
 		t.Fatal(err)
 	}
-	page := filepath.Join(t.TempDir(), "hunt.html")
-	if err := os.WriteFile(page, b.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.WindowSize(1280, 900))
-	defer cancelAlloc()
-	browser, cancelBrowser := chromedp.NewContext(alloc)
-	defer cancelBrowser()
-	if err := chromedp.Do(browser, chromedp.EmulateViewport(390, 844), chromedp.Navigate("file://"+page), chromedp.WaitVisible(chromedp.ID("timeline"))); err != nil {
-		t.Fatalf("render in chromium: %v", err)
-	}
-	counts, err := chromedp.Run(browser, chromedp.Evaluate[[]int](
-		`[document.querySelectorAll("#timeline .actor").length, document.querySelectorAll("#timeline .event").length, document.querySelectorAll(".badge.attempt").length]`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := openInChromium(t, b.Bytes())
+	p.do(chromedp.EmulateViewport(390, 844), chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("timeline")))
+	counts := eval[[]int](p, `[document.querySelectorAll("#timeline .actor").length, document.querySelectorAll("#timeline .event").length, document.querySelectorAll(".badge.attempt").length]`)
 	if len(counts) != 3 || counts[0] != 2 || counts[1] != 3 || counts[2] != 1 {
 		t.Fatalf("actors, events, attempts shown: %v, want [2 3 1]", counts)
 	}
-	overflow, err := chromedp.Run(browser, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	shot, err := chromedp.Run(browser, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := os.Getenv("TRAILSEAL_SCREENSHOT_DIR")
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	writeShot(t, filepath.Join(dir, "hunt-timeline-narrow.png"), shot)
-	if overflow {
+	checkOffline(t, p)
+	if eval[bool](p, `document.documentElement.scrollWidth > window.innerWidth + 1`) {
 		t.Error("the timeline scrolls sideways at 390px wide")
 	}
+	p.screenshot("hunt-timeline-narrow.png")
 }

@@ -4,40 +4,71 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"slices"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 )
 
-// PublicKey is one key KeysProxy serves from CloudTrail ListPublicKeys.
+// PublicKey is one key KeysProxy serves from CloudTrail ListPublicKeys in
+// its Region.
 type PublicKey struct {
 	DER         []byte
 	Fingerprint string
 	From, To    time.Time
+	Region      string
 }
 
-// KeysProxy sits in front of an emulator and answers CloudTrail
-// ListPublicKeys itself, since emulators do not implement it; everything
-// else is forwarded. It also writes x-amz-meta-* response header names in
-// lower case as S3 does (Go canonicalises them, and the AWS CLI then misses
-// the digest signature), and can add a fixed latency to every request to
-// simulate a remote region.
+// KeysProxy sits in front of an emulator and answers what emulators do not
+// implement, as the API references describe it; everything else is
+// forwarded. Simulated:
+//
+//   - CloudTrail ListPublicKeys, per region: the region is the one the
+//     request is signed for, and each region answers with its own keys
+//     only ("CloudTrail uses different private and public key pairs per
+//     Region. Each digest file is signed with a private key unique to its
+//     Region. When you validate a digest file from a specific Region, you
+//     must look in the same Region for its corresponding public key",
+//     ListPublicKeys API reference). Keys are returned when their validity
+//     overlaps StartTime..EndTime.
+//   - Account Management ListRegions (POST /listRegions): the account's
+//     regions with RegionOptStatus ENABLED_BY_DEFAULT, ENABLED or
+//     DISABLED, filtered by RegionOptStatusContains, paged by MaxResults
+//     and NextToken, for the caller's account or the AccountId asked.
+//
+// It also writes x-amz-meta-* response header names in lower case as S3
+// does (Go canonicalises them, and the AWS CLI then misses the digest
+// signature), counts calls by operation, injects faults, and can add a
+// fixed latency to every request to simulate a remote region.
 type KeysProxy struct {
 	URL string
 
-	srv     *http.Server
-	ln      net.Listener
-	mu      sync.Mutex
-	keys    []PublicKey
-	fail    bool
-	latency time.Duration
-	calls   int
-	faults  []*fault
+	srv      *http.Server
+	ln       net.Listener
+	mu       sync.Mutex
+	keys     map[string][]PublicKey // by region
+	fail     bool
+	failList bool
+	regions  map[string]map[string]string // account ("" = any) -> region -> opt status
+	latency  time.Duration
+	calls    map[string]int // "cloudtrail:ListPublicKeys@us-east-1", "s3:ListObjectVersions", ...
+	faults   []*fault
+	trails   []Trail // answered for DescribeTrails when set (servers without CloudTrail)
+}
+
+// Trail is what the simulated DescribeTrails answers for a trail.
+type Trail struct {
+	ARN, Name, HomeRegion, Bucket string
+	MultiRegion                   bool
 }
 
 // fault is an injected failure for requests whose path contains match.
@@ -48,9 +79,15 @@ type fault struct {
 	left   int
 }
 
-// StartKeysProxy starts the proxy in front of target.
+// StartKeysProxy starts the proxy in front of target, serving keys each in
+// its own region (a key without a region is an error: CloudTrail has no
+// key that signs for every region).
 func StartKeysProxy(target string, keys ...PublicKey) (*KeysProxy, error) {
 	u, err := url.Parse(target)
+	if err != nil {
+		return nil, err
+	}
+	byRegion, err := keysByRegion(keys)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +95,8 @@ func StartKeysProxy(target string, keys ...PublicKey) (*KeysProxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &KeysProxy{URL: "http://" + ln.Addr().String(), ln: ln, keys: keys}
+	p := &KeysProxy{URL: "http://" + ln.Addr().String(), ln: ln, keys: byRegion, calls: map[string]int{},
+		regions: map[string]map[string]string{"": DefaultRegions()}}
 	rp := httputil.NewSingleHostReverseProxy(u)
 	rp.Transport = &http.Transport{MaxIdleConnsPerHost: 256, DisableCompression: true}
 	p.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -78,9 +116,26 @@ func StartKeysProxy(target string, keys ...PublicKey) (*KeysProxy, error) {
 			cutBody(w, r, rp)
 			return
 		}
-		if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".ListPublicKeys") {
-			p.listPublicKeys(w, r)
+		_, region, service := CredentialScope(r.Header.Get("Authorization"))
+		switch {
+		case strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".ListPublicKeys"):
+			p.count("cloudtrail:ListPublicKeys@" + region)
+			p.listPublicKeys(w, r, region)
 			return
+		case strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".DescribeTrails") && p.describesTrails():
+			p.count("cloudtrail:DescribeTrails")
+			p.describeTrails(w)
+			return
+		case service == "account" && r.URL.Path == "/listRegions":
+			p.count("account:ListRegions")
+			p.listRegions(w, r)
+			return
+		case service == "s3":
+			name := OperationOf(r, nil).Name
+			if name == "GetObject" && r.URL.Query().Has("versionId") {
+				name = "GetObjectVersion" // GetObject of one version, counted apart
+			}
+			p.count("s3:" + name)
 		}
 		rp.ServeHTTP(&lowerMetaWriter{ResponseWriter: w}, r)
 	})}
@@ -152,11 +207,101 @@ func (r *recorder) Write(b []byte) (int, error) {
 	return r.body.Write(b)
 }
 
+func keysByRegion(keys []PublicKey) (map[string][]PublicKey, error) {
+	out := map[string][]PublicKey{}
+	for _, k := range keys {
+		if k.Region == "" {
+			return nil, fmt.Errorf("testenv: key %s has no region; CloudTrail's keys each belong to one region", k.Fingerprint)
+		}
+		out[k.Region] = append(out[k.Region], k)
+	}
+	return out, nil
+}
+
 // SetKeys replaces the served keys.
-func (p *KeysProxy) SetKeys(keys ...PublicKey) {
+func (p *KeysProxy) SetKeys(keys ...PublicKey) error {
+	byRegion, err := keysByRegion(keys)
+	if err != nil {
+		return err
+	}
 	p.mu.Lock()
-	p.keys = keys
+	p.keys = byRegion
 	p.mu.Unlock()
+	return nil
+}
+
+// SetRegions sets the regions ListRegions reports for account ("" for any
+// account not set on its own): region -> ENABLED_BY_DEFAULT, ENABLED or
+// DISABLED.
+func (p *KeysProxy) SetRegions(account string, regions map[string]string) {
+	p.mu.Lock()
+	p.regions[account] = regions
+	p.mu.Unlock()
+}
+
+// SetTrails makes the proxy answer CloudTrail DescribeTrails itself with
+// trails, for a target that is an S3 server only (the benchmark's MinIO).
+func (p *KeysProxy) SetTrails(trails ...Trail) {
+	p.mu.Lock()
+	p.trails = trails
+	p.mu.Unlock()
+}
+
+func (p *KeysProxy) describesTrails() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.trails != nil
+}
+
+// describeTrails answers DescribeTrails with the trails set, in the
+// response syntax of its API reference (trailList of Trail objects).
+func (p *KeysProxy) describeTrails(w http.ResponseWriter) {
+	p.mu.Lock()
+	trails := p.trails
+	p.mu.Unlock()
+	type trail struct {
+		Name, TrailARN, HomeRegion, S3BucketName     string
+		IsMultiRegionTrail, LogFileValidationEnabled bool
+	}
+	out := struct {
+		TrailList []trail `json:"trailList"`
+	}{TrailList: []trail{}}
+	for _, t := range trails {
+		out.TrailList = append(out.TrailList, trail{Name: t.Name, TrailARN: t.ARN, HomeRegion: t.HomeRegion, S3BucketName: t.Bucket,
+			IsMultiRegionTrail: t.MultiRegion, LogFileValidationEnabled: true})
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	json.NewEncoder(w).Encode(out)
+}
+
+// Counts returns every operation's count.
+func (p *KeysProxy) Counts() map[string]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return maps.Clone(p.calls)
+}
+
+// FailListRegions makes ListRegions answer AccessDeniedException.
+func (p *KeysProxy) FailListRegions(fail bool) {
+	p.mu.Lock()
+	p.failList = fail
+	p.mu.Unlock()
+}
+
+// DefaultRegions are the commercial regions as a new account has them:
+// the seventeen enabled by default, the opt-in ones disabled.
+func DefaultRegions() map[string]string {
+	m := map[string]string{}
+	for _, r := range []string{"ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-southeast-1", "ap-southeast-2",
+		"ca-central-1", "eu-central-1", "eu-north-1", "eu-west-1", "eu-west-2", "eu-west-3", "sa-east-1",
+		"us-east-1", "us-east-2", "us-west-1", "us-west-2"} {
+		m[r] = "ENABLED_BY_DEFAULT"
+	}
+	for _, r := range []string{"af-south-1", "ap-east-1", "ap-south-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5",
+		"ca-west-1", "eu-central-2", "eu-south-1", "eu-south-2", "il-central-1", "me-central-1", "me-south-1", "mx-central-1"} {
+		m[r] = "DISABLED"
+	}
+	return m
 }
 
 // FailListPublicKeys makes ListPublicKeys answer AccessDeniedException.
@@ -173,17 +318,45 @@ func (p *KeysProxy) SetLatency(d time.Duration) {
 	p.mu.Unlock()
 }
 
-// ListPublicKeysCalls counts the ListPublicKeys requests answered.
+// ListPublicKeysCalls counts the ListPublicKeys requests answered, in
+// every region.
 func (p *KeysProxy) ListPublicKeysCalls() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.calls
+	n := 0
+	for _, c := range p.ListPublicKeysByRegion() {
+		n += c
+	}
+	return n
 }
 
-// Close stops the proxy.
-func (p *KeysProxy) Close() { p.srv.Close() }
+// ListPublicKeysByRegion counts the ListPublicKeys requests per region.
+func (p *KeysProxy) ListPublicKeysByRegion() map[string]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := map[string]int{}
+	for k, n := range p.calls {
+		if region, ok := strings.CutPrefix(k, "cloudtrail:ListPublicKeys@"); ok {
+			out[region] += n
+		}
+	}
+	return out
+}
 
-func (p *KeysProxy) listPublicKeys(w http.ResponseWriter, r *http.Request) {
+// Calls counts the requests of one operation: "account:ListRegions",
+// "s3:ListObjectVersions", "s3:GetBucketVersioning", "s3:GetObject",
+// "s3:GetObjectVersion", "s3:ListObjectsV2", ...
+func (p *KeysProxy) Calls(op string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.calls[op]
+}
+
+func (p *KeysProxy) count(op string) {
+	p.mu.Lock()
+	p.calls[op]++
+	p.mu.Unlock()
+}
+
+func (p *KeysProxy) listPublicKeys(w http.ResponseWriter, r *http.Request, region string) {
 	body, _ := io.ReadAll(r.Body)
 	var in struct {
 		StartTime *float64
@@ -193,8 +366,7 @@ func (p *KeysProxy) listPublicKeys(w http.ResponseWriter, r *http.Request) {
 		json.Unmarshal(body, &in)
 	}
 	p.mu.Lock()
-	p.calls++
-	keys, fail := p.keys, p.fail
+	keys, fail := p.keys[region], p.fail
 	p.mu.Unlock()
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	if fail {
@@ -225,6 +397,70 @@ func (p *KeysProxy) listPublicKeys(w http.ResponseWriter, r *http.Request) {
 		})
 	}
 	json.NewEncoder(w).Encode(out)
+}
+
+// listRegions answers Account Management ListRegions.
+func (p *KeysProxy) listRegions(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		AccountId               *string
+		MaxResults              *int
+		NextToken               *string
+		RegionOptStatusContains []string
+	}
+	body, _ := io.ReadAll(r.Body)
+	if len(bytes.TrimSpace(body)) > 0 {
+		json.Unmarshal(body, &in)
+	}
+	p.mu.Lock()
+	fail := p.failList
+	regions, ok := p.regions[deref(in.AccountId)]
+	if !ok {
+		regions = p.regions[""]
+	}
+	p.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	if fail {
+		w.Header().Set("X-Amzn-Errortype", "AccessDeniedException")
+		w.WriteHeader(http.StatusForbidden)
+		io.WriteString(w, `{"message":"simulated: not allowed to call account:ListRegions"}`)
+		return
+	}
+	var names []string
+	for name, status := range regions {
+		if len(in.RegionOptStatusContains) == 0 || slices.Contains(in.RegionOptStatusContains, status) {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	// The reference gives MaxResults 1 to 50 and no default page size;
+	// 20 here, so that callers must follow NextToken.
+	size, from := 20, 0
+	if in.MaxResults != nil && *in.MaxResults >= 1 && *in.MaxResults <= 50 {
+		size = *in.MaxResults
+	}
+	if in.NextToken != nil {
+		from, _ = strconv.Atoi(*in.NextToken)
+	}
+	type region struct{ RegionName, RegionOptStatus string }
+	out := struct {
+		Regions   []region
+		NextToken *string `json:",omitempty"`
+	}{Regions: []region{}}
+	for i := from; i < len(names) && i < from+size; i++ {
+		out.Regions = append(out.Regions, region{names[i], regions[names[i]]})
+	}
+	if from+size < len(names) {
+		next := strconv.Itoa(from + size)
+		out.NextToken = &next
+	}
+	json.NewEncoder(w).Encode(out)
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // lowerMetaWriter renames x-amz-meta-* headers to lower case just before
@@ -267,3 +503,6 @@ func (p *KeysProxy) FaultsPending() int {
 	}
 	return n
 }
+
+// Close stops the proxy.
+func (p *KeysProxy) Close() { p.srv.Close() }

@@ -59,7 +59,7 @@ func BenchmarkVerifyFromDir(b *testing.B) {
 	loadBenchArchive(b)
 	s := benchArchive.spec
 	o := verify.Options{Store: verify.DirStore{Root: benchArchive.dir}, Bucket: s.Bucket, Layout: s.Layout,
-		Start: periodS, End: first.Add(48 * time.Hour), Keys: verify.StaticKeys{signer.Public}, Concurrency: 8, Now: testNow, Offline: true}
+		Start: periodS, End: first.Add(48 * time.Hour), Keys: allKeys(), Concurrency: 8, Now: testNow, Offline: true}
 	b.SetBytes(benchArchive.bytes)
 	b.ResetTimer()
 	for b.Loop() {

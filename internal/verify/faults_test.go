@@ -60,7 +60,7 @@ func TestTransientAndPermanentErrors(t *testing.T) {
 
 	p.Fail(logs[7], http.StatusForbidden, "AccessDenied", 1000)
 	r = run(t, o)
-	expectExactly(t, r, finding{verify.LogReadError, logs[7]})
+	expectExactly(t, r, finding{reason: verify.LogReadError, keyPart: logs[7]})
 	if r.Outcome != verify.OutcomeUnverifiable {
 		t.Errorf("outcome %s with one unreadable log, want unverifiable", r.Outcome)
 	}

@@ -25,8 +25,12 @@ import (
 var (
 	moto     *testenv.Moto
 	s3client *s3.Client
-	signer   *chaingen.Signer
-	bucketN  atomic.Int64
+	// signers holds a distinct key per region, as CloudTrail signs each
+	// region's digests with that region's key; signer is the home
+	// region's (us-east-1).
+	signers chaingen.Signers
+	signer  *chaingen.Signer
+	bucketN atomic.Int64
 )
 
 // The simulated period: six hourly digests from 2026-03-01T00:01:31Z.
@@ -42,11 +46,12 @@ func TestMain(m *testing.M) {
 	var err error
 	// 1024-bit keys keep the tests fast; the protocol does not depend on
 	// the size.
-	signer, err = chaingen.NewSigner(1024, first.Add(-24*time.Hour), first.Add(365*24*time.Hour))
+	signers, err = chaingen.NewSigners(1024, first.Add(-24*time.Hour), first.Add(365*24*time.Hour), testRegions...)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	signer = signers["us-east-1"]
 	// Fuzz workers run only the fuzz target, which needs no emulator.
 	if fw := flag.Lookup("test.fuzzworker"); fw != nil && fw.Value.String() == "true" {
 		os.Exit(m.Run())
@@ -75,6 +80,12 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// testRegions are the regions test archives use, each with its own key.
+var testRegions = []string{"ap-south-1", "ap-southeast-2", "eu-central-1", "eu-west-1", "us-east-1"}
+
+// allKeys is every region's key, each marked with its region.
+func allKeys() verify.StaticKeys { return verify.StaticKeys(signers.PublicKeys()) }
+
 func newSpec(bucket string, regions ...string) chaingen.Spec {
 	if len(regions) == 0 {
 		regions = []string{"us-east-1"}
@@ -87,7 +98,7 @@ func newSpec(bucket string, regions ...string) chaingen.Spec {
 		Hours:         6,
 		LogsPerDigest: 3,
 		LogBytes:      600,
-		Signer:        signer,
+		Signers:       signers,
 		Seed:          1,
 	}
 }
@@ -136,7 +147,7 @@ func options(a *chaingen.Archive) verify.Options {
 		Layout:      a.Spec.Layout,
 		Start:       periodS,
 		End:         periodE,
-		Keys:        verify.StaticKeys{signer.Public},
+		Keys:        allKeys(),
 		Concurrency: 8,
 		Now:         testNow,
 	}
@@ -156,6 +167,17 @@ func run(t *testing.T, o verify.Options) *verify.Report {
 type finding struct {
 	reason  verify.Reason
 	keyPart string
+	// count, when set, is the number of hourly digests a range stands for.
+	count int
+}
+
+// logFindings expects reason on each of keys.
+func logFindings(reason verify.Reason, keys []string) []finding {
+	var out []finding
+	for _, k := range keys {
+		out = append(out, finding{reason: reason, keyPart: k})
+	}
+	return out
 }
 
 // expectExactly checks that the report's problems are exactly want: each
@@ -169,7 +191,7 @@ func expectExactly(t *testing.T, r *verify.Report, want ...finding) {
 		found := false
 		for i, p := range problems {
 			for j, reason := range p.Reasons {
-				if !found && !used[pair{i, j}] && reason == w.reason && strings.Contains(p.Key, w.keyPart) {
+				if !found && !used[pair{i, j}] && reason == w.reason && strings.Contains(p.Key, w.keyPart) && (w.count == 0 || p.Count == w.count) {
 					used[pair{i, j}], found = true, true
 				}
 			}

@@ -59,51 +59,51 @@ func TestChainAcrossBucketChange(t *testing.T) {
 				k := oldLog(a, 4)
 				o := a.Get(k)
 				o.Body = chaingen.Gzip(append(chaingen.Gunzip(o.Body), ' '))
-				return []finding{{verify.LogModified, k}}
+				return []finding{{reason: verify.LogModified, keyPart: k}}
 			}},
 		{name: "log deleted in the old bucket", outcome: verify.OutcomeInvalid, wantValid: 6,
 			corrupt: func(a *chaingen.Archive) []finding {
 				k := oldLog(a, 1)
 				a.Delete(k)
-				return []finding{{verify.LogMissing, k}}
+				return []finding{{reason: verify.LogMissing, keyPart: k}}
 			}},
 		{name: "log added in the old bucket", outcome: verify.OutcomeInvalid, wantValid: 6,
 			corrupt: func(a *chaingen.Archive) []finding {
 				k := a.Spec.Layout.LogKey("us-east-1", first.Add(70*time.Minute), "ADDED00000000000")
 				a.Objects[a.Spec.Bucket+"/"+k] = &chaingen.Object{Bucket: a.Spec.Bucket, Key: k, Body: chaingen.Gzip([]byte(`{"Records":[]}`))}
-				return []finding{{verify.LogUnreferenced, k}}
+				return []finding{{reason: verify.LogUnreferenced, keyPart: k}}
 			}},
 		{name: "digest deleted in the old bucket", outcome: verify.OutcomeInvalid, wantValid: 5,
 			corrupt: func(a *chaingen.Archive) []finding {
 				k := oldDigest(a, 1)
 				a.Delete(k)
-				return []finding{{verify.DigestMissing, k}}
+				return []finding{{reason: verify.DigestMissing, keyPart: k}}
 			}},
 		{name: "digest the new location links to deleted", outcome: verify.OutcomeInvalid, wantValid: 5,
 			corrupt: func(a *chaingen.Archive) []finding {
 				k := oldDigest(a, 2)
 				a.Delete(k)
-				return []finding{{verify.DigestMissing, k}}
+				return []finding{{reason: verify.DigestMissing, keyPart: k}}
 			}},
 		{name: "two newest digests of the old bucket deleted", outcome: verify.OutcomeInvalid, wantValid: 4,
 			corrupt: func(a *chaingen.Archive) []finding {
 				k1, k2 := oldDigest(a, 1), oldDigest(a, 2)
 				a.Delete(k1)
 				a.Delete(k2)
-				return []finding{{verify.DigestMissing, k2}, {verify.DigestSlotMissing, "_20260301T02"}}
+				return []finding{{reason: verify.DigestMissing, keyPart: k2}, {reason: verify.DigestSlotMissing, keyPart: "_20260301T02"}}
 			}},
 		{name: "digest modified in the old bucket", outcome: verify.OutcomeInvalid, wantValid: 5,
 			corrupt: func(a *chaingen.Archive) []finding {
 				k := oldDigest(a, 0)
 				o := a.Get(k)
 				o.Body = chaingen.Gzip(bytes.Replace(chaingen.Gunzip(o.Body), []byte(`"awsAccountId":"`), []byte(`"awsAccountId": "`), 1))
-				return []finding{{verify.DigestSignatureInvalid, k}}
+				return []finding{{reason: verify.DigestSignatureInvalid, keyPart: k}}
 			}},
 		{name: "link target signature replaced", outcome: verify.OutcomeInvalid, wantValid: 5,
 			corrupt: func(a *chaingen.Archive) []finding {
 				k := oldDigest(a, 2)
 				a.Get(k).Metadata["signature"] = "ab" + a.Get(k).Metadata["signature"][2:]
-				return []finding{{verify.DigestSignatureInvalid, k}}
+				return []finding{{reason: verify.DigestSignatureInvalid, keyPart: k}}
 			}},
 	}
 	for _, tc := range tests {
@@ -178,7 +178,7 @@ func TestOldBucketUnreadable(t *testing.T) {
 	if r.Outcome != verify.OutcomeUnverifiable {
 		t.Errorf("outcome %s, want unverifiable", r.Outcome)
 	}
-	expectExactly(t, r, finding{verify.DigestReadError, "CloudTrail-Digest"})
+	expectExactly(t, r, finding{reason: verify.DigestReadError, keyPart: "CloudTrail-Digest"})
 	if len(r.Earlier) != 1 || r.Earlier[0].Bucket != "never-created-old-bucket" {
 		t.Errorf("earlier locations %+v", r.Earlier)
 	}
@@ -207,7 +207,7 @@ func TestPullFollowsBucketChange(t *testing.T) {
 	vo := movedOptions(a, nb)
 	vo.Store, vo.Offline = verify.DirStore{Root: dir}, true
 	r := run(t, vo)
-	expectExactly(t, r, finding{verify.LogModified, k})
+	expectExactly(t, r, finding{reason: verify.LogModified, keyPart: k})
 	if len(r.Earlier) != 1 {
 		t.Errorf("earlier locations %+v", r.Earlier)
 	}

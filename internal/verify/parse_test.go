@@ -218,7 +218,7 @@ func TestOfflineCopy(t *testing.T) {
 	o.Store = verify.DirStore{Root: bare}
 	r = run(t, o)
 	digests := a.DigestKeys("us-east-1")
-	expectExactly(t, r, finding{verify.DigestNoSignatureOffline, digests[len(digests)-1]})
+	expectExactly(t, r, finding{reason: verify.DigestNoSignatureOffline, keyPart: digests[len(digests)-1]})
 	if r.Outcome != verify.OutcomeUnverifiable {
 		t.Errorf("outcome %s, want unverifiable", r.Outcome)
 	}
@@ -226,8 +226,8 @@ func TestOfflineCopy(t *testing.T) {
 	os.WriteFile(filepath.Join(bare, "offline-bucket", filepath.FromSlash(digests[2])), chaingen.Gzip([]byte(`{}`)), 0o644)
 	r = run(t, o)
 	// The digest before it loses the only copy of its signature.
-	expectExactly(t, r, finding{verify.DigestNoSignatureOffline, digests[len(digests)-1]}, finding{verify.DigestBadFormat, digests[2]},
-		finding{verify.DigestNoSignatureOffline, digests[1]})
+	expectExactly(t, r, finding{reason: verify.DigestNoSignatureOffline, keyPart: digests[len(digests)-1]}, finding{reason: verify.DigestBadFormat, keyPart: digests[2]},
+		finding{reason: verify.DigestNoSignatureOffline, keyPart: digests[1]})
 }
 
 // TestPull copies a chain from moto to disk and checks that the copy
@@ -250,5 +250,5 @@ func TestPull(t *testing.T) {
 	o := options(a)
 	o.Store, o.Offline = verify.DirStore{Root: dir}, true
 	r := run(t, o)
-	expectExactly(t, r, finding{verify.LogMissing, gone})
+	expectExactly(t, r, finding{reason: verify.LogMissing, keyPart: gone})
 }

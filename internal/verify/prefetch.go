@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"io"
 	"sync"
 	"time"
 
@@ -170,4 +171,28 @@ func (p *Prefetch) ListDirs(ctx context.Context, bucket, prefix string) ([]strin
 		return nil, err
 	}
 	return e.dirs, nil
+}
+
+// Versioning implements VersionStore when the wrapped store does.
+func (p *Prefetch) Versioning(ctx context.Context, bucket string) (string, error) {
+	if vs, ok := p.Store.(VersionStore); ok {
+		return vs.Versioning(ctx, bucket)
+	}
+	return "", ErrNoVersions
+}
+
+// ListVersions implements VersionStore when the wrapped store does.
+func (p *Prefetch) ListVersions(ctx context.Context, bucket, prefix string) ([]Version, error) {
+	if vs, ok := p.Store.(VersionStore); ok {
+		return vs.ListVersions(ctx, bucket, prefix)
+	}
+	return nil, ErrNoVersions
+}
+
+// OpenVersion implements VersionStore when the wrapped store does.
+func (p *Prefetch) OpenVersion(ctx context.Context, bucket, key, versionID string) (io.ReadCloser, ObjectInfo, error) {
+	if vs, ok := p.Store.(VersionStore); ok {
+		return vs.OpenVersion(ctx, bucket, key, versionID)
+	}
+	return nil, ObjectInfo{}, ErrNoVersions
 }

@@ -53,63 +53,110 @@ type PullStats struct {
 // keeping each object's S3 user metadata (the digest signature) in a
 // <key>.metadata.json file, so the copy can be verified offline. It copies
 // the log files every digest names, wherever they are, and every log file
-// in the period's folders, named or not.
+// in the period's folders, named or not. Like Run, it is a list of phases.
 func Pull(ctx context.Context, o PullOptions) (*PullStats, error) {
 	if o.Concurrency <= 0 {
 		o.Concurrency = 32
 	}
 	o.Start, o.End = o.Start.UTC(), o.End.UTC()
-	v := &verifier{o: Options{Store: o.Store, Bucket: o.Bucket, Layout: o.Layout, Start: o.Start, End: o.End, Concurrency: o.Concurrency,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}}
+	p := &puller{o: o, stats: &PullStats{}, named: map[string][2]string{}, linked: map[[2]string]string{},
+		v: &verifier{o: Options{Store: o.Store, Bucket: o.Bucket, Layout: o.Layout, Start: o.Start, End: o.End, Concurrency: o.Concurrency,
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}}}
 	if !o.until.IsZero() {
-		v.o.handoff = &handoff{end: o.until}
+		p.v.o.handoff = &handoff{end: o.until}
 	}
-	regions := o.Regions
-	if len(regions) == 0 {
-		var err error
-		if regions, err = discoverRegions(ctx, o.Store, o.Bucket, o.Layout); err != nil {
+	for _, step := range []func(context.Context) error{
+		p.listDigests,   // the period's digests, as verify lists them
+		p.copyDigests,   // each one, noting the logs it names and the digest it links to
+		p.copyLinked,    // the digests linked to (the one before --start-time, or an earlier location's)
+		p.copyLogs,      // every named log file and every log file in the period's folders
+		p.followEarlier, // the locations the trail was moved from
+	} {
+		if err := step(ctx); err != nil {
 			return nil, err
 		}
 	}
-	digests, err := v.listDigests(ctx, regions)
-	if err != nil {
-		return nil, err
+	sort.Strings(p.stats.Earlier)
+	sort.Strings(p.stats.Missing)
+	sort.Strings(p.stats.Failed)
+	return p.stats, nil
+}
+
+// puller is the state of one Pull.
+type puller struct {
+	o       PullOptions
+	v       *verifier
+	regions []string
+	digests []*digestState
+	stats   *PullStats
+	bytes   atomic.Int64
+	mu      sync.Mutex
+	named   map[string][2]string // bucket/key -> bucket, key
+	linked  map[[2]string]string // -> region of the linking digest
+	earlier []PullOptions
+	targets []string // the linked digest of each earlier location
+}
+
+func (p *puller) listDigests(ctx context.Context) error {
+	o := p.o
+	p.regions = o.Regions
+	if len(p.regions) == 0 {
+		var err error
+		if p.regions, err = discoverRegions(ctx, o.Store, o.Bucket, o.Layout); err != nil {
+			return err
+		}
+	}
+	var err error
+	if p.digests, err = p.v.listDigests(ctx, p.regions); err != nil {
+		return err
 	}
 	if o.Progress != nil {
 		size := int64(0)
-		for _, d := range digests {
+		for _, d := range p.digests {
 			size += d.size
 		}
-		o.Progress.Plan(len(digests), size)
+		o.Progress.Plan(len(p.digests), size)
 	}
-	stats := &PullStats{}
-	var bytes atomic.Int64
-	var mu sync.Mutex
-	named := map[string][2]string{} // bucket/key -> bucket, key
+	return nil
+}
+
+// copy copies one object and counts it (as a digest when keep) or notes
+// it missing or failed; keep also returns the bytes.
+func (p *puller) copy(ctx context.Context, bucket, key string, keep bool) ([]byte, bool, error) {
+	data, n, err := copyObject(ctx, p.o, bucket, key, keep)
+	p.bytes.Add(n)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case errors.Is(err, ErrNotFound):
+		p.stats.Missing = append(p.stats.Missing, bucket+"/"+key)
+		return nil, false, nil
+	case err != nil:
+		p.stats.Failed = append(p.stats.Failed, fmt.Sprintf("%s/%s: %v", bucket, key, err))
+		return nil, false, ctx.Err()
+	case keep:
+		p.stats.Digests++
+	default:
+		p.stats.Logs++
+	}
+	return data, true, nil
+}
+
+func (p *puller) copyDigests(ctx context.Context) error {
 	// The digests the listed ones link to: the one before --start-time is
 	// needed offline to check the first link of the period.
 	listed := map[[2]string]bool{}
-	for _, ds := range digests {
+	for _, ds := range p.digests {
 		listed[[2]string{ds.bucket, ds.key}] = true
 	}
-	linked := map[[2]string]string{} // -> region of the linking digest
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(o.Concurrency)
-	for _, ds := range digests {
+	g.SetLimit(p.o.Concurrency)
+	for _, ds := range p.digests {
 		g.Go(func() error {
-			data, n, err := copyObject(gctx, o, ds.bucket, ds.key, true)
-			bytes.Add(n)
-			mu.Lock()
-			defer mu.Unlock()
-			if errors.Is(err, ErrNotFound) {
-				stats.Missing = append(stats.Missing, ds.bucket+"/"+ds.key)
-				return nil
+			data, ok, err := p.copy(gctx, ds.bucket, ds.key, true)
+			if !ok {
+				return err
 			}
-			if err != nil {
-				stats.Failed = append(stats.Failed, fmt.Sprintf("%s/%s: %v", ds.bucket, ds.key, err))
-				return gctx.Err()
-			}
-			stats.Digests++
 			var d struct {
 				LogFiles               []LogFile `json:"logFiles"`
 				PreviousDigestS3Bucket string    `json:"previousDigestS3Bucket"`
@@ -117,28 +164,30 @@ func Pull(ctx context.Context, o PullOptions) (*PullStats, error) {
 			}
 			// A digest that does not parse is still copied; verify reports it.
 			if raw, err := gunzipAll(data); err == nil && json.Unmarshal(raw, &d) == nil {
+				p.mu.Lock()
+				defer p.mu.Unlock()
 				for _, l := range d.LogFiles {
-					named[l.S3Bucket+"/"+l.S3Object] = [2]string{l.S3Bucket, l.S3Object}
+					p.named[l.S3Bucket+"/"+l.S3Object] = [2]string{l.S3Bucket, l.S3Object}
 				}
 				if prev := [2]string{d.PreviousDigestS3Bucket, d.PreviousDigestS3Object}; prev[0] != "" && prev[1] != "" && !listed[prev] {
-					linked[prev] = ds.region
+					p.linked[prev] = ds.region
 				}
 			}
 			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	g, gctx = errgroup.WithContext(ctx)
+	return g.Wait()
+}
+
+func (p *puller) copyLinked(ctx context.Context) error {
+	o := p.o
+	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(o.Concurrency)
-	var earlier []PullOptions
-	var targets []string // the linked digest of each earlier location
 	visited := o.visited
 	if visited == nil {
 		visited = map[string]bool{o.Bucket + "/" + o.Layout.Prefix: true}
 	}
-	for bk, region := range linked {
+	for bk, region := range p.linked {
 		if l, name, ok := o.Layout.withPrefixOf(bk[1]); ok && name.Region == region && !name.End.Before(o.Start) &&
 			!visited[bk[0]+"/"+l.Prefix] && len(visited) < maxLocations {
 			// The trail was moved inside the period: copy the old
@@ -146,75 +195,58 @@ func Pull(ctx context.Context, o PullOptions) (*PullStats, error) {
 			visited[bk[0]+"/"+l.Prefix] = true
 			so := o
 			so.Bucket, so.Layout, so.Regions, so.End, so.until, so.visited = bk[0], l, []string{region}, name.End, name.End, visited
-			earlier = append(earlier, so)
-			targets = append(targets, bk[1])
+			p.earlier = append(p.earlier, so)
+			p.targets = append(p.targets, bk[1])
 			continue
 		}
 		g.Go(func() error {
-			_, n, err := copyObject(gctx, o, bk[0], bk[1], true)
-			bytes.Add(n)
-			mu.Lock()
-			defer mu.Unlock()
-			if errors.Is(err, ErrNotFound) {
-				stats.Missing = append(stats.Missing, bk[0]+"/"+bk[1])
-				return nil
-			}
-			if err != nil {
-				stats.Failed = append(stats.Failed, fmt.Sprintf("%s/%s: %v", bk[0], bk[1], err))
-				return gctx.Err()
-			}
-			stats.Digests++
-			return nil
+			_, _, err := p.copy(gctx, bk[0], bk[1], true)
+			return err
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	for _, region := range regions {
-		err := v.listLogs(ctx, region, func(key string, _ time.Time, _ int64) {
-			named[o.Bucket+"/"+key] = [2]string{o.Bucket, key}
+	return g.Wait()
+}
+
+func (p *puller) copyLogs(ctx context.Context) error {
+	o := p.o
+	for _, region := range p.regions {
+		err := p.v.listLogs(ctx, region, func(key string, _ time.Time, _ int64) {
+			p.named[o.Bucket+"/"+key] = [2]string{o.Bucket, key}
 		})
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if o.Progress != nil {
-		o.Progress.Plan(len(named), 0)
+		o.Progress.Plan(len(p.named), 0)
 	}
-	ids := make([]string, 0, len(named))
-	for id := range named {
+	ids := make([]string, 0, len(p.named))
+	for id := range p.named {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
-	g, gctx = errgroup.WithContext(ctx)
+	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(o.Concurrency)
 	for _, id := range ids {
-		bk := named[id]
+		bk := p.named[id]
 		g.Go(func() error {
-			_, n, err := copyObject(gctx, o, bk[0], bk[1], false)
-			bytes.Add(n)
-			mu.Lock()
-			defer mu.Unlock()
-			if errors.Is(err, ErrNotFound) {
-				stats.Missing = append(stats.Missing, id)
-				return nil
-			}
-			if err != nil {
-				stats.Failed = append(stats.Failed, fmt.Sprintf("%s: %v", id, err))
-				return gctx.Err()
-			}
-			stats.Logs++
-			return nil
+			_, _, err := p.copy(gctx, bk[0], bk[1], false)
+			return err
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, err
+		return err
 	}
-	stats.Bytes = bytes.Load()
-	for i, so := range earlier {
+	p.stats.Bytes = p.bytes.Load()
+	return nil
+}
+
+func (p *puller) followEarlier(ctx context.Context) error {
+	stats := p.stats
+	for i, so := range p.earlier {
 		sub, err := Pull(ctx, so)
 		if err != nil {
-			return nil, fmt.Errorf("follow the chain into s3://%s/%s: %w", so.Bucket, so.Layout.Prefix, err)
+			return fmt.Errorf("follow the chain into s3://%s/%s: %w", so.Bucket, so.Layout.Prefix, err)
 		}
 		stats.Earlier = append(stats.Earlier, location(so.Bucket, so.Layout.Prefix))
 		stats.Earlier = append(stats.Earlier, sub.Earlier...)
@@ -225,16 +257,13 @@ func Pull(ctx context.Context, o PullOptions) (*PullStats, error) {
 		stats.Failed = append(stats.Failed, sub.Failed...)
 		// The old location's listing stops at the linked digest: if it was
 		// not copied, it is gone.
-		if p, err := (DirStore{Root: o.Dest}).path(so.Bucket, targets[i]); err == nil {
-			if _, err := os.Stat(p); err != nil {
-				stats.Missing = append(stats.Missing, so.Bucket+"/"+targets[i])
+		if path, err := (DirStore{Root: p.o.Dest}).path(so.Bucket, p.targets[i]); err == nil {
+			if _, err := os.Stat(path); err != nil {
+				stats.Missing = append(stats.Missing, so.Bucket+"/"+p.targets[i])
 			}
 		}
 	}
-	sort.Strings(stats.Earlier)
-	sort.Strings(stats.Missing)
-	sort.Strings(stats.Failed)
-	return stats, nil
+	return nil
 }
 
 // copyObject writes one object (and its metadata) under Dest through a
@@ -262,7 +291,7 @@ func copyObject(ctx context.Context, o PullOptions, bucket, key string, keep boo
 }
 
 func copyOnce(ctx context.Context, o PullOptions, bucket, key, dst string, keep bool) ([]byte, int64, error) {
-	body, md, err := o.Store.Open(ctx, bucket, key)
+	body, info, err := o.Store.Open(ctx, bucket, key)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return nil, 0, err
@@ -302,7 +331,7 @@ func copyOnce(ctx context.Context, o PullOptions, bucket, key, dst string, keep 
 	// A digest always gets a metadata file, even an empty one: without it
 	// verify would take the signature from the next digest and not report
 	// that the object's own signature is gone.
-	if len(md) > 0 || keep {
+	if md := info.Metadata; len(md) > 0 || keep {
 		if md == nil {
 			md = map[string]string{}
 		}

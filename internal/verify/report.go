@@ -3,6 +3,7 @@ package verify
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -21,6 +22,9 @@ const (
 	StatusGap          Status = "gap"
 	StatusError        Status = "error"
 	StatusUnverifiable Status = "unverifiable"
+	// StatusManual: verify cannot decide; a person must (say, whether a
+	// region was enabled before the period). Never a pass.
+	StatusManual Status = "manual"
 )
 
 // Reason says why an item is not valid. Each has one meaning; docs/verify.md
@@ -29,16 +33,18 @@ type Reason string
 
 // Reason codes.
 const (
-	DigestMissing            Reason = "DIGEST_MISSING"           // named by the next digest, not in the bucket
-	DigestSlotMissing        Reason = "DIGEST_SLOT_MISSING"      // an hourly digest between two chain links is gone
-	DigestTailMissing        Reason = "DIGEST_TAIL_MISSING"      // CloudTrail delivered digests later than the newest found
-	DigestChainEndsEarly     Reason = "DIGEST_CHAIN_ENDS_EARLY"  // no digest for the last hours before --end-time
-	DigestNone               Reason = "DIGEST_NONE"              // no digest at all for a requested region
-	DigestBadFormat          Reason = "DIGEST_BAD_FORMAT"        // not gzip, not JSON, or a required field missing
-	DigestTrailingData       Reason = "DIGEST_TRAILING_DATA"     // bytes after the gzip member
-	DigestMoved              Reason = "DIGEST_MOVED"             // digestS3Bucket/Object differ from where it was read
-	DigestSignatureMissing   Reason = "DIGEST_SIGNATURE_MISSING" // no signature metadata
-	DigestSignatureInvalid   Reason = "DIGEST_SIGNATURE_INVALID" // RSA verification failed: content or signature changed
+	DigestMissing            Reason = "DIGEST_MISSING"             // named by the next digest, not in the bucket
+	DigestSlotMissing        Reason = "DIGEST_SLOT_MISSING"        // an hourly digest between two chain links is gone
+	DigestTailMissing        Reason = "DIGEST_TAIL_MISSING"        // CloudTrail delivered digests later than the newest found
+	DigestChainEndsEarly     Reason = "DIGEST_CHAIN_ENDS_EARLY"    // no digest for the last hours before --end-time
+	DigestNone               Reason = "DIGEST_NONE"                // no digest at all for a region that must have them
+	RegionOptInUnknown       Reason = "REGION_OPT_IN_TIME_UNKNOWN" // an opted-in region without digests: enabled before or after the period?
+	RegionsUnknown           Reason = "REGIONS_UNKNOWN"            // the regions that must have digests could not be learnt
+	DigestBadFormat          Reason = "DIGEST_BAD_FORMAT"          // not gzip, not JSON, or a required field missing
+	DigestTrailingData       Reason = "DIGEST_TRAILING_DATA"       // bytes after the gzip member
+	DigestMoved              Reason = "DIGEST_MOVED"               // digestS3Bucket/Object differ from where it was read
+	DigestSignatureMissing   Reason = "DIGEST_SIGNATURE_MISSING"   // no signature metadata
+	DigestSignatureInvalid   Reason = "DIGEST_SIGNATURE_INVALID"   // RSA verification failed: content or signature changed
 	DigestAlgorithm          Reason = "DIGEST_ALGORITHM_UNSUPPORTED"
 	DigestKeyNotFound        Reason = "DIGEST_KEY_NOT_FOUND" // no public key has the digest's fingerprint
 	DigestKeyNotValid        Reason = "DIGEST_KEY_NOT_VALID_AT_SIGNING"
@@ -54,9 +60,12 @@ const (
 	LogBadFormat             Reason = "LOG_BAD_FORMAT"
 	LogUnreferenced          Reason = "LOG_UNREFERENCED"
 	LogReadError             Reason = "LOG_READ_ERROR"
-	LogNotChecked            Reason = "LOG_DIGEST_INVALID" // its digest failed, so its hash cannot be trusted
-	ValidationGap            Reason = "GAP"                // the chain restarted: validation or logging was off
+	LogNotCovered            Reason = "LOG_NOT_COVERED" // written in a gap: no digest protects it
+	ValidationGap            Reason = "GAP"             // the chain restarted: validation or logging was off
 )
+
+// Reasons lists every reason code, for the documentation test.
+var Reasons = []Reason{DigestMissing, DigestSlotMissing, DigestTailMissing, DigestChainEndsEarly, DigestNone, RegionOptInUnknown, RegionsUnknown, DigestBadFormat, DigestTrailingData, DigestMoved, DigestSignatureMissing, DigestSignatureInvalid, DigestAlgorithm, DigestKeyNotFound, DigestKeyNotValid, DigestPrevHash, DigestPrevSignature, DigestBackfillMetadata, DigestNoSignatureOffline, DigestReadError, DigestKeysUnavailable, LogModified, LogMissing, LogTrailingData, LogBadFormat, LogUnreferenced, LogReadError, LogNotCovered, ValidationGap}
 
 // Item is the verdict on one digest or log file.
 type Item struct {
@@ -71,42 +80,86 @@ type Item struct {
 	Start    time.Time `json:"start,omitzero"`
 	End      time.Time `json:"end,omitzero"`
 	Size     int64     `json:"size,omitempty"` // uncompressed bytes hashed
+	// Count is the number of hourly digests a missing range stands for
+	// (Start to End); 0 for one object.
+	Count int `json:"count,omitempty"`
+	// VersionID and ETag identify the object read, where S3 gives them.
+	VersionID string `json:"versionId,omitempty"`
+	ETag      string `json:"etag,omitempty"`
+	// KeyFingerprint is the key a digest names; KeyRegion the region
+	// whose key list held it (empty for a key file without regions).
+	KeyFingerprint string `json:"keyFingerprint,omitempty"`
+	KeyRegion      string `json:"keyRegion,omitempty"`
+	// Recovery, for a missing object, is what the bucket's versions keep
+	// of it.
+	Recovery *Recovery `json:"recovery,omitempty"`
 }
 
-// Gap is a period no digest covers because the chain restarted.
+// Gap is a period no digest covers: CloudTrail started a new chain (a
+// signed previousDigestSignature of null) after validation or logging was
+// off, or stopped delivering digests while log files were still written.
 type Gap struct {
 	Region string    `json:"region"`
 	From   time.Time `json:"from"`
 	To     time.Time `json:"to"`
 	Reason Reason    `json:"reason"`
+	// Where: between two chains, before the first or after the last.
+	Where string `json:"where"`
+	// Logs counts the log files written in it (LOG_NOT_COVERED).
+	Logs int `json:"logs"`
 }
+
+// Where a gap is.
+const (
+	GapRestart     = "restart"
+	GapBeforeChain = "before the first digest"
+	GapAfterChain  = "after the last digest"
+)
 
 // RegionSummary counts results for one source region.
 type RegionSummary struct {
 	Region string `json:"region"`
+	// Expected says why the region must have digests; empty for a region
+	// verified only because it has folders.
+	Expected string `json:"expected,omitempty"`
 	// Bucket and Prefix say where the counted files are: a trail moved
 	// within the period has a summary per location.
-	Bucket            string    `json:"bucket,omitempty"`
-	Prefix            string    `json:"prefix,omitempty"`
-	DigestsValid      int       `json:"digests_valid"`
-	DigestsInvalid    int       `json:"digests_invalid"`
-	DigestsMissing    int       `json:"digests_missing"`
-	DigestsUnverified int       `json:"digests_unverified"`
-	LogsValid         int       `json:"logs_valid"`
-	LogsInvalid       int       `json:"logs_invalid"`
-	LogsMissing       int       `json:"logs_missing"`
-	LogsUnverified    int       `json:"logs_unverified"`
-	LogsUnreferenced  int       `json:"logs_unreferenced"`
+	Bucket            string `json:"bucket,omitempty"`
+	Prefix            string `json:"prefix,omitempty"`
+	DigestsValid      int    `json:"digestsValid"`
+	DigestsInvalid    int    `json:"digestsInvalid"`
+	DigestsMissing    int    `json:"digestsMissing"` // hourly digests, a range counted by its hours
+	DigestsUnverified int    `json:"digestsUnverified"`
+	LogsValid         int    `json:"logsValid"`
+	LogsInvalid       int    `json:"logsInvalid"`
+	LogsMissing       int    `json:"logsMissing"`
+	LogsUnverified    int    `json:"logsUnverified"`
+	LogsUnreferenced  int    `json:"logsUnreferenced"`
+	LogsNotCovered    int    `json:"logsNotCovered"`
+	// Manual counts what a person must decide (REGION_OPT_IN_TIME_UNKNOWN,
+	// REGIONS_UNKNOWN).
+	Manual            int       `json:"manual"`
 	Gaps              int       `json:"gaps"`
-	CoveredFrom       time.Time `json:"covered_from,omitzero"`
-	CoveredTo         time.Time `json:"covered_to,omitzero"`
-	UncompressedBytes int64     `json:"uncompressed_bytes"`
+	CoveredFrom       time.Time `json:"coveredFrom,omitzero"`
+	CoveredTo         time.Time `json:"coveredTo,omitzero"`
+	UncompressedBytes int64     `json:"uncompressedBytes"`
 }
+
+// ReportSchemaVersion versions the JSON form of Report.
+const ReportSchemaVersion = 1
 
 // Report is the result of a verification run.
 type Report struct {
-	Bucket  string          `json:"bucket"`
-	Prefix  string          `json:"prefix,omitempty"`
+	SchemaVersion int    `json:"schemaVersion"`
+	Tool          string `json:"tool,omitempty"`
+	Version       string `json:"version,omitempty"`
+	// Outcome is the verdict: valid, gaps, unverifiable or invalid.
+	Outcome Outcome `json:"outcome"`
+	Bucket  string  `json:"bucket"`
+	Prefix  string  `json:"prefix,omitempty"`
+	// FromDir is the folder of an offline copy (DIR/<bucket>/<key>); the
+	// text report names its files by path.
+	FromDir string          `json:"fromDir,omitempty"`
 	Account string          `json:"account"`
 	Trail   string          `json:"trail"`
 	Start   time.Time       `json:"start"`
@@ -116,11 +169,12 @@ type Report struct {
 	Logs    []Item          `json:"logs"`
 	Gaps    []Gap           `json:"gaps"`
 	Summary []RegionSummary `json:"summary"`
-	Outcome Outcome         `json:"outcome"`
+	// Expected are the regions that must have digests, and why.
+	Expected Expectation `json:"expected"`
 	// Earlier lists the buckets or prefixes the trail delivered to before
 	// it was moved, whose part of the period was verified by following the
 	// chain into them.
-	Earlier []Location `json:"earlier_locations,omitempty"`
+	Earlier []Location `json:"earlierLocations,omitempty"`
 
 	// validLogs counts valid log files not listed in Logs.
 	validLogs map[string]*RegionSummary
@@ -148,7 +202,7 @@ type Location struct {
 	To     time.Time `json:"to"`
 	// LinkedFrom is the digest whose previousDigestS3Bucket/Object point
 	// into this location.
-	LinkedFrom string `json:"linked_from"`
+	LinkedFrom string `json:"linkedFrom"`
 }
 
 // merge adds the finished report of an earlier location to r.
@@ -173,11 +227,16 @@ func (r *Report) merge(o *Report) {
 	sort.SliceStable(r.Summary, func(i, j int) bool { return r.Summary[i].Region < r.Summary[j].Region })
 }
 
+// rankOutcome orders outcomes: invalid wins over everything, anything
+// unverifiable over gaps (a gap is reported as the verdict only when
+// every file present was checked), gaps over valid.
 func rankOutcome(o Outcome) int {
 	switch o {
 	case OutcomeInvalid:
-		return 2
+		return 3
 	case OutcomeUnverifiable:
+		return 2
+	case OutcomeGaps:
 		return 1
 	}
 	return 0
@@ -189,6 +248,7 @@ type Outcome string
 // Outcomes, from best to worst for the exit code.
 const (
 	OutcomeValid        Outcome = "valid"
+	OutcomeGaps         Outcome = "gaps"         // every file present is valid, but the period has gaps
 	OutcomeUnverifiable Outcome = "unverifiable" // something could not be read or checked, nothing proven wrong
 	OutcomeInvalid      Outcome = "invalid"      // something is modified, missing or out of the chain
 )
@@ -210,6 +270,7 @@ func (r *Report) Problems() []Item {
 }
 
 func (r *Report) finish() {
+	r.SchemaVersion = ReportSchemaVersion
 	r.sortItems()
 	r.summarize()
 }
@@ -246,6 +307,9 @@ func (r *Report) summarize() {
 		s, ok := sums[region]
 		if !ok {
 			s = &RegionSummary{Region: region, Bucket: r.Bucket, Prefix: r.Prefix}
+			if er, ok := r.Expected.find(region); ok {
+				s.Expected = er.Why
+			}
 			sums[region] = s
 		}
 		return s
@@ -255,31 +319,12 @@ func (r *Report) summarize() {
 	}
 	r.Outcome = OutcomeValid
 	worse := func(o Outcome) {
-		if o == OutcomeInvalid || (o == OutcomeUnverifiable && r.Outcome == OutcomeValid) {
+		if rankOutcome(o) > rankOutcome(r.Outcome) {
 			r.Outcome = o
 		}
 	}
 	for _, it := range r.Digests {
-		s := get(it.Region)
-		switch it.Status {
-		case StatusValid:
-			s.DigestsValid++
-			if s.CoveredFrom.IsZero() || it.Start.Before(s.CoveredFrom) {
-				s.CoveredFrom = it.Start
-			}
-			if it.End.After(s.CoveredTo) {
-				s.CoveredTo = it.End
-			}
-		case StatusInvalid:
-			s.DigestsInvalid++
-			worse(OutcomeInvalid)
-		case StatusMissing:
-			s.DigestsMissing++
-			worse(OutcomeInvalid)
-		default:
-			s.DigestsUnverified++
-			worse(OutcomeUnverifiable)
-		}
+		r.countDigest(get(it.Region), it, worse)
 	}
 	for region, c := range r.validLogs {
 		s := get(region)
@@ -287,30 +332,12 @@ func (r *Report) summarize() {
 		s.UncompressedBytes += c.UncompressedBytes
 	}
 	for _, it := range r.Logs {
-		s := get(it.Region)
-		switch {
-		case it.Status == StatusValid:
-			s.LogsValid++
-			s.UncompressedBytes += it.Size
-		case it.Status == StatusMissing:
-			s.LogsMissing++
-			worse(OutcomeInvalid)
-		case it.Status == StatusInvalid && len(it.Reasons) > 0 && it.Reasons[0] == LogUnreferenced:
-			s.LogsUnreferenced++
-			worse(OutcomeInvalid)
-		case it.Status == StatusInvalid:
-			s.LogsInvalid++
-			worse(OutcomeInvalid)
-		default:
-			s.LogsUnverified++
-			worse(OutcomeUnverifiable)
-		}
+		r.countLog(get(it.Region), it, worse)
 	}
 	for _, g := range r.Gaps {
 		get(g.Region).Gaps++
-		// A gap is a period without integrity evidence: it fails the run,
-		// though it is reported apart from deletions.
-		worse(OutcomeInvalid)
+		// No digest covers it: not a pass, but not proof of tampering.
+		worse(OutcomeGaps)
 	}
 	r.Summary = r.Summary[:0]
 	for _, s := range sums {
@@ -328,50 +355,80 @@ func (r *Report) summarize() {
 	}
 }
 
+func (r *Report) countDigest(s *RegionSummary, it Item, worse func(Outcome)) {
+	switch {
+	case it.Status == StatusValid:
+		s.DigestsValid++
+		if s.CoveredFrom.IsZero() || it.Start.Before(s.CoveredFrom) {
+			s.CoveredFrom = it.Start
+		}
+		if it.End.After(s.CoveredTo) {
+			s.CoveredTo = it.End
+		}
+	case it.Status == StatusInvalid:
+		s.DigestsInvalid++
+		worse(OutcomeInvalid)
+	case it.Status == StatusMissing:
+		s.DigestsMissing += max(it.Count, 1)
+		worse(OutcomeInvalid)
+	case it.Status == StatusManual:
+		s.Manual++
+		worse(OutcomeUnverifiable)
+	default:
+		s.DigestsUnverified++
+		worse(OutcomeUnverifiable)
+	}
+}
+
+func (r *Report) countLog(s *RegionSummary, it Item, worse func(Outcome)) {
+	switch {
+	case it.Status == StatusValid:
+		s.LogsValid++
+		s.UncompressedBytes += it.Size
+	case it.Status == StatusMissing:
+		s.LogsMissing++
+		worse(OutcomeInvalid)
+	case it.Status == StatusGap:
+		s.LogsNotCovered++
+		worse(OutcomeGaps)
+	case it.Status == StatusInvalid && len(it.Reasons) > 0 && it.Reasons[0] == LogUnreferenced:
+		s.LogsUnreferenced++
+		worse(OutcomeInvalid)
+	case it.Status == StatusInvalid:
+		s.LogsInvalid++
+		worse(OutcomeInvalid)
+	default:
+		s.LogsUnverified++
+		worse(OutcomeUnverifiable)
+	}
+}
+
 const displayTime = "2006-01-02T15:04:05Z"
 
-// WriteText writes problems first, then a summary per region. With verbose
-// every valid item is listed too.
+// WriteText writes problems first, then a summary per region and the
+// result line. With verbose every valid item is listed too.
 func (r *Report) WriteText(w io.Writer, verbose bool) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Verified trail %s (account %s) in s3://%s", r.Trail, r.Account, r.Bucket)
-	if r.Prefix != "" {
-		fmt.Fprintf(&b, "/%s", r.Prefix)
+	fmt.Fprintf(&b, "Verified trail %s (account %s) in %s from %s to %s\n", r.Trail, r.Account, r.location(r.Bucket, r.Prefix),
+		r.Start.Format(displayTime), r.End.Format(displayTime))
+	if r.Expected.Unknown == "" && len(r.Expected.Regions) > 0 {
+		fmt.Fprintf(&b, "Regions that must have digests: %s\n", describeExpectation(r.Expected))
 	}
-	fmt.Fprintf(&b, " from %s to %s\n", r.Start.Format(displayTime), r.End.Format(displayTime))
 	for _, l := range r.Earlier {
 		fmt.Fprintf(&b, "  %s: the trail was moved; its chain was followed into %s for %s to %s (linked from %s)\n",
-			l.Region, location(l.Bucket, l.Prefix), l.From.Format(displayTime), l.To.Format(displayTime), l.LinkedFrom)
+			l.Region, r.location(l.Bucket, l.Prefix), l.From.Format(displayTime), l.To.Format(displayTime), l.LinkedFrom)
 	}
 	b.WriteString("\n")
-	problems := r.Problems()
-	if len(problems) > 0 || len(r.Gaps) > 0 {
-		b.WriteString("PROBLEMS\n")
-		for _, it := range problems {
-			fmt.Fprintf(&b, "  %-12s %-6s %-40s %s\n", strings.ToUpper(string(it.Status)), it.Kind, reasonList(it.Reasons), it.Region)
-			if it.Key != "" {
-				fmt.Fprintf(&b, "               s3://%s/%s\n", it.Bucket, it.Key)
-			}
-			if it.Detail != "" {
-				fmt.Fprintf(&b, "               %s\n", it.Detail)
-			}
-		}
-		for _, g := range r.Gaps {
-			fmt.Fprintf(&b, "  %-12s %-6s %-40s %s\n", "GAP", "period", string(g.Reason), g.Region)
-			fmt.Fprintf(&b, "               no digest covers %s to %s: validation or logging was off, or digests were removed with their links\n",
-				g.From.Format(displayTime), g.To.Format(displayTime))
-		}
-		b.WriteString("\n")
-	}
+	r.writeProblems(&b)
 	if verbose {
 		for _, it := range r.Digests {
 			if it.Status == StatusValid {
-				fmt.Fprintf(&b, "  valid  digest s3://%s/%s\n", it.Bucket, it.Key)
+				fmt.Fprintf(&b, "  valid  digest %s\n", r.where(it.Bucket, it.Key))
 			}
 		}
 		for _, it := range r.Logs {
 			if it.Status == StatusValid {
-				fmt.Fprintf(&b, "  valid  log    s3://%s/%s\n", it.Bucket, it.Key)
+				fmt.Fprintf(&b, "  valid  log    %s\n", r.where(it.Bucket, it.Key))
 			}
 		}
 		b.WriteString("\n")
@@ -380,26 +437,92 @@ func (r *Report) WriteText(w io.Writer, verbose bool) error {
 	for _, s := range r.Summary {
 		label := s.Region
 		if s.Bucket != r.Bucket || s.Prefix != r.Prefix {
-			label += " in " + location(s.Bucket, s.Prefix)
+			label += " in " + r.location(s.Bucket, s.Prefix)
 		}
-		fmt.Fprintf(&b, "  %s: digests %d valid, %d invalid, %d missing, %d unverified; logs %d valid, %d invalid, %d missing, %d unreferenced, %d unverified; %d gaps",
+		fmt.Fprintf(&b, "  %s: digests %d valid, %d invalid, %d missing, %d unverified; logs %d valid, %d invalid, %d missing, %d unreferenced, %d unverified, %d not covered; %d gaps",
 			label, s.DigestsValid, s.DigestsInvalid, s.DigestsMissing, s.DigestsUnverified,
-			s.LogsValid, s.LogsInvalid, s.LogsMissing, s.LogsUnreferenced, s.LogsUnverified, s.Gaps)
+			s.LogsValid, s.LogsInvalid, s.LogsMissing, s.LogsUnreferenced, s.LogsUnverified, s.LogsNotCovered, s.Gaps)
+		if s.Manual > 0 {
+			fmt.Fprintf(&b, "; %d to check by hand", s.Manual)
+		}
 		if !s.CoveredFrom.IsZero() {
 			fmt.Fprintf(&b, "; valid digests cover %s to %s", s.CoveredFrom.Format(displayTime), s.CoveredTo.Format(displayTime))
 		}
 		b.WriteString("\n")
 	}
-	switch r.Outcome {
-	case OutcomeValid:
-		b.WriteString("\nRESULT: all digests and log files are valid\n")
-	case OutcomeInvalid:
-		b.WriteString("\nRESULT: INVALID: files are modified, missing or outside the chain (see PROBLEMS)\n")
-	default:
-		b.WriteString("\nRESULT: UNVERIFIABLE: some files or keys could not be read (see PROBLEMS)\n")
-	}
+	b.WriteString("\nRESULT: " + r.resultLine() + "\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func (r *Report) writeProblems(b *strings.Builder) {
+	problems := r.Problems()
+	if len(problems) == 0 && len(r.Gaps) == 0 {
+		return
+	}
+	b.WriteString("PROBLEMS\n")
+	for _, it := range problems {
+		fmt.Fprintf(b, "  %-12s %-6s %-40s %s\n", strings.ToUpper(string(it.Status)), it.Kind, reasonList(it.Reasons), it.Region)
+		if it.Key != "" {
+			fmt.Fprintf(b, "               %s\n", r.where(it.Bucket, it.Key))
+		}
+		if it.Detail != "" {
+			fmt.Fprintf(b, "               %s\n", it.Detail)
+		}
+		if it.Recovery != nil {
+			r.writeRecovery(b, it)
+		}
+	}
+	for _, g := range r.Gaps {
+		fmt.Fprintf(b, "  %-12s %-6s %-40s %s\n", "GAP", "period", string(g.Reason), g.Region)
+		fmt.Fprintf(b, "               no digest covers %s to %s (%s): validation or logging was off; %d log files written then are not covered\n",
+			g.From.Format(displayTime), g.To.Format(displayTime), g.Where, g.Logs)
+	}
+	b.WriteString("\n")
+}
+
+// resultLine is the verdict in words. A script reads the exit code (0
+// valid, 1 invalid, 3 gaps only, 4 could not verify) or the JSON outcome.
+func (r *Report) resultLine() string {
+	switch r.Outcome {
+	case OutcomeValid:
+		return "all digests and log files are valid"
+	case OutcomeInvalid:
+		line := "INVALID: files are modified, missing or outside the chain (see PROBLEMS)"
+		if len(r.Gaps) > 0 {
+			line += "; the period also has gaps"
+		}
+		return line
+	case OutcomeGaps:
+		var spans []string
+		logs := 0
+		for _, g := range r.Gaps {
+			spans = append(spans, fmt.Sprintf("%s %s to %s", g.Region, g.From.Format(displayTime), g.To.Format(displayTime)))
+			logs += g.Logs
+		}
+		return fmt.Sprintf("GAPS: every file present is valid, but no digest covers %s (%d log files not covered)", strings.Join(spans, "; "), logs)
+	}
+	return "UNVERIFIABLE: nothing was found invalid, but some files, keys or regions could not be checked (see PROBLEMS)"
+}
+
+// location names a bucket and prefix: s3://bucket/prefix, or the folder of
+// an offline copy.
+func (r *Report) location(bucket, prefix string) string {
+	if r.FromDir != "" {
+		return filepath.Join(r.FromDir, bucket, filepath.FromSlash(prefix))
+	}
+	if prefix == "" {
+		return "s3://" + bucket
+	}
+	return "s3://" + bucket + "/" + prefix
+}
+
+// where names one object: its S3 URL, or its path in an offline copy.
+func (r *Report) where(bucket, key string) string {
+	if r.FromDir != "" {
+		return filepath.Join(r.FromDir, bucket, filepath.FromSlash(key))
+	}
+	return "s3://" + bucket + "/" + key
 }
 
 func location(bucket, prefix string) string {

@@ -116,38 +116,38 @@ func newObjectReader(ctx context.Context, c *s3.Client, bucket string) *objectRe
 }
 
 // open GETs key, retrying what the client's retryer would retry.
-func (r *objectReader) open(ctx context.Context, key string) (io.ReadCloser, map[string]string, error) {
+func (r *objectReader) open(ctx context.Context, key string) (io.ReadCloser, ObjectInfo, error) {
 	for attempt := 1; ; attempt++ {
-		body, md, err := r.get(ctx, key)
+		body, info, err := r.get(ctx, key)
 		if err == nil || errors.Is(err, ErrNotFound) || ctx.Err() != nil ||
 			attempt >= r.retryer.MaxAttempts() || !r.retryer.IsErrorRetryable(err) {
-			return body, md, err
+			return body, info, err
 		}
 		delay, derr := r.retryer.RetryDelay(attempt, err)
 		if derr != nil {
-			return nil, nil, err
+			return nil, ObjectInfo{}, err
 		}
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, nil, err
+			return nil, ObjectInfo{}, err
 		case <-t.C:
 		}
 	}
 }
 
-func (r *objectReader) get(ctx context.Context, key string) (io.ReadCloser, map[string]string, error) {
+func (r *objectReader) get(ctx context.Context, key string) (io.ReadCloser, ObjectInfo, error) {
 	opErr := func(err error) error {
 		return &smithy.OperationError{ServiceID: "S3", OperationName: "GetObject", Err: err}
 	}
 	creds, err := r.creds.Retrieve(ctx)
 	if err != nil {
-		return nil, nil, opErr(fmt.Errorf("get credentials: %w", err))
+		return nil, ObjectInfo{}, opErr(fmt.Errorf("get credentials: %w", err))
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "", nil)
 	if err != nil {
-		return nil, nil, opErr(err)
+		return nil, ObjectInfo{}, opErr(err)
 	}
 	req.URL = &url.URL{
 		Scheme:  r.scheme,
@@ -166,14 +166,14 @@ func (r *objectReader) get(ctx context.Context, key string) (io.ReadCloser, map[
 	req.Header.Set("X-Amz-Content-Sha256", emptySHA256)
 	req.Header.Set("User-Agent", "trailseal aws-sdk-go-v2/"+aws.SDKVersion)
 	if err := r.signer.SignHTTP(ctx, creds, req, emptySHA256, r.signingName, r.signingRegion, time.Now().UTC()); err != nil {
-		return nil, nil, opErr(fmt.Errorf("sign request: %w", err))
+		return nil, ObjectInfo{}, opErr(fmt.Errorf("sign request: %w", err))
 	}
 	resp, err := r.client.Do(req)
 	if err != nil {
-		return nil, nil, opErr(&smithyhttp.RequestSendError{Err: err})
+		return nil, ObjectInfo{}, opErr(&smithyhttp.RequestSendError{Err: err})
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, nil, responseError(resp, opErr)
+		return nil, ObjectInfo{}, responseError(resp, opErr)
 	}
 	md := map[string]string{}
 	for name, values := range resp.Header {
@@ -181,7 +181,7 @@ func (r *objectReader) get(ctx context.Context, key string) (io.ReadCloser, map[
 			md[strings.ToLower(name[len("x-amz-meta-"):])] = strings.TrimSpace(values[0])
 		}
 	}
-	return resp.Body, md, nil
+	return resp.Body, ObjectInfo{Metadata: md, VersionID: resp.Header.Get("X-Amz-Version-Id"), ETag: resp.Header.Get("ETag")}, nil
 }
 
 // responseError reads S3's error document into the error the SDK would

@@ -85,7 +85,7 @@ func TestS3StoreSignedGETsMatchSDK(t *testing.T) {
 		if err != nil {
 			t.Fatalf("read %q: %v", key, err)
 		}
-		return b, md
+		return b, md.Metadata
 	}
 	for key, want := range bodies {
 		got, gotMD := read(fast, key)
@@ -328,7 +328,7 @@ func TestSignedGETsPassSigV4Check(t *testing.T) {
 		}
 		defer body.Close()
 		b, _ := io.ReadAll(body)
-		if string(b) != "signed" || md["signature"] != "abc" {
+		if string(b) != "signed" || md.Metadata["signature"] != "abc" {
 			t.Errorf("%s: read %q with metadata %v", name, b, md)
 		}
 	}
@@ -371,7 +371,7 @@ func BenchmarkS3StoreOpen(b *testing.B) {
 				}
 				io.Copy(io.Discard, r)
 				r.Close()
-				if len(md) != 1 {
+				if len(md.Metadata) != 1 {
 					b.Fatalf("metadata %v", md)
 				}
 			}
@@ -412,7 +412,7 @@ func TestSignedGETsFallBackToSDKOnClockSkew(t *testing.T) {
 	}
 	b, _ := io.ReadAll(body)
 	body.Close()
-	if string(b) != "log body" || md["signature"] != "abc" {
+	if string(b) != "log body" || md.Metadata["signature"] != "abc" {
 		t.Errorf("read %q with metadata %v", b, md)
 	}
 	if p.FaultsPending() != 0 {

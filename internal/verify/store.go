@@ -28,16 +28,27 @@ type Object struct {
 	Size int64
 }
 
+// ObjectInfo is what a read returns besides the body.
+type ObjectInfo struct {
+	// Metadata is the object's user metadata with lower-case names; nil
+	// when the store has none for it, as for an offline copy without
+	// sidecar files.
+	Metadata map[string]string
+	// VersionID and ETag are S3's, where S3 gives them (a version ID only
+	// in a bucket that has versioning enabled or suspended).
+	VersionID string
+	ETag      string
+}
+
 // Store reads the objects of a trail's bucket(s).
 type Store interface {
 	// List calls fn for every object under prefix, in key order.
 	List(ctx context.Context, bucket, prefix string, fn func(Object) error) error
 	// ListDirs returns the sub-folder names directly under prefix.
 	ListDirs(ctx context.Context, bucket, prefix string) ([]string, error)
-	// Open returns the object's body and its user metadata with lower-case
-	// names (nil when the store has no metadata for it, as for an offline
-	// copy without sidecar files).
-	Open(ctx context.Context, bucket, key string) (io.ReadCloser, map[string]string, error)
+	// Open returns the object's body and what the store knows about it;
+	// ErrNotFound when there is no such object.
+	Open(ctx context.Context, bucket, key string) (io.ReadCloser, ObjectInfo, error)
 }
 
 // S3Store reads from Amazon S3. Make it with NewS3Store, which reads
@@ -108,11 +119,11 @@ func (s *S3Store) ListDirs(ctx context.Context, bucket, prefix string) ([]string
 }
 
 // Open implements Store.
-func (s *S3Store) Open(ctx context.Context, bucket, key string) (io.ReadCloser, map[string]string, error) {
+func (s *S3Store) Open(ctx context.Context, bucket, key string) (io.ReadCloser, ObjectInfo, error) {
 	if r := s.reader(ctx, bucket); r != nil && !r.skewed.Load() {
-		body, md, err := r.open(ctx, key)
+		body, info, err := r.open(ctx, key)
 		if !isClockSkew(err) {
-			return body, md, err
+			return body, info, err
 		}
 		// S3 refused the request time: this clock is off by more than 15
 		// minutes. The SDK corrects for that from S3's Date header and
@@ -124,15 +135,15 @@ func (s *S3Store) Open(ctx context.Context, bucket, key string) (io.ReadCloser, 
 		var nsk *s3types.NoSuchKey
 		var ae smithy.APIError
 		if errors.As(err, &nsk) || (errors.As(err, &ae) && (ae.ErrorCode() == "NoSuchKey" || ae.ErrorCode() == "NotFound")) {
-			return nil, nil, ErrNotFound
+			return nil, ObjectInfo{}, ErrNotFound
 		}
-		return nil, nil, err
+		return nil, ObjectInfo{}, err
 	}
 	md := make(map[string]string, len(out.Metadata))
 	for k, v := range out.Metadata {
 		md[strings.ToLower(k)] = v
 	}
-	return out.Body, md, nil
+	return out.Body, ObjectInfo{Metadata: md, VersionID: aws.ToString(out.VersionId), ETag: aws.ToString(out.ETag)}, nil
 }
 
 // SidecarSuffix names the file next to an offline object that keeps its S3
@@ -235,24 +246,29 @@ func (d DirStore) ListDirs(ctx context.Context, bucket, prefix string) ([]string
 }
 
 // Open implements Store.
-func (d DirStore) Open(ctx context.Context, bucket, key string) (io.ReadCloser, map[string]string, error) {
+func (d DirStore) Open(ctx context.Context, bucket, key string) (io.ReadCloser, ObjectInfo, error) {
 	p, err := d.path(bucket, key)
 	if err != nil {
-		return nil, nil, err
+		return nil, ObjectInfo{}, err
 	}
 	f, err := os.Open(p)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, ErrNotFound
+		return nil, ObjectInfo{}, ErrNotFound
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, ObjectInfo{}, err
+	}
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		// A folder is not an object (S3 has no folders to GET).
+		f.Close()
+		return nil, ObjectInfo{}, ErrNotFound
 	}
 	md, err := readSidecar(p + SidecarSuffix)
 	if err != nil {
 		f.Close()
-		return nil, nil, err
+		return nil, ObjectInfo{}, err
 	}
-	return f, md, nil
+	return f, ObjectInfo{Metadata: md}, nil
 }
 
 func readSidecar(p string) (map[string]string, error) {
@@ -281,4 +297,47 @@ func WriteSidecar(objectPath string, md map[string]string) error {
 		return err
 	}
 	return os.WriteFile(objectPath+SidecarSuffix, append(b, '\n'), 0o644)
+}
+
+// Versioning implements VersionStore.
+func (s *S3Store) Versioning(ctx context.Context, bucket string) (string, error) {
+	out, err := s.Client.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(bucket)})
+	if err != nil {
+		return "", err
+	}
+	return string(out.Status), nil
+}
+
+// ListVersions implements VersionStore.
+func (s *S3Store) ListVersions(ctx context.Context, bucket, prefix string) ([]Version, error) {
+	var out []Version
+	p := s3.NewListObjectVersionsPaginator(s.Client, &s3.ListObjectVersionsInput{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list versions of s3://%s/%s: %w", bucket, prefix, err)
+		}
+		for _, v := range page.Versions {
+			out = append(out, Version{Key: aws.ToString(v.Key), VersionID: aws.ToString(v.VersionId), LastModified: aws.ToTime(v.LastModified),
+				ETag: aws.ToString(v.ETag), Size: aws.ToInt64(v.Size), IsLatest: aws.ToBool(v.IsLatest)})
+		}
+		for _, m := range page.DeleteMarkers {
+			out = append(out, Version{Key: aws.ToString(m.Key), VersionID: aws.ToString(m.VersionId), LastModified: aws.ToTime(m.LastModified),
+				IsLatest: aws.ToBool(m.IsLatest), DeleteMarker: true})
+		}
+	}
+	return out, nil
+}
+
+// OpenVersion implements VersionStore.
+func (s *S3Store) OpenVersion(ctx context.Context, bucket, key, versionID string) (io.ReadCloser, ObjectInfo, error) {
+	out, err := s.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), VersionId: aws.String(versionID)})
+	if err != nil {
+		return nil, ObjectInfo{}, err
+	}
+	md := make(map[string]string, len(out.Metadata))
+	for k, v := range out.Metadata {
+		md[strings.ToLower(k)] = v
+	}
+	return out.Body, ObjectInfo{Metadata: md, VersionID: aws.ToString(out.VersionId), ETag: aws.ToString(out.ETag)}, nil
 }

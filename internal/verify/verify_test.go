@@ -13,8 +13,9 @@ import (
 
 // TestCorruptions generates a signed chain (6 hourly digests, 3 logs each,
 // region us-east-1), corrupts it one way, stores it in moto's S3 with the
-// signature metadata, and checks that verify reports exactly that
-// corruption with its reason code and flags nothing else.
+// signature metadata, and in a folder as 'trailseal pull' lays it out, and
+// checks that verify reports exactly that corruption with its reason code
+// and flags nothing else, from either store.
 func TestCorruptions(t *testing.T) {
 	other, err := chaingen.NewSigner(1024, first.Add(-24*time.Hour), first.Add(365*24*time.Hour))
 	if err != nil {
@@ -44,13 +45,13 @@ func TestCorruptions(t *testing.T) {
 				raw := chaingen.Gunzip(o.Body)
 				raw[20] ^= 1
 				o.Body = chaingen.Gzip(raw)
-				return []finding{{verify.LogModified, k}}
+				return []finding{{reason: verify.LogModified, keyPart: k}}
 			}},
 		{name: "log deleted", outcome: verify.OutcomeInvalid,
 			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
 				k := log(a, 7)
 				a.Delete(k)
-				return []finding{{verify.LogMissing, k}}
+				return []finding{{reason: verify.LogMissing, keyPart: k}}
 			}},
 		{name: "log moved to another key of the same hour", outcome: verify.OutcomeInvalid,
 			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
@@ -59,27 +60,27 @@ func TestCorruptions(t *testing.T) {
 				a.Delete(k)
 				moved := a.Spec.Layout.LogKey("us-east-1", first.Add(2*time.Hour+40*time.Minute), "MOVED00000000000")
 				a.Objects[o.Bucket+"/"+moved] = &chaingen.Object{Bucket: o.Bucket, Key: moved, Body: o.Body}
-				return []finding{{verify.LogMissing, k}, {verify.LogUnreferenced, moved}}
+				return []finding{{reason: verify.LogMissing, keyPart: k}, {reason: verify.LogUnreferenced, keyPart: moved}}
 			}},
 		{name: "garbage appended after the gzip member of a log", outcome: verify.OutcomeInvalid,
 			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
 				k := log(a, 2)
 				o := a.Get(k)
 				o.Body = append(o.Body, []byte("hidden text")...)
-				return []finding{{verify.LogTrailingData, k}}
+				return []finding{{reason: verify.LogTrailingData, keyPart: k}}
 			}},
 		{name: "second gzip member appended to a log", outcome: verify.OutcomeInvalid,
 			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
 				k := log(a, 3)
 				o := a.Get(k)
 				o.Body = append(o.Body, chaingen.Gzip([]byte(`{"Records":[{"eventName":"Forged"}]}`))...)
-				return []finding{{verify.LogTrailingData, k}}
+				return []finding{{reason: verify.LogTrailingData, keyPart: k}}
 			}},
 		{name: "log that is not gzip", outcome: verify.OutcomeInvalid,
 			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
 				k := log(a, 5)
 				a.Get(k).Body = []byte(`{"Records":[]}`)
-				return []finding{{verify.LogBadFormat, k}}
+				return []finding{{reason: verify.LogBadFormat, keyPart: k}}
 			}},
 		{name: "digest content modified", outcome: verify.OutcomeInvalid,
 			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
@@ -87,13 +88,13 @@ func TestCorruptions(t *testing.T) {
 				o := a.Get(k)
 				raw := bytes.Replace(chaingen.Gunzip(o.Body), []byte(`"newestEventTime":"`), []byte(`"newestEventTime": "`), 1)
 				o.Body = chaingen.Gzip(raw)
-				return []finding{{verify.DigestSignatureInvalid, k}}
+				return []finding{{reason: verify.DigestSignatureInvalid, keyPart: k}}
 			}},
 		{name: "digest deleted", outcome: verify.OutcomeInvalid,
 			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
 				k := digest(a, 3)
 				a.Delete(k)
-				return []finding{{verify.DigestMissing, k}}
+				return []finding{{reason: verify.DigestMissing, keyPart: k}}
 			}},
 		{name: "three consecutive digests deleted, each named", outcome: verify.OutcomeInvalid,
 			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
@@ -101,14 +102,16 @@ func TestCorruptions(t *testing.T) {
 				a.Delete(k1)
 				a.Delete(k2)
 				a.Delete(k3)
-				return []finding{{verify.DigestMissing, k3},
-					{verify.DigestSlotMissing, "_20260301T03"}, {verify.DigestSlotMissing, "_20260301T02"}}
+				// The deleted digest the next one names, and one range for
+				// the two hours before it (issue 15: one entry per run of
+				// missing hours, not one per hour).
+				return []finding{{reason: verify.DigestMissing, keyPart: k3}, {reason: verify.DigestSlotMissing, count: 2}}
 			}},
 		{name: "newest digests deleted, cadence only", outcome: verify.OutcomeInvalid,
 			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
 				a.Delete(digest(a, 5))
 				a.Delete(digest(a, 4))
-				return []finding{{verify.DigestChainEndsEarly, "_20260301T05"}, {verify.DigestChainEndsEarly, "_20260301T06"}}
+				return []finding{{reason: verify.DigestChainEndsEarly, count: 2}}
 			}},
 		{name: "newest digests deleted, trail status says they were delivered", outcome: verify.OutcomeInvalid,
 			opts: func(o *verify.Options, a *chaingen.Archive) {
@@ -117,7 +120,7 @@ func TestCorruptions(t *testing.T) {
 			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
 				a.Delete(digest(a, 5))
 				a.Delete(digest(a, 4))
-				return []finding{{verify.DigestTailMissing, "_20260301T05"}, {verify.DigestTailMissing, "_20260301T06"}}
+				return []finding{{reason: verify.DigestTailMissing, count: 2}}
 			}},
 		{name: "trail stopped early: latest delivery matches the newest digest", outcome: verify.OutcomeValid,
 			opts: func(o *verify.Options, a *chaingen.Archive) {
@@ -131,7 +134,7 @@ func TestCorruptions(t *testing.T) {
 				k := digest(a, 1)
 				o := a.Get(k)
 				o.Body = append(o.Body, 0, 1, 2)
-				return []finding{{verify.DigestTrailingData, k}}
+				return []finding{{reason: verify.DigestTrailingData, keyPart: k}}
 			}},
 		{name: "digest moved to another key", outcome: verify.OutcomeInvalid,
 			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
@@ -140,7 +143,7 @@ func TestCorruptions(t *testing.T) {
 				a.Delete(k)
 				moved := a.Spec.Layout.DigestKey("us-east-1", first.Add(3*time.Hour+10*time.Minute), false)
 				a.Objects[o.Bucket+"/"+moved] = &chaingen.Object{Bucket: o.Bucket, Key: moved, Body: o.Body, Metadata: o.Metadata}
-				return []finding{{verify.DigestMoved, moved}, {verify.DigestMissing, k}}
+				return []finding{{reason: verify.DigestMoved, keyPart: moved}, {reason: verify.DigestMissing, keyPart: k}}
 			}},
 		{name: "previousDigestHashValue wrong (re-signed)", outcome: verify.OutcomeInvalid,
 			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
@@ -148,7 +151,7 @@ func TestCorruptions(t *testing.T) {
 				mustResign(t, a, k, signer, func(d map[string]any) {
 					d["previousDigestHashValue"] = flipFirstByte(d["previousDigestHashValue"].(string))
 				})
-				return []finding{{verify.DigestPrevHash, k}}
+				return []finding{{reason: verify.DigestPrevHash, keyPart: k}}
 			}},
 		{name: "previousDigestSignature wrong (re-signed)", outcome: verify.OutcomeInvalid,
 			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
@@ -156,7 +159,7 @@ func TestCorruptions(t *testing.T) {
 				mustResign(t, a, k, signer, func(d map[string]any) {
 					d["previousDigestSignature"] = flipFirstByte(d["previousDigestSignature"].(string))
 				})
-				return []finding{{verify.DigestPrevSignature, k}}
+				return []finding{{reason: verify.DigestPrevSignature, keyPart: k}}
 			}},
 		{name: "digest replaced by a re-signed one without a log", outcome: verify.OutcomeInvalid,
 			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
@@ -167,49 +170,69 @@ func TestCorruptions(t *testing.T) {
 					dropped = logs[1].(map[string]any)["s3Object"].(string)
 					d["logFiles"] = append(logs[:1], logs[2:]...)
 				})
-				return []finding{{verify.DigestPrevHash, digest(a, 3)}, {verify.DigestPrevSignature, digest(a, 3)}, {verify.LogUnreferenced, dropped}}
+				return []finding{{reason: verify.DigestPrevHash, keyPart: digest(a, 3)}, {reason: verify.DigestPrevSignature, keyPart: digest(a, 3)}, {reason: verify.LogUnreferenced, keyPart: dropped}}
 			}},
 		{name: "log added that no digest names", outcome: verify.OutcomeInvalid,
 			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
 				k := a.Spec.Layout.LogKey("us-east-1", first.Add(2*time.Hour+30*time.Minute), "ADDED0000000000")
 				a.Objects[a.Spec.Bucket+"/"+k] = &chaingen.Object{Bucket: a.Spec.Bucket, Key: k, Body: chaingen.Gzip([]byte(`{"Records":[]}`))}
-				return []finding{{verify.LogUnreferenced, k}}
+				return []finding{{reason: verify.LogUnreferenced, keyPart: k}}
 			}},
-		{name: "validation off for two hours is a gap, not a deletion", outcome: verify.OutcomeInvalid,
-			spec:    func(s *chaingen.Spec) { s.GapHours = map[int]bool{2: true, 3: true} },
-			corrupt: func(t *testing.T, a *chaingen.Archive) []finding { return nil }},
+		{name: "validation off for two hours is a gap, not a deletion", outcome: verify.OutcomeGaps,
+			spec: func(s *chaingen.Spec) { s.GapHours = map[int]bool{2: true, 3: true} },
+			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
+				// The log files of the gap are listed, not dropped.
+				return logFindings(verify.LogNotCovered, a.LogKeys("us-east-1")[6:12])
+			}},
+		{name: "tampering inside a run with a gap is still invalid", outcome: verify.OutcomeInvalid,
+			spec: func(s *chaingen.Spec) { s.GapHours = map[int]bool{2: true, 3: true} },
+			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
+				k := log(a, 14)
+				o := a.Get(k)
+				o.Body = chaingen.Gzip(append(chaingen.Gunzip(o.Body), ' '))
+				return append(logFindings(verify.LogNotCovered, a.LogKeys("us-east-1")[6:12]), finding{reason: verify.LogModified, keyPart: k})
+			}},
 		{name: "signature algorithm other than SHA256withRSA", outcome: verify.OutcomeInvalid,
 			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
 				k := digest(a, 1)
 				a.Get(k).Metadata["signature-algorithm"] = "SHA1withRSA"
-				return []finding{{verify.DigestAlgorithm, k}}
+				return []finding{{reason: verify.DigestAlgorithm, keyPart: k}}
 			}},
 		{name: "signature metadata removed", outcome: verify.OutcomeInvalid,
 			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
 				k := digest(a, 3)
 				delete(a.Get(k).Metadata, "signature")
-				return []finding{{verify.DigestSignatureMissing, k}}
+				return []finding{{reason: verify.DigestSignatureMissing, keyPart: k}}
 			}},
 		{name: "digest signed with a key CloudTrail does not have", outcome: verify.OutcomeInvalid,
 			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
 				k := digest(a, 5)
 				mustResign(t, a, k, other, func(d map[string]any) { d["digestPublicKeyFingerprint"] = other.Public.Fingerprint })
-				return []finding{{verify.DigestKeyNotFound, k}}
+				return []finding{{reason: verify.DigestKeyNotFound, keyPart: k}}
 			}},
 		{name: "digest signed by another key under the real fingerprint", outcome: verify.OutcomeInvalid,
 			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
 				k := digest(a, 5)
 				mustResign(t, a, k, other, func(d map[string]any) {})
-				return []finding{{verify.DigestSignatureInvalid, k}}
+				return []finding{{reason: verify.DigestSignatureInvalid, keyPart: k}}
 			}},
-		{name: "key not valid when the digest was signed", outcome: verify.OutcomeInvalid,
+		{name: "key expired before the digest was signed: could not verify", outcome: verify.OutcomeUnverifiable,
 			opts: func(o *verify.Options, a *chaingen.Archive) {
 				k := signer.Public
 				k.ValidityEnd = first.Add(4*time.Hour + 30*time.Minute)
 				o.Keys = verify.StaticKeys{k}
 			},
 			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
-				return []finding{{verify.DigestKeyNotValid, digest(a, 4)}, {verify.DigestKeyNotValid, digest(a, 5)}}
+				return []finding{{reason: verify.DigestKeyNotValid, keyPart: digest(a, 4)}, {reason: verify.DigestKeyNotValid, keyPart: digest(a, 5)}}
+			}},
+		{name: "digest of one region signed with another region's key", outcome: verify.OutcomeInvalid,
+			spec: func(s *chaingen.Spec) { s.Regions = []string{"eu-west-1", "us-east-1"} },
+			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
+				// The us-east-1 key is genuine, but CloudTrail never signs
+				// eu-west-1's digests with it.
+				k := a.DigestKeys("eu-west-1")[5]
+				mustResign(t, a, k, signer, func(d map[string]any) { d["digestPublicKeyFingerprint"] = signer.Public.Fingerprint })
+				return []finding{{reason: verify.DigestKeyNotFound, keyPart: k}}
 			}},
 		{name: "backfill digest naming late logs is valid", outcome: verify.OutcomeValid,
 			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
@@ -225,7 +248,7 @@ func TestCorruptions(t *testing.T) {
 					t.Fatal(err)
 				}
 				delete(o.Metadata, "backfill-generation-timestamp")
-				return []finding{{verify.DigestBackfillMetadata, o.Key}}
+				return []finding{{reason: verify.DigestBackfillMetadata, keyPart: o.Key}}
 			}},
 		{name: "organization trail with a key prefix", outcome: verify.OutcomeValid,
 			spec:    func(s *chaingen.Spec) { s.Layout.OrgID = "o-a1b2c3d4e5"; s.Layout.Prefix = "audit/ct" },
@@ -235,29 +258,39 @@ func TestCorruptions(t *testing.T) {
 			corrupt: func(t *testing.T, a *chaingen.Archive) []finding {
 				k := a.LogKeys("eu-west-1")[0]
 				a.Delete(k)
-				return []finding{{verify.LogMissing, k}}
+				return []finding{{reason: verify.LogMissing, keyPart: k}}
 			}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			spec := newSpec(freshBucket(t))
-			if tc.spec != nil {
-				tc.spec(&spec)
-			}
-			a := generate(t, spec)
-			want := tc.corrupt(t, a)
-			upload(t, a)
-			o := options(a)
-			if tc.opts != nil {
-				tc.opts(&o, a)
-			}
-			r := run(t, o)
-			expectExactly(t, r, want...)
-			if r.Outcome != tc.outcome {
-				t.Errorf("outcome %s, want %s", r.Outcome, tc.outcome)
-			}
-		})
+	for _, store := range []string{"s3", "dir"} {
+		for _, tc := range tests {
+			t.Run(store+"/"+tc.name, func(t *testing.T) {
+				t.Parallel()
+				spec := newSpec(freshBucket(t))
+				if tc.spec != nil {
+					tc.spec(&spec)
+				}
+				a := generate(t, spec)
+				want := tc.corrupt(t, a)
+				o := options(a)
+				if store == "s3" {
+					upload(t, a)
+				} else {
+					dir := t.TempDir()
+					if err := a.WriteDir(dir, true); err != nil {
+						t.Fatal(err)
+					}
+					o.Store, o.Offline = verify.DirStore{Root: dir}, true
+				}
+				if tc.opts != nil {
+					tc.opts(&o, a)
+				}
+				r := run(t, o)
+				expectExactly(t, r, want...)
+				if r.Outcome != tc.outcome {
+					t.Errorf("outcome %s, want %s", r.Outcome, tc.outcome)
+				}
+			})
+		}
 	}
 }
 
@@ -295,8 +328,19 @@ func TestGapReported(t *testing.T) {
 		t.Fatalf("gaps = %+v, want one", r.Gaps)
 	}
 	g := r.Gaps[0]
-	if !g.From.Equal(first.Add(2*time.Hour)) || !g.To.Equal(first.Add(4*time.Hour)) || g.Reason != verify.ValidationGap {
-		t.Errorf("gap %+v, want %s..%s", g, first.Add(2*time.Hour), first.Add(4*time.Hour))
+	if !g.From.Equal(first.Add(2*time.Hour)) || !g.To.Equal(first.Add(4*time.Hour)) || g.Reason != verify.ValidationGap || g.Where != verify.GapRestart || g.Logs != 6 {
+		t.Errorf("gap %+v, want %s..%s, a restart with 6 log files", g, first.Add(2*time.Hour), first.Add(4*time.Hour))
+	}
+	if r.Outcome != verify.OutcomeGaps || r.Summary[0].LogsNotCovered != 6 || r.Summary[0].Gaps != 1 {
+		t.Errorf("outcome %s, summary %+v; want gaps with 6 log files not covered", r.Outcome, r.Summary)
+	}
+	var text strings.Builder
+	if err := r.WriteText(&text, false); err != nil {
+		t.Fatal(err)
+	}
+	want := "RESULT: GAPS: every file present is valid, but no digest covers us-east-1 2026-03-01T02:01:31Z to 2026-03-01T04:01:31Z (6 log files not covered)"
+	if !strings.Contains(text.String(), want) || strings.Contains(text.String(), "modified") {
+		t.Errorf("text lacks %q or says modified:\n%s", want, text.String())
 	}
 }
 
@@ -308,7 +352,7 @@ func TestRegionRequestedWithoutDigests(t *testing.T) {
 	o := options(a)
 	o.Regions = []string{"us-east-1", "ap-south-1"}
 	r := run(t, o)
-	expectExactly(t, r, finding{verify.DigestNone, ""})
+	expectExactly(t, r, finding{reason: verify.DigestNone, keyPart: ""})
 }
 
 // TestKeysUnavailable checks that a key source failure makes the run
@@ -331,7 +375,7 @@ func TestKeysUnavailable(t *testing.T) {
 
 type failingKeys struct{}
 
-func (failingKeys) Keys(context.Context, time.Time, time.Time) ([]verify.PublicKey, error) {
+func (failingKeys) Keys(context.Context, string, time.Time, time.Time) ([]verify.PublicKey, error) {
 	return nil, errFake
 }
 

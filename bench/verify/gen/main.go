@@ -40,12 +40,12 @@ func main() {
 
 func run(days, logs, logBytes int, account, bucket, out, endpoint, keysPath string) error {
 	first := time.Date(2026, 1, 1, 0, 1, 31, 0, time.UTC)
-	signer, err := chaingen.NewSigner(2048, first.Add(-24*time.Hour), first.Add(time.Duration(days+30)*24*time.Hour))
+	signers, err := chaingen.NewSigners(2048, first.Add(-24*time.Hour), first.Add(time.Duration(days+30)*24*time.Hour), "us-east-1")
 	if err != nil {
 		return err
 	}
 	a, err := chaingen.Generate(chaingen.Spec{Bucket: bucket, Layout: verify.Layout{AccountID: account, TrailName: "bench", HomeRegion: "us-east-1"},
-		Regions: []string{"us-east-1"}, First: first, Hours: days * 24, LogsPerDigest: logs, LogBytes: logBytes, Signer: signer, Seed: 11})
+		Regions: []string{"us-east-1"}, First: first, Hours: days * 24, LogsPerDigest: logs, LogBytes: logBytes, Signers: signers, Seed: 11})
 	if err != nil {
 		return err
 	}
@@ -53,7 +53,7 @@ func run(days, logs, logBytes int, account, bucket, out, endpoint, keysPath stri
 	if err != nil {
 		return err
 	}
-	if err := verify.WriteKeysFile(kf, []verify.PublicKey{signer.Public}); err != nil {
+	if err := verify.WriteKeysFile(kf, signers.PublicKeys()); err != nil {
 		return err
 	}
 	if err := kf.Close(); err != nil {

@@ -1,5 +1,7 @@
 // Package chaingen builds CloudTrail-like archives (log files and signed,
-// chained digest files) with a locally generated RSA key. Tests corrupt
+// chained digest files) with locally generated RSA keys, one per source
+// region as CloudTrail signs (ListPublicKeys API reference: "CloudTrail
+// uses different private and public key pairs per Region"). Tests corrupt
 // them on purpose to prove 'trailseal verify' catches each kind of
 // tampering, and the demo verifies one. Nothing here talks to AWS.
 package chaingen
@@ -36,16 +38,62 @@ type Signer struct {
 // NewSigner generates an RSA key valid from..to. bits below 2048 are only
 // for fast tests.
 func NewSigner(bits int, from, to time.Time) (*Signer, error) {
+	return NewRegionSigner(bits, "", from, to)
+}
+
+// NewRegionSigner generates region's signing key, valid from..to.
+func NewRegionSigner(bits int, region string, from, to time.Time) (*Signer, error) {
 	k, err := rsa.GenerateKey(rand.Reader, bits)
 	if err != nil {
 		return nil, err
 	}
+	return SignerFromKey(k, region, from, to)
+}
+
+// SignerFromKey makes region's signer from a given key, for archives that
+// must come out the same every time (golden files).
+func SignerFromKey(k *rsa.PrivateKey, region string, from, to time.Time) (*Signer, error) {
 	der := x509.MarshalPKCS1PublicKey(&k.PublicKey)
 	pub, err := verify.NewPublicKey(der, from, to)
 	if err != nil {
 		return nil, err
 	}
+	pub.Region = region
 	return &Signer{Key: k, Public: pub, ValidFrom: from, ValidTo: to}, nil
+}
+
+// Signers holds each region's signing key.
+type Signers map[string]*Signer
+
+// NewSigners generates a distinct key for each region.
+func NewSigners(bits int, from, to time.Time, regions ...string) (Signers, error) {
+	out := Signers{}
+	for _, r := range regions {
+		s, err := NewRegionSigner(bits, r, from, to)
+		if err != nil {
+			return nil, err
+		}
+		out[r] = s
+	}
+	return out, nil
+}
+
+// PublicKeys lists every region's public key, Region set, sorted by region.
+func (s Signers) PublicKeys() []verify.PublicKey {
+	var out []verify.PublicKey
+	for _, sg := range s {
+		out = append(out, sg.Public)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Region < out[j].Region })
+	return out
+}
+
+func (s Signers) of(region string) (*Signer, error) {
+	sg, ok := s[region]
+	if !ok {
+		return nil, fmt.Errorf("chaingen: no signing key for region %s: CloudTrail signs each region with its own key", region)
+	}
+	return sg, nil
 }
 
 // Object is one file of the archive as S3 would hold it.
@@ -74,9 +122,10 @@ type Spec struct {
 	// Move, when set, moves the trail to another bucket or key prefix:
 	// from hour index Move.At on, files go there, and the first digest
 	// there links back to the last one in Bucket.
-	Move   *Move
-	Signer *Signer
-	Seed   uint64
+	Move *Move
+	// Signers sign each region's digests with that region's own key.
+	Signers Signers
+	Seed    uint64
 }
 
 // Move is a change of a trail's S3 bucket and/or key prefix.
@@ -97,6 +146,10 @@ func Generate(s Spec) (*Archive, error) {
 	a := &Archive{Spec: s, Objects: map[string]*Object{}}
 	rng := mrand.New(mrand.NewPCG(s.Seed, 7))
 	for _, region := range s.Regions {
+		signer, err := s.Signers.of(region)
+		if err != nil {
+			return nil, err
+		}
 		var prev *Object
 		var prevSig string
 		for h := 0; h < s.Hours; h++ {
@@ -120,7 +173,7 @@ func Generate(s Spec) (*Archive, error) {
 				prev = nil
 				continue
 			}
-			doc := digestDoc(s, region, start, end, logs)
+			doc := digestDoc(s, signer, region, start, end, logs)
 			key := layout.DigestKey(region, end, false)
 			doc["digestS3Bucket"], doc["digestS3Object"] = bucket, key
 			if prev != nil {
@@ -132,7 +185,7 @@ func Generate(s Spec) (*Archive, error) {
 				doc["previousDigestHashAlgorithm"] = "SHA-256"
 				doc["previousDigestSignature"] = prevSig
 			}
-			obj, sig, err := a.sign(bucket, key, doc, s.Signer)
+			obj, sig, err := a.sign(bucket, key, doc, signer)
 			if err != nil {
 				return nil, err
 			}
@@ -153,7 +206,7 @@ type logEntry struct {
 	OldestEventTime string `json:"oldestEventTime,omitempty"`
 }
 
-func digestDoc(s Spec, region string, start, end time.Time, logs []logEntry) map[string]any {
+func digestDoc(s Spec, signer *Signer, region string, start, end time.Time, logs []logEntry) map[string]any {
 	if logs == nil {
 		logs = []logEntry{}
 	}
@@ -162,7 +215,7 @@ func digestDoc(s Spec, region string, start, end time.Time, logs []logEntry) map
 		"digestStartTime":             start.UTC().Format(time.RFC3339),
 		"digestEndTime":               end.UTC().Format(time.RFC3339),
 		"digestS3Bucket":              s.Bucket,
-		"digestPublicKeyFingerprint":  s.Signer.Public.Fingerprint,
+		"digestPublicKeyFingerprint":  signer.Public.Fingerprint,
 		"digestSignatureAlgorithm":    verify.SignatureAlgorithm,
 		"newestEventTime":             end.Add(-5 * time.Minute).UTC().Format(time.RFC3339),
 		"oldestEventTime":             start.UTC().Format(time.RFC3339),
@@ -179,6 +232,10 @@ func digestDoc(s Spec, region string, start, end time.Time, logs []logEntry) map
 // naming n new log files, generated (signed) at generatedAt.
 func (a *Archive) AddBackfill(region string, end time.Time, n int, generatedAt time.Time) (*Object, error) {
 	s := a.Spec
+	signer, err := s.Signers.of(region)
+	if err != nil {
+		return nil, err
+	}
 	rng := mrand.New(mrand.NewPCG(s.Seed+99, 3))
 	var logs []logEntry
 	for i := 0; i < n; i++ {
@@ -189,10 +246,10 @@ func (a *Archive) AddBackfill(region string, end time.Time, n int, generatedAt t
 		a.put(&Object{Bucket: s.Bucket, Key: key, Body: gz(body)})
 		logs = append(logs, logEntry{S3Bucket: s.Bucket, S3Object: key, HashValue: hex.EncodeToString(sum[:]), HashAlgorithm: "SHA-256"})
 	}
-	doc := digestDoc(s, region, end.Add(-time.Hour), end, logs)
+	doc := digestDoc(s, signer, region, end.Add(-time.Hour), end, logs)
 	key := s.Layout.DigestKey(region, end, true)
 	doc["digestS3Object"] = key
-	obj, _, err := a.sign(s.Bucket, key, doc, s.Signer)
+	obj, _, err := a.sign(s.Bucket, key, doc, signer)
 	if err != nil {
 		return nil, err
 	}
