@@ -66,8 +66,8 @@ func frameworkList(fs []catalog.Framework) string {
 
 func newExplainCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
-		Use:   "explain RULE-ID",
-		Short: "Explain one rule: why it matters, how it is audited, how to fix it",
+		Use:   "explain RULE-ID|DETECTION-ID",
+		Short: "Explain one rule (why it matters, how it is audited, how to fix it) or one hunt detection",
 		Example: `  trailseal explain bucket.object_lock
   trailseal explain trail.log_file_validation`,
 		Args: cobra.ExactArgs(1),
@@ -78,6 +78,9 @@ func newExplainCommand(g *globals) *cobra.Command {
 }
 
 func runExplain(w io.Writer, id string) error {
+	if strings.HasPrefix(id, "hunt.") {
+		return runExplainDetection(w, id)
+	}
 	r, ok := catalog.Lookup(catalog.All(), id)
 	if !ok {
 		return usageError("unknown rule ID %q (see 'trailseal rules')", id)

@@ -131,7 +131,6 @@ type commandExits struct {
 	commands []string // command paths without "trailseal"
 	rows     []exitRow
 	order    string // which code wins when several apply
-	note     string
 }
 
 var (
@@ -186,16 +185,16 @@ var exitTable = []commandExits{
 	}},
 	{commands: []string{"hunt"}, rows: []exitRow{
 		{ExitOK, "nothing found", nil},
-		{ExitRuntime, "runtime error", anyRuntime},
-		{ExitUsage, "usage error", anyUsage},
+		{ExitRuntime, "runtime error (no credentials, output not writable)", anyRuntime},
+		{ExitUsage, "usage error (bad flag, time, region, snapshot or file list)", anyUsage},
 		{ExitFindings, "detections found", errDetections},
-		{ExitUnverifiable, "a source could not be read", errUnreadable},
+		{ExitUnverifiable, "a source could not be read (a file, a region's event history, a\n     request that cannot be interpreted)", errUnreadable},
 		interrupted,
-	}, order: "3 wins over 4", note: "hunt is coming; these are the codes it will use."},
-	{commands: []string{"rules", "explain", "compliance", "compliance list", "demo", "version"}, rows: []exitRow{
+	}, order: "3 wins over 4"},
+	{commands: []string{"rules", "explain", "detections", "compliance", "compliance list", "demo", "version"}, rows: []exitRow{
 		{ExitOK, "done (demo: it ran, whatever it found)", nil},
 		{ExitRuntime, "runtime error (output not writable)", anyRuntime},
-		{ExitUsage, "usage error (bad flag, format or rule ID)", anyUsage},
+		{ExitUsage, "usage error (bad flag, format, rule or detection ID)", anyUsage},
 	}},
 }
 
@@ -236,9 +235,6 @@ func exitCodesMarkdown() string {
 			names[i] = "`trailseal " + c + "`"
 		}
 		fmt.Fprintf(&b, "\n## %s\n\n", strings.Join(names, ", "))
-		if ce.note != "" {
-			fmt.Fprintf(&b, "%s\n\n", ce.note)
-		}
 		b.WriteString("| code | meaning |\n|---|---|\n")
 		for _, r := range ce.rows {
 			fmt.Fprintf(&b, "| %d | %s |\n", r.code, strings.Join(strings.Fields(r.meaning), " "))
