@@ -31,28 +31,44 @@ func IsAccessDenied(err error) bool {
 }
 
 // Failure describes a failed call for the evidence it leaves missing: the
-// AWS error code and message, or for a failure that never reached AWS a
-// short code (Timeout, Canceled, RequestError) and the first line of the
-// error.
+// AWS error code and message; for an endpoint given up on,
+// EndpointUnreachable; for an endpoint that could not be talked to,
+// ConnectionError and what went wrong ("https://host: connection
+// refused"); for a call cut short, Timeout or Canceled; else RequestError
+// and the first line of the error.
 func Failure(err error) (code, msg string) {
 	var apiErr smithy.APIError
+	var unreachable *UnreachableError
 	switch {
 	case errors.As(err, &apiErr):
 		return apiErr.ErrorCode(), apiErr.ErrorMessage()
+	case errors.As(err, &unreachable):
+		return "EndpointUnreachable", unreachable.Error()
 	case errors.Is(err, context.DeadlineExceeded):
 		return "Timeout", ""
 	case errors.Is(err, context.Canceled):
 		return "Canceled", ""
 	}
+	if p := ConnectionProblem(err); p != "" {
+		return "ConnectionError", endpointOf(err) + ": " + p
+	}
 	return "RequestError", FirstLine(err.Error())
 }
 
 // Describe is err in one line for a message: "Code: message" for an AWS
-// error, else the error's first line.
+// error, the reason for an endpoint that could not be reached, else the
+// error's first line.
 func Describe(err error) string {
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
 		return apiErr.ErrorCode() + ": " + apiErr.ErrorMessage()
+	}
+	var unreachable *UnreachableError
+	if errors.As(err, &unreachable) {
+		return unreachable.Error()
+	}
+	if p := ConnectionProblem(err); p != "" {
+		return "cannot reach " + endpointOf(err) + ": " + p
 	}
 	return FirstLine(err.Error())
 }

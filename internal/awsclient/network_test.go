@@ -1,0 +1,333 @@
+package awsclient
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+// fakeClock is a clock the test moves by hand.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// syncBuffer is a log sink safe for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func testNetwork(limit time.Duration, level slog.Level) (*Network, *fakeClock, *syncBuffer) {
+	clock := &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	var log syncBuffer
+	n := NewNetwork(NetworkOptions{
+		GiveUpAfter: limit,
+		Logger:      slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: level})),
+		Hint:        "--network-timeout",
+		now:         clock.now,
+	})
+	return n, clock, &log
+}
+
+const (
+	epS3 = "https://s3.eu-west-1.amazonaws.com"
+	epCT = "https://cloudtrail.eu-west-1.amazonaws.com"
+	epKM = "https://kms.eu-west-1.amazonaws.com"
+)
+
+// TestNetworkGivesUpOnAnEndpoint: an endpoint that fails for the whole
+// limit without one answer is given up; its calls then fail at once with
+// an error naming it, while other endpoints go on.
+func TestNetworkGivesUpOnAnEndpoint(t *testing.T) {
+	n, clock, log := testNetwork(time.Minute, slog.LevelWarn)
+	for range 6 {
+		if err := n.admit(epS3, "s3:GetObject", nil); err != nil {
+			t.Fatalf("given up after %s: %v", clock.now().Sub(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)), err)
+		}
+		start := clock.now()
+		clock.add(10 * time.Second)
+		n.failed(epS3, "s3:GetObject", nil, start, "connection refused")
+		n.answered(epCT, nil) // another endpoint answers: no help to this one
+	}
+	err := n.admit(epS3, "s3:GetObject", nil)
+	var u *UnreachableError
+	if !errors.As(err, &u) || u.Endpoint != epS3 || u.Call != "s3:GetObject" || u.Last != "connection refused" || u.Anywhere {
+		t.Fatalf("after 60s of failures: %#v, want an UnreachableError for %s", err, epS3)
+	}
+	if msg := err.Error(); !strings.Contains(msg, epS3+" did not answer for 1m0s (last: connection refused); gave up (--network-timeout)") {
+		t.Errorf("message: %s", msg)
+	}
+	if !IsUnreachable(err) || u.RetryableError() {
+		t.Error("an UnreachableError must be recognised and not be retried")
+	}
+	if err := n.admit(epCT, "cloudtrail:DescribeTrails", nil); err != nil {
+		t.Errorf("an endpoint that answers was given up too: %v", err)
+	}
+	if got := n.Unreachable(); len(got) != 1 || got[0].Endpoint != epS3 {
+		t.Errorf("Unreachable() = %v", got)
+	}
+	if !strings.Contains(log.String(), "giving up: "+epS3) {
+		t.Errorf("no notice of giving up:\n%s", log)
+	}
+
+	// One answer is enough to take it back.
+	n.answered(epS3, nil)
+	if err := n.admit(epS3, "s3:GetObject", nil); err != nil {
+		t.Errorf("after an answer: %v", err)
+	}
+}
+
+// TestNetworkAnswersResetTheCount: failures with answers in between are
+// not "failing without an answer", however long they go on.
+func TestNetworkAnswersResetTheCount(t *testing.T) {
+	n, clock, _ := testNetwork(time.Minute, slog.LevelWarn)
+	for range 30 {
+		start := clock.now()
+		clock.add(10 * time.Second)
+		n.failed(epS3, "s3:GetObject", nil, start, "HTTP 503 Service Unavailable")
+		n.answered(epS3, nil)
+	}
+	if err := n.admit(epS3, "s3:GetObject", nil); err != nil {
+		t.Errorf("an endpoint that answers every other request was given up: %v", err)
+	}
+}
+
+// TestNetworkGivesUpEverywhere: when no endpoint at all answered for the
+// limit (the network is gone), calls to endpoints not tried yet fail at
+// once instead of waiting out the limit each.
+func TestNetworkGivesUpEverywhere(t *testing.T) {
+	n, clock, _ := testNetwork(time.Minute, slog.LevelWarn)
+	start := clock.now()
+	n.failed(epS3, "", nil, start, "network unreachable")
+	clock.add(40 * time.Second)
+	n.failed(epCT, "", nil, clock.now(), "network unreachable")
+	clock.add(25 * time.Second)
+	err := n.admit(epKM, "kms:DescribeKey", nil)
+	var u *UnreachableError
+	if !errors.As(err, &u) || !u.Anywhere || u.Call != "kms:DescribeKey" {
+		t.Fatalf("got %v, want every endpoint given up", err)
+	}
+	if !strings.Contains(err.Error(), "no AWS endpoint answered for 1m5s (last: "+epCT+": network unreachable)") {
+		t.Errorf("message: %s", err)
+	}
+}
+
+// TestNetworkBoundsOneCall: a call whose attempts keep failing gives up
+// after the limit even while other calls to its endpoint are answered.
+func TestNetworkBoundsOneCall(t *testing.T) {
+	n, clock, _ := testNetwork(time.Minute, slog.LevelWarn)
+	cs := &callState{}
+	for range 3 {
+		if err := n.admit(epS3, "s3:GetObject", cs); err != nil {
+			t.Fatalf("attempt %d refused: %v", cs.attempts, err)
+		}
+		start := clock.now()
+		clock.add(20 * time.Second)
+		n.failed(epS3, "s3:GetObject", cs, start, "connection reset")
+		n.answered(epS3, nil) // other calls get answers
+	}
+	err := n.admit(epS3, "s3:GetObject", cs)
+	var u *UnreachableError
+	if !errors.As(err, &u) || !u.PerCall || u.Last != "connection reset" {
+		t.Fatalf("got %v, want this call given up", err)
+	}
+	if !strings.Contains(err.Error(), "s3:GetObject at "+epS3+" failed for 1m0s (last: connection reset)") {
+		t.Errorf("message: %s", err)
+	}
+	if err := n.admit(epS3, "s3:GetObject", &callState{}); err != nil {
+		t.Errorf("a new call was refused: %v", err)
+	}
+}
+
+// TestNetworkNotices: one line when an endpoint starts failing, at most
+// one per noticeEvery while it goes on, whatever the number of requests,
+// and one when it answers again.
+func TestNetworkNotices(t *testing.T) {
+	n, clock, log := testNetwork(time.Minute, slog.LevelWarn)
+	for range 128 {
+		n.failed(epS3, "s3:GetObject", nil, clock.now(), "connection refused")
+	}
+	clock.add(5 * time.Second)
+	for range 128 {
+		n.failed(epS3, "s3:GetObject", nil, clock.now(), "connection refused")
+	}
+	clock.add(11 * time.Second)
+	n.failed(epS3, "s3:GetObject", nil, clock.now(), "connection refused")
+	n.answered(epS3, nil)
+	lines := strings.Split(strings.TrimSpace(log.String()), "\n")
+	want := []string{
+		"retrying s3:GetObject at " + epS3 + ": connection refused (giving up in 1m0s if it does not answer)",
+		"still retrying " + epS3 + ": failing for 16s, 257 failed requests, last: connection refused (giving up in 44s)",
+		epS3 + " answers again after failing for 16s",
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("%d lines, want %d:\n%s", len(lines), len(want), log)
+	}
+	for i, w := range want {
+		if !strings.Contains(lines[i], w) {
+			t.Errorf("line %d: %s\nwant it to contain %q", i+1, lines[i], w)
+		}
+	}
+}
+
+// refusedURL is a loopback URL where nothing listens.
+func refusedURL(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return "http://" + addr
+}
+
+// stsThrough is an STS client that retries (almost) without end, as the
+// commands' patient retryers do, through n.
+func stsThrough(n *Network, endpoint string) *sts.Client {
+	cfg := aws.Config{
+		Region:       "us-east-1",
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "session"),
+		BaseEndpoint: aws.String(endpoint),
+		Retryer: func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxAttempts = 1000
+				o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 20 * time.Millisecond, nil })
+				o.RateLimiter = noQuota{}
+			})
+		},
+	}
+	n.Apply(&cfg)
+	return sts.NewFromConfig(cfg)
+}
+
+// noQuota lets every retry through (ratelimit.None, spelled out to avoid
+// the import for one value).
+type noQuota struct{}
+
+func (noQuota) GetToken(context.Context, uint) (func() error, error) {
+	return func() error { return nil }, nil
+}
+func (noQuota) AddTokens(uint) error { return nil }
+
+// TestNetworkStopsSDKRetries: the SDK's retryer would try a thousand
+// times; the Network stops it once the endpoint has failed for the limit.
+func TestNetworkStopsSDKRetries(t *testing.T) {
+	for name, endpoint := range map[string]func(t *testing.T) string{
+		"refused": refusedURL,
+		// Accepts, reads the request, never answers: only the read
+		// timeout the Network sets ends each attempt.
+		"stalled": func(t *testing.T) string {
+			release := make(chan struct{})
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				select {
+				case <-release:
+				case <-r.Context().Done():
+				}
+			}))
+			t.Cleanup(func() { close(release); srv.Close() })
+			return srv.URL
+		},
+		// Answers 503 every time.
+		"unavailable": func(t *testing.T) string {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(http.StatusServiceUnavailable)
+			}))
+			t.Cleanup(srv.Close)
+			return srv.URL
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var log syncBuffer
+			n := NewNetwork(NetworkOptions{GiveUpAfter: 600 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+			url := endpoint(t)
+			_, err := stsThrough(n, url).GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
+			var u *UnreachableError
+			if !errors.As(err, &u) || u.Endpoint != url {
+				t.Fatalf("got %v, want an UnreachableError for %s", err, url)
+			}
+			if code, _ := Failure(err); code != "EndpointUnreachable" {
+				t.Errorf("Failure code %q", code)
+			}
+			if !strings.Contains(log.String(), "retrying sts:GetCallerIdentity at "+url) {
+				t.Errorf("no retry notice naming the call and the endpoint:\n%s", log.String())
+			}
+		})
+	}
+}
+
+// TestConnectionProblem names transport failures and nothing else.
+func TestConnectionProblem(t *testing.T) {
+	n := NewNetwork(NetworkOptions{GiveUpAfter: time.Hour})
+	get := func(url string) error {
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		_, err := n.wrap(nil).Do(req)
+		return err
+	}
+	closing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, _, _ := w.(http.Hijacker).Hijack()
+		conn.Close()
+	}))
+	defer closing.Close()
+	tlsSrv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake
+	tlsSrv.StartTLS()
+	defer tlsSrv.Close()
+
+	for _, tt := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"refused", get(refusedURL(t)), "connection refused"},
+		{"closed", get(closing.URL), "connection closed without an answer"},
+		{"untrusted certificate", get(tlsSrv.URL), "TLS: "},
+		{"DNS", &net.DNSError{Err: "no such host", Name: "s3.nowhere.invalid", IsNotFound: true}, "host not found: s3.nowhere.invalid"},
+		{"AWS error", errors.New("AccessDenied"), ""},
+		{"canceled", context.Canceled, ""},
+	} {
+		if got := ConnectionProblem(tt.err); !strings.HasPrefix(got, tt.want) || (tt.want == "" && got != "") {
+			t.Errorf("%s: ConnectionProblem(%v) = %q, want %q", tt.name, tt.err, got, tt.want)
+		}
+	}
+}
