@@ -18,8 +18,8 @@ import (
 
 func TestRedactHeaders(t *testing.T) {
 	h := http.Header{
-		"Authorization":        {"AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE/20260102/us-east-1/sts/aws4_request, SignedHeaders=host;x-amz-date, Signature=abcdef0123"},
-		"X-Amz-Security-Token": {"IQoJb3JpZ2luX2VjEXAMPLETOKEN"},
+		"Authorization":                             {"AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE/20260102/us-east-1/sts/aws4_request, SignedHeaders=host;x-amz-date, Signature=abcdef0123"},
+		"X-Amz-Security-Token":                      {"IQoJb3JpZ2luX2VjEXAMPLETOKEN"},
 		"X-Amz-Server-Side-Encryption-Customer-Key": {"c2VjcmV0LWtleQ=="},
 		"X-Amz-Sso_bearer_token":                    {"sso-portal-token"},
 		"X-Aws-Ec2-Metadata-Token":                  {"imds-token"},
