@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/spf13/cobra"
 
+	"github.com/trailseal/trailseal/internal/awsclient"
 	"github.com/trailseal/trailseal/internal/collect"
 	"github.com/trailseal/trailseal/internal/config"
 	"github.com/trailseal/trailseal/internal/fix"
@@ -284,7 +285,7 @@ func runFix(ctx context.Context, g *globals, o *fixOptions) error {
 	if o.apply && !o.yes && !canPrompt(g.stdin) {
 		return usageError("no terminal to confirm the changes on: pass --yes to apply without a prompt")
 	}
-	cfg, err := loadAWSConfig(ctx, o.aws, g.logger, g.debug)
+	cfg, err := loadAWSConfig(ctx, g, o.aws)
 	if err != nil {
 		return err
 	}
@@ -490,13 +491,13 @@ func runUndo(ctx context.Context, g *globals, o *fixOptions) error {
 // undoClients loads the credentials and checks that they are of the
 // journal's account.
 func undoClients(ctx context.Context, g *globals, o *fixOptions, j *fix.Journal) (*fix.Clients, error) {
-	cfg, err := loadAWSConfig(ctx, o.aws, g.logger, g.debug)
+	cfg, err := loadAWSConfig(ctx, g, o.aws)
 	if err != nil {
 		return nil, err
 	}
 	id, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return nil, fmt.Errorf("no usable AWS credentials (sts:GetCallerIdentity: %v): set AWS_PROFILE or AWS_ACCESS_KEY_ID", err)
+		return nil, awsclient.IdentityError(err, "")
 	}
 	if acct := aws.ToString(id.Account); acct != j.Account {
 		return nil, usageError("journal %s is for account %s but the credentials are for %s: use credentials of %s", o.undo, j.Account, acct, j.Account)

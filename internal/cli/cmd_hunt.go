@@ -223,7 +223,7 @@ func runHunt(ctx context.Context, g *globals, o *huntOptions, args []string) err
 		return err
 	}
 	if o.lookupEvents {
-		cfg, err := loadAWSConfig(ctx, o.aws, g.logger, g.debug)
+		cfg, err := loadAWSConfig(ctx, g, o.aws)
 		if err != nil {
 			return err
 		}
@@ -278,7 +278,7 @@ func huntContext(ctx context.Context, g *globals, o *huntOptions, p *huntPlan, t
 		}
 		info = detection.ContextInfo{Kind: "snapshot", Location: o.snapshot}
 	default:
-		cfg, err := loadAWSConfig(ctx, o.aws, g.logger, g.debug)
+		cfg, err := loadAWSConfig(ctx, g, o.aws)
 		if err != nil {
 			return nil, info, err
 		}

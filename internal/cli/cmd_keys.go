@@ -80,7 +80,7 @@ func runKeysExport(ctx context.Context, g *globals, o *keysExportOptions) error 
 	if err := o.aws.validate(); err != nil {
 		return err
 	}
-	cfg, err := loadAWSConfig(ctx, o.aws, g.logger, g.debug)
+	cfg, err := loadAWSConfig(ctx, g, o.aws)
 	if err != nil {
 		return err
 	}

@@ -335,7 +335,7 @@ func runScan(ctx context.Context, g *globals, o *scanOptions) error {
 		}
 		source = "snapshot:" + o.snapshot
 	} else {
-		cfg, err := loadAWSConfig(ctx, o.aws, g.logger, g.debug)
+		cfg, err := loadAWSConfig(ctx, g, o.aws)
 		if err != nil {
 			return err
 		}

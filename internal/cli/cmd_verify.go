@@ -217,7 +217,7 @@ func targetSpec(ctx context.Context, g *globals, f trailFlags, now time.Time) (v
 	if f.fromDir == "" {
 		a := f.aws
 		a.region = arn.Region
-		if spec.AWS, err = loadAWSConfig(ctx, a, g.logger, g.debug); err != nil {
+		if spec.AWS, err = loadAWSConfig(ctx, g, a); err != nil {
 			return verify.TargetSpec{}, err
 		}
 	}

@@ -9,17 +9,21 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/pflag"
 
+	"github.com/trailseal/trailseal/internal/awsclient"
 	"github.com/trailseal/trailseal/internal/regions"
 	"github.com/trailseal/trailseal/internal/verify"
 )
 
 // The flags several commands share, spelled and explained once.
 
-// addAWSFlags adds the credential flags of every command that calls AWS.
+// addAWSFlags adds the credential and network flags of every command that
+// calls AWS.
 func addAWSFlags(f *pflag.FlagSet, a *awsOptions) {
 	f.StringVar(&a.profile, "profile", "", "use this profile from the AWS config files")
 	f.StringVar(&a.roleARN, "role-arn", "", "assume this IAM role first")
 	f.StringVar(&a.externalID, "external-id", "", "external ID for --role-arn")
+	f.DurationVar(&a.networkTimeout, "network-timeout", awsclient.DefaultGiveUpAfter,
+		"give up on an AWS endpoint, naming it, once it has failed this long without answering (refused, unreachable, timed out, TLS or 5xx errors); also bounds one call's retries")
 }
 
 // accountFlags are the flags of commands that read a whole account (scan
@@ -64,6 +68,9 @@ func (a awsOptions) validate() error {
 	}
 	if a.roleARN != "" && !roleARNPattern.MatchString(a.roleARN) {
 		return usageError("--role-arn %q is not an IAM role ARN (want arn:aws:iam::111122223333:role/Name)", a.roleARN)
+	}
+	if a.networkTimeout < time.Second {
+		return usageError("--network-timeout %s is too short: give 1s or more (default %s)", a.networkTimeout, awsclient.DefaultGiveUpAfter)
 	}
 	return nil
 }

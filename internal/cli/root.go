@@ -18,6 +18,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+
+	"github.com/trailseal/trailseal/internal/awsclient"
 )
 
 // version is set at build time with -ldflags "-X .../internal/cli.version=v1.2.3".
@@ -42,6 +44,9 @@ type globals struct {
 	debug  bool
 	color  string // auto, always, never
 	logger *slog.Logger
+	// network is the run's view of the AWS endpoints, made by the first
+	// loadAWSConfig (nil when the command called no AWS).
+	network *awsclient.Network
 	// started is set once cobra has parsed the command line and a command
 	// runs: an error before that is cobra's own, a usage error.
 	started bool
@@ -181,6 +186,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = usageError("%v (see 'trailseal --help')", err)
 	}
 	code := exitCode(err)
+	reportUnreachable(g, err)
 	if err != nil && !silent(err) {
 		msg := strings.TrimSpace(err.Error())
 		if code == ExitInterrupted {

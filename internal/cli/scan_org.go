@@ -159,7 +159,7 @@ func runOrgScan(ctx context.Context, g *globals, o *scanOptions) error {
 		return err
 	}
 	defer hist.close()
-	cfg, err := loadAWSConfig(ctx, awsOptions{profile: o.aws.profile}, g.logger, g.debug)
+	cfg, err := loadAWSConfig(ctx, g, awsOptions{profile: o.aws.profile, networkTimeout: o.aws.networkTimeout})
 	if err != nil {
 		return err
 	}

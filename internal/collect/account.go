@@ -58,7 +58,8 @@ func (c *collector) regions(ctx context.Context) ([]string, []inventory.RegionEr
 	if err != nil {
 		code, msg = awsclient.Failure(err)
 	}
-	c.log.Warn("cannot list enabled regions; scanning only the configured region", "region", fallback, "code", code)
+	c.log.Warn("cannot list enabled regions (ec2:DescribeRegions: "+code+"); scanning only "+fallback+
+		", every other region is reported as not read (ERROR)", "error", msg)
 	return []string{fallback}, []inventory.RegionError{{
 		Region: fallback,
 		Error: inventory.CallError{

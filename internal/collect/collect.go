@@ -59,8 +59,7 @@ func Collect(ctx context.Context, cfg aws.Config, opts Options) (*inventory.Inve
 		if ctx.Err() != nil {
 			return nil, interrupted(ctx)
 		}
-		code, _ := awsclient.Failure(err)
-		return nil, fmt.Errorf("no usable AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run 'aws sso login' (sts:GetCallerIdentity: %s)", code)
+		return nil, awsclient.IdentityError(err, "")
 	}
 	inv := &inventory.Inventory{
 		SchemaVersion: inventory.SchemaVersion,

@@ -182,9 +182,11 @@ func (l *Lookup) region(ctx context.Context, region string, names []string, yiel
 	return nil
 }
 
+// refused tells an error that the region's other calls would meet too: a
+// refusal (AccessDenied), or an endpoint the run gave up on.
 func refused(err error) bool {
 	code := awsclient.ErrorCode(err)
-	return code != "" && authorizationFailure(code)
+	return (code != "" && authorizationFailure(code)) || awsclient.IsUnreachable(err)
 }
 
 // paced waits for the limiter before every attempt of a call, retries

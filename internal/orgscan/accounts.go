@@ -40,7 +40,7 @@ type Organization struct {
 func ListOrganization(ctx context.Context, cfg aws.Config) (*Organization, error) {
 	ident, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return nil, fmt.Errorf("no usable AWS credentials for the management account: %s (sts:GetCallerIdentity)", awsclient.Describe(err))
+		return nil, awsclient.IdentityError(err, "for the management account")
 	}
 	client := organizations.NewFromConfig(cfg)
 	desc, err := client.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})

@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -9,10 +10,12 @@ import (
 
 // This file injects faults into the proxy: it names the AWS operation of
 // each request and answers the chosen ones with the AccessDenied error that
-// AWS sends for that operation's protocol, or drops the connection as a
-// vanished endpoint would. Tests use it to check that evidence nobody could
-// read is reported as such (ERROR findings, exit code 4), never as a
-// verdict.
+// AWS sends for that operation's protocol, or fails them as a network does:
+// a connection closed or reset without an answer, an answer that never
+// comes, a 503. RefusedURL and Proxy.Refuse give an endpoint that refuses
+// connections. Tests use it to check that evidence nobody could read is
+// reported as such (ERROR findings, exit code 4), never as a verdict, and
+// that a run gives up on a dead endpoint in bounded time, naming it.
 
 // Protocol is the wire protocol of an AWS API (see the Smithy AWS protocol
 // specifications, https://smithy.io/2.0/aws/protocols/index.html).
@@ -161,9 +164,21 @@ const (
 	// Deny answers with AccessDenied, as AWS does for a caller without
 	// permission.
 	Deny Fault = iota
-	// Drop closes the connection without an answer, as an endpoint that
-	// went away mid-scan does.
+	// Drop accepts the request and closes the connection without an
+	// answer, as an endpoint that went away mid-scan does (the client sees
+	// EOF).
 	Drop
+	// Reset accepts the request and resets the connection (TCP RST), as a
+	// dying host or a middlebox does: "connection reset by peer".
+	Reset
+	// Stall accepts the request and never answers, until the client gives
+	// up or the proxy closes: a host that hangs, or a firewall that
+	// blackholes the answers.
+	Stall
+	// Unavailable answers 503 ServiceUnavailable, as an overloaded or
+	// failing AWS endpoint does (the "Common Errors" of the API
+	// references).
+	Unavailable
 )
 
 // FaultRule applies Fault to the operations Match selects.
@@ -188,6 +203,12 @@ func Faults(seen func(op Operation, faulted bool), rules ...FaultRule) Intercept
 			switch rule.Fault {
 			case Drop:
 				DropConnection(w)
+			case Reset:
+				ResetConnection(w)
+			case Stall:
+				<-r.Context().Done()
+			case Unavailable:
+				ServiceUnavailable(w, op)
 			default:
 				AccessDenied(w, op)
 			}
@@ -278,6 +299,54 @@ func DropConnection(w http.ResponseWriter) {
 		return
 	}
 	conn.Close()
+}
+
+// ResetConnection aborts the client's connection with a TCP RST (a close
+// with SO_LINGER 0) instead of an answer.
+func ResetConnection(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		http.Error(w, "connection reset", http.StatusBadGateway)
+		return
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		return
+	}
+	if tcp, ok := conn.(*net.TCPConn); ok {
+		tcp.SetLinger(0)
+	}
+	conn.Close()
+}
+
+// ServiceUnavailable writes the 503 error AWS returns when a service
+// cannot take the request, in op's protocol: ServiceUnavailableException
+// for JSON services, ServiceUnavailable for the query protocols, S3 and S3
+// Control.
+func ServiceUnavailable(w http.ResponseWriter, op Operation) {
+	const msg = "Service is unable to handle request."
+	switch op.Protocol {
+	case ProtocolJSON:
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintf(w, `{"__type":"ServiceUnavailableException","message":%q}`, msg)
+	case ProtocolS3:
+		S3Error(w, http.StatusServiceUnavailable, "ServiceUnavailable", msg)
+	default:
+		QueryError(w, http.StatusServiceUnavailable, "ServiceUnavailable", msg)
+	}
+}
+
+// RefusedURL returns a loopback URL where nothing listens, so connections
+// to it are refused: an endpoint whose host is up and its service down (or
+// a proxy setting that points nowhere). The port was free a moment ago; a
+// test uses it at once.
+func RefusedURL() (string, error) {
+	port, err := freePort()
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("http://127.0.0.1:%d", port), nil
 }
 
 // cborTextMap encodes a map of short text strings (RFC 8949: major type 5

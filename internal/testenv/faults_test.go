@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
@@ -177,5 +179,99 @@ func TestFaultsDropConnection(t *testing.T) {
 	var apiErr smithy.APIError
 	if err == nil || errors.As(err, &apiErr) {
 		t.Errorf("got %v, want a transport error", err)
+	}
+}
+
+// TestFaultsNetwork: each network fault reaches a real SDK client as the
+// failure it imitates, and a Network gives up on the endpoint with an
+// error naming it.
+func TestFaultsNetwork(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, tt := range []struct {
+		name    string
+		fault   Fault
+		problem string // awsclient.ConnectionProblem of one attempt
+		code    string // or the AWS error code
+	}{
+		{"drop", Drop, "connection closed without an answer", ""},
+		{"reset", Reset, "connection reset", ""},
+		{"stall", Stall, "timed out", ""},
+		{"unavailable", Unavailable, "", "ServiceUnavailableException"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := StartProxy(testMoto.Endpoint)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			p.Intercept(Faults(nil, FaultRule{Match: Ops("cloudtrail:DescribeTrails"), Fault: tt.fault}))
+			cfg, err := Config(ctx, p.URL, "us-east-1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := awsclient.NewNetwork(awsclient.NetworkOptions{GiveUpAfter: 2 * time.Second})
+			n.Apply(&cfg)
+			once := cloudtrail.NewFromConfig(cfg, func(o *cloudtrail.Options) { o.RetryMaxAttempts = 1 })
+			_, err = once.DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{})
+			if got := awsclient.ConnectionProblem(err); got != tt.problem {
+				t.Errorf("one attempt: ConnectionProblem = %q, want %q (%v)", got, tt.problem, err)
+			}
+			if got := awsclient.ErrorCode(err); got != tt.code {
+				t.Errorf("one attempt: error code %q, want %q", got, tt.code)
+			}
+			// Other operations still get through.
+			if _, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+				t.Errorf("STS through the same proxy: %v", err)
+			}
+			// Retried until the Network gives up, however many attempts
+			// the retryer allows.
+			patient := cloudtrail.NewFromConfig(cfg, func(o *cloudtrail.Options) {
+				o.RetryMaxAttempts = 0 // Config's limit of 2 would win over the retryer's
+				o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
+					so.MaxAttempts = 1000
+					so.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 50 * time.Millisecond, nil })
+					so.RateLimiter = ratelimit.None
+				})
+			})
+			_, err = patient.DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{})
+			var u *awsclient.UnreachableError
+			if !errors.As(err, &u) || u.Endpoint != p.URL {
+				t.Errorf("retried: got %v, want an UnreachableError naming %s", err, p.URL)
+			}
+		})
+	}
+}
+
+// TestFaultsRefused: RefusedURL and Proxy.Refuse refuse connections.
+func TestFaultsRefused(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	refused, err := RefusedURL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := StartProxy(testMoto.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	call := func(endpoint string) error {
+		cfg, err := Config(ctx, endpoint, "us-east-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = sts.NewFromConfig(cfg, func(o *sts.Options) { o.RetryMaxAttempts = 1 }).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		return err
+	}
+	if got := awsclient.ConnectionProblem(call(refused)); got != "connection refused" {
+		t.Errorf("RefusedURL: %q", got)
+	}
+	if err := call(p.URL); err != nil {
+		t.Fatalf("proxy before Refuse: %v", err)
+	}
+	p.Refuse()
+	if got := awsclient.ConnectionProblem(call(p.URL)); got != "connection refused" {
+		t.Errorf("proxy after Refuse: %q", got)
 	}
 }

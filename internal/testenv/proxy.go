@@ -71,6 +71,14 @@ func StartProxy(target string) (*Proxy, error) {
 // Close stops the proxy.
 func (p *Proxy) Close() { p.srv.Close() }
 
+// Refuse makes the proxy vanish as a killed emulator does: it stops
+// listening and closes every open connection, so requests in flight fail
+// and new connections are refused. It cannot be undone.
+func (p *Proxy) Refuse() {
+	p.srv.Listener.Close()
+	p.srv.CloseClientConnections()
+}
+
 // Intercept sets (or, with nil, clears) the request interceptor.
 func (p *Proxy) Intercept(fn Interceptor) {
 	p.mu.Lock()

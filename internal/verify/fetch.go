@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/trailseal/trailseal/internal/awsclient"
 )
 
 // acquire takes one of the --concurrency read slots.
@@ -55,7 +57,7 @@ func (v *verifier) readDigestFrom(ctx context.Context, ds *digestState, open fun
 	for attempt := 1; ; attempt++ {
 		data, err = v.readDigest(ctx, ds, open)
 		var re *readError
-		if err == nil || !errors.As(err, &re) || attempt == fetchAttempts || ctx.Err() != nil {
+		if err == nil || !errors.As(err, &re) || attempt == fetchAttempts || ctx.Err() != nil || awsclient.IsUnreachable(err) {
 			break
 		}
 		backoff(ctx, attempt)

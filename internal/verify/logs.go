@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+
+	"github.com/trailseal/trailseal/internal/awsclient"
 )
 
 // scheduleLogs queues the log files of a digest that verified for reading.
@@ -137,7 +139,7 @@ func (v *verifier) checkLog(ctx context.Context, region string, lf logRef) Item 
 	for attempt := 1; ; attempt++ {
 		sum, size, info, err = v.hashLog(ctx, lf.bucket, lf.key)
 		var re *readError
-		if err == nil || !errors.As(err, &re) || attempt == fetchAttempts || ctx.Err() != nil {
+		if err == nil || !errors.As(err, &re) || attempt == fetchAttempts || ctx.Err() != nil || awsclient.IsUnreachable(err) {
 			break
 		}
 		backoff(ctx, attempt)

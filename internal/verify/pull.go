@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/trailseal/trailseal/internal/awsclient"
 )
 
 // PullOptions select what Pull copies.
@@ -281,7 +283,7 @@ func copyObject(ctx context.Context, o PullOptions, bucket, key string, keep boo
 			o.Progress.Done(n)
 		}
 		var re *readError
-		if err == nil || !errors.As(err, &re) || ctx.Err() != nil {
+		if err == nil || !errors.As(err, &re) || ctx.Err() != nil || awsclient.IsUnreachable(err) {
 			return data, n, err
 		}
 		lastErr = err

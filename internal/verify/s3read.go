@@ -116,8 +116,11 @@ func newObjectReader(ctx context.Context, c *s3.Client, bucket string) *objectRe
 	}
 }
 
-// open GETs key, retrying what the client's retryer would retry.
+// open GETs key, retrying what the client's retryer would retry. Its
+// attempts are one call to the run's awsclient.Network (when the client
+// has one), which stops them once S3 has failed for too long.
 func (r *objectReader) open(ctx context.Context, key string) (io.ReadCloser, ObjectInfo, error) {
+	ctx = awsclient.StartCall(ctx, "S3", "GetObject")
 	for attempt := 1; ; attempt++ {
 		body, info, err := r.get(ctx, key)
 		if err == nil || errors.Is(err, ErrNotFound) || ctx.Err() != nil ||

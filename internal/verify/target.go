@@ -17,7 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
@@ -238,7 +237,9 @@ func (t *Target) resolveOnline(ctx context.Context, fileKeys StaticKeys) error {
 	}
 	// Keep a connection per concurrent request: the default pool keeps
 	// ten, and reconnecting for every object costs more than the GET.
-	cfg.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+	// The run's awsclient.Network, when the caller applied one, stays
+	// under the tuned client: it bounds retries when the endpoint goes.
+	cfg.HTTPClient = awsclient.WithTransportOptions(cfg.HTTPClient, func(tr *http.Transport) {
 		tr.MaxIdleConns = 0
 		tr.MaxIdleConnsPerHost = 1024
 	})
