@@ -1,7 +1,6 @@
 package awsclient
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,9 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/smithy-go/middleware"
 )
 
 // DefaultGiveUpAfter is how long an endpoint may fail without one answer
@@ -69,6 +66,7 @@ type Network struct {
 	endpoints map[string]*health
 	all       health
 	gaveUp    map[string]*UnreachableError
+	calls     map[*callState]struct{} // calls in their retry loop
 }
 
 // health is the recent record of one endpoint, or of all of them.
@@ -95,7 +93,7 @@ func NewNetwork(o NetworkOptions) *Network {
 	if now == nil {
 		now = time.Now
 	}
-	return &Network{opts: o, now: now, endpoints: map[string]*health{}, gaveUp: map[string]*UnreachableError{}}
+	return &Network{opts: o, now: now, endpoints: map[string]*health{}, gaveUp: map[string]*UnreachableError{}, calls: map[*callState]struct{}{}}
 }
 
 // GiveUpAfter is the limit in force.
@@ -178,47 +176,6 @@ func (n *Network) wrap(c aws.HTTPClient) *httpClient {
 	return &httpClient{net: n, inner: c}
 }
 
-// callState is one call's record across its attempts.
-type callState struct {
-	attempts int
-	since    time.Time // first failed attempt of the current run of failures
-	last     string
-}
-
-type callStateKey struct{}
-
-// callMiddleware gives each call a callState that its attempts share.
-func (n *Network) callMiddleware(stack *middleware.Stack) error {
-	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("trailsealCallState",
-		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-			return next.HandleInitialize(middleware.WithStackValue(ctx, callStateKey{}, &callState{}), in)
-		}), middleware.Before)
-}
-
-// StartCall marks ctx as the context of one call to service (an SDK
-// service ID, "S3") and operation, for code that sends its requests itself
-// rather than through an SDK client: its attempts are bounded together and
-// named in notices and debug lines.
-func StartCall(ctx context.Context, service, operation string) context.Context {
-	ctx = awsmiddleware.SetServiceID(ctx, service)
-	ctx = awsmiddleware.SetOperationName(ctx, operation)
-	return middleware.WithStackValue(ctx, callStateKey{}, &callState{})
-}
-
-func callOf(ctx context.Context) *callState {
-	c, _ := middleware.GetStackValue(ctx, callStateKey{}).(*callState)
-	return c
-}
-
-// callNameOf names the call a request belongs to, "" when unknown.
-func callNameOf(ctx context.Context) string {
-	svc, op := awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx)
-	if svc == "" || op == "" {
-		return ""
-	}
-	return CallName(svc, op)
-}
-
 // admit decides whether an attempt may be sent, and counts it.
 func (n *Network) admit(ep, call string, cs *callState) error {
 	n.mu.Lock()
@@ -228,9 +185,13 @@ func (n *Network) admit(ep, call string, cs *callState) error {
 	n.expire(h, ep, "", now)
 	n.expire(&n.all, ep, "", now)
 	if cs != nil {
+		n.joinCall(cs, ep, call)
 		cs.attempts++
 	}
 	switch {
+	case cs != nil && cs.cause != nil:
+		e := *cs.cause
+		return &e
 	case h.down != nil:
 		e := *h.down
 		e.Call = call
@@ -240,7 +201,7 @@ func (n *Network) admit(ep, call string, cs *callState) error {
 		e.Call = call
 		return &e
 	case cs != nil && !cs.since.IsZero() && now.Sub(cs.since) >= n.opts.GiveUpAfter:
-		return &UnreachableError{Endpoint: ep, Call: call, For: now.Sub(cs.since), Last: cs.last, PerCall: true, Hint: n.opts.Hint}
+		return n.perCallError(cs, now)
 	}
 	return nil
 }
@@ -267,6 +228,9 @@ func (n *Network) expire(h *health, ep, call string, now time.Time) {
 	key := ep
 	if anywhere {
 		key = "*"
+		n.cutCallsTo("", e)
+	} else {
+		n.cutCallsTo(ep, e)
 	}
 	if _, seen := n.gaveUp[key]; !seen {
 		n.gaveUp[key] = e
@@ -282,10 +246,7 @@ func (n *Network) failed(ep, call string, cs *callState, start time.Time, proble
 	defer n.mu.Unlock()
 	now := n.now()
 	if cs != nil {
-		if cs.since.IsZero() {
-			cs.since = start
-		}
-		cs.last = problem
+		n.callFailed(cs, start, problem, now)
 	}
 	h := n.endpoint(ep)
 	for _, x := range []*health{h, &n.all} {
@@ -333,7 +294,7 @@ func (n *Network) answered(ep string, cs *callState) {
 	defer n.mu.Unlock()
 	now := n.now()
 	if cs != nil {
-		cs.since, cs.last = time.Time{}, ""
+		n.callAnswered(cs)
 	}
 	h := n.endpoint(ep)
 	if !h.noticed.IsZero() || h.down != nil {

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -156,7 +157,8 @@ func TestNetworkGivesUpEverywhere(t *testing.T) {
 // after the limit even while other calls to its endpoint are answered.
 func TestNetworkBoundsOneCall(t *testing.T) {
 	n, clock, _ := testNetwork(time.Minute, slog.LevelWarn)
-	cs := &callState{}
+	cs := newCallState()
+	defer n.endCall(cs)
 	for range 3 {
 		if err := n.admit(epS3, "s3:GetObject", cs); err != nil {
 			t.Fatalf("attempt %d refused: %v", cs.attempts, err)
@@ -174,7 +176,9 @@ func TestNetworkBoundsOneCall(t *testing.T) {
 	if !strings.Contains(err.Error(), "s3:GetObject at "+epS3+" failed for 1m0s (last: connection reset)") {
 		t.Errorf("message: %s", err)
 	}
-	if err := n.admit(epS3, "s3:GetObject", &callState{}); err != nil {
+	other := newCallState()
+	defer n.endCall(other)
+	if err := n.admit(epS3, "s3:GetObject", other); err != nil {
 		t.Errorf("a new call was refused: %v", err)
 	}
 }
@@ -329,5 +333,43 @@ func TestConnectionProblem(t *testing.T) {
 		if got := ConnectionProblem(tt.err); !strings.HasPrefix(got, tt.want) || (tt.want == "" && got != "") {
 			t.Errorf("%s: ConnectionProblem(%v) = %q, want %q", tt.name, tt.err, got, tt.want)
 		}
+	}
+}
+
+// TestNetworkCutsBackoff: a call given up while its retryer sleeps (the
+// SDK backs off up to twenty seconds) returns then, not when the sleep
+// ends. The retryer here waits an hour between attempts; the context
+// allows a minute: only the cut returns the UnreachableError.
+func TestNetworkCutsBackoff(t *testing.T) {
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.WriteHeader(http.StatusBadGateway)
+	}))
+	defer srv.Close()
+	n := NewNetwork(NetworkOptions{GiveUpAfter: time.Second})
+	cfg := aws.Config{
+		Region:       "us-east-1",
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
+		BaseEndpoint: aws.String(srv.URL),
+		Retryer: func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return time.Hour, nil })
+			})
+		},
+	}
+	n.Apply(&cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	var u *UnreachableError
+	if !errors.As(err, &u) || u.Call != "sts:GetCallerIdentity" || u.Last != "HTTP 502 Bad Gateway" {
+		t.Fatalf("got %v, want the call given up during its backoff", err)
+	}
+	if got := requests.Load(); got != 1 {
+		t.Errorf("%d requests, want 1", got)
+	}
+	if len(n.calls) != 0 {
+		t.Errorf("%d calls still registered after they returned", len(n.calls))
 	}
 }

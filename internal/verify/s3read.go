@@ -120,7 +120,8 @@ func newObjectReader(ctx context.Context, c *s3.Client, bucket string) *objectRe
 // attempts are one call to the run's awsclient.Network (when the client
 // has one), which stops them once S3 has failed for too long.
 func (r *objectReader) open(ctx context.Context, key string) (io.ReadCloser, ObjectInfo, error) {
-	ctx = awsclient.StartCall(ctx, "S3", "GetObject")
+	ctx, end := awsclient.StartCall(ctx, "S3", "GetObject")
+	defer end()
 	for attempt := 1; ; attempt++ {
 		body, info, err := r.get(ctx, key)
 		if err == nil || errors.Is(err, ErrNotFound) || ctx.Err() != nil ||
@@ -131,12 +132,11 @@ func (r *objectReader) open(ctx context.Context, key string) (io.ReadCloser, Obj
 		if derr != nil {
 			return nil, ObjectInfo{}, err
 		}
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if serr := awsclient.Sleep(ctx, delay); serr != nil {
+			if awsclient.IsUnreachable(serr) {
+				err = serr
+			}
 			return nil, ObjectInfo{}, err
-		case <-t.C:
 		}
 	}
 }
