@@ -179,9 +179,15 @@ func (n *Network) callFailed(cs *callState, start time.Time, problem string, now
 	cs.timer = time.AfterFunc(n.opts.GiveUpAfter-now.Sub(start), func() {
 		n.mu.Lock()
 		defer n.mu.Unlock()
-		if !cs.since.IsZero() {
-			n.cutCallLocked(cs, n.perCallError(cs, n.now()))
+		if cs.since.IsZero() {
+			return
 		}
+		// Its endpoint has most likely failed as long: give that up
+		// first, which names the endpoint rather than the call.
+		now := n.now()
+		n.expire(n.endpoint(cs.endpoint), cs.endpoint, cs.name, now)
+		n.expire(&n.all, cs.endpoint, cs.name, now)
+		n.cutCallLocked(cs, n.perCallError(cs, now))
 	})
 }
 

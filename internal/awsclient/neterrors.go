@@ -189,7 +189,11 @@ func IdentityError(err error, whose string) error {
 	var u *UnreachableError
 	switch {
 	case errors.As(err, &u):
-		return fmt.Errorf("cannot reach AWS%s: sts:GetCallerIdentity: %w; check the network, a proxy (HTTPS_PROXY) or AWS_ENDPOINT_URL", whose, u)
+		call := "sts:GetCallerIdentity: "
+		if u.Call != "" {
+			call = ""
+		}
+		return fmt.Errorf("cannot reach AWS%s: %s%w; check the network, a proxy (HTTPS_PROXY) or AWS_ENDPOINT_URL", whose, call, u)
 	case IsCredentialError(err):
 		what := ErrorCode(err)
 		if what == "" {

@@ -79,6 +79,9 @@ type health struct {
 	last     string // the last failure, in words
 	down     *UnreachableError
 	noticed  time.Time // last notice of this streak; zero when none
+	// failed holds the endpoints that failed in this streak (kept for
+	// the record of all endpoints only).
+	failed map[string]struct{}
 }
 
 // NewNetwork returns a Network with no history.
@@ -223,6 +226,10 @@ func (n *Network) expire(h *health, ep, call string, now time.Time) {
 		return
 	}
 	anywhere := h == &n.all
+	if anywhere && len(h.failed) < 2 {
+		// One endpoint failing alone is given up by its own record.
+		return
+	}
 	e := &UnreachableError{Endpoint: ep, Call: call, For: now.Sub(h.since), Last: h.last, Anywhere: anywhere, Hint: n.opts.Hint}
 	h.down = e
 	key := ep
@@ -232,9 +239,14 @@ func (n *Network) expire(h *health, ep, call string, now time.Time) {
 	} else {
 		n.cutCallsTo(ep, e)
 	}
-	if _, seen := n.gaveUp[key]; !seen {
-		n.gaveUp[key] = e
-		n.opts.Logger.Warn("giving up: " + e.Error())
+	if _, seen := n.gaveUp[key]; seen {
+		return
+	}
+	n.gaveUp[key] = e
+	if anywhere {
+		n.opts.Logger.Warn(fmt.Sprintf("giving up on every AWS endpoint: none answered for %s (last: %s)", roundDuration(e.For), e.Last))
+	} else {
+		n.opts.Logger.Warn(fmt.Sprintf("giving up on %s: no answer for %s (last: %s)", ep, roundDuration(e.For), e.Last))
 	}
 }
 
@@ -262,6 +274,10 @@ func (n *Network) failed(ep, call string, cs *callState, start time.Time, proble
 		x.last = problem
 	}
 	n.all.last = ep + ": " + problem
+	if n.all.failed == nil {
+		n.all.failed = map[string]struct{}{}
+	}
+	n.all.failed[ep] = struct{}{}
 	n.expire(h, ep, call, now)
 	n.expire(&n.all, ep, call, now)
 	if h.down != nil {

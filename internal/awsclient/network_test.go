@@ -107,7 +107,7 @@ func TestNetworkGivesUpOnAnEndpoint(t *testing.T) {
 	if got := n.Unreachable(); len(got) != 1 || got[0].Endpoint != epS3 {
 		t.Errorf("Unreachable() = %v", got)
 	}
-	if !strings.Contains(log.String(), "giving up: "+epS3) {
+	if !strings.Contains(log.String(), "giving up on "+epS3+": no answer for 1m0s (last: connection refused)") {
 		t.Errorf("no notice of giving up:\n%s", log)
 	}
 
