@@ -102,7 +102,7 @@ func (n *Network) logRequest(ctx context.Context, req *http.Request, call string
 	if cs != nil {
 		attrs = append(attrs, "attempt", cs.attempts)
 	}
-	attrs = append(attrs, "method", req.Method, "url", RedactURL(req.URL), "headers", RedactHeaders(req.Header))
+	attrs = append(attrs, "method", req.Method, "url", RedactURL(req.URL))
 	switch {
 	case err != nil:
 		attrs = append(attrs, "error", problemOf(err))
@@ -112,6 +112,7 @@ func (n *Network) logRequest(ctx context.Context, req *http.Request, call string
 			attrs = append(attrs, "requestId", id)
 		}
 	}
+	attrs = append(attrs, "headers", RedactHeaders(req.Header))
 	log.Debug("aws request", attrs...)
 }
 

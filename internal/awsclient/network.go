@@ -18,10 +18,13 @@ import (
 // before a run gives up on it.
 const DefaultGiveUpAfter = 60 * time.Second
 
-// noticeEvery is the least time between two "still failing" lines about
-// one endpoint: a run with 128 readers retrying must print one line, not
-// 128.
+// noticeEvery is the least time between two lines about one endpoint: a
+// run with 128 readers retrying must print one line, not 128.
 const noticeEvery = 15 * time.Second
+
+// noticeAfter is how long an endpoint fails before it is told about (or a
+// tenth of the limit, when that is shorter).
+const noticeAfter = 2 * time.Second
 
 // NetworkOptions configure a Network.
 type NetworkOptions struct {
@@ -78,7 +81,10 @@ type health struct {
 	failures int
 	last     string // the last failure, in words
 	down     *UnreachableError
-	noticed  time.Time // last notice of this streak; zero when none
+	// noticed is when the last notice about this endpoint was printed,
+	// in this streak or an earlier one; told, whether one was in this.
+	noticed time.Time
+	told    bool
 	// failed holds the endpoints that failed in this streak (kept for
 	// the record of all endpoints only).
 	failed map[string]struct{}
@@ -286,22 +292,27 @@ func (n *Network) failed(ep, call string, cs *callState, start time.Time, proble
 	n.noticeFailure(h, ep, call, problem, now)
 }
 
+// noticeFailure tells, at most once per noticeEvery for an endpoint, that
+// it is failing, once it has failed for noticeAfter: a lone reset that the
+// next attempt gets past, or an endpoint that fails one request in ten,
+// is no news.
 func (n *Network) noticeFailure(h *health, ep, call, problem string, now time.Time) {
-	left := n.opts.GiveUpAfter - now.Sub(h.since)
-	what := ep
-	if call != "" {
-		what = call + " at " + ep
-	}
-	switch {
-	case h.noticed.IsZero():
-		n.opts.Logger.Warn(fmt.Sprintf("retrying %s: %s (giving up in %s if it does not answer)", what, problem, roundDuration(left)))
-	case now.Sub(h.noticed) >= noticeEvery:
-		n.opts.Logger.Warn(fmt.Sprintf("still retrying %s: failing for %s, %d failed requests, last: %s (giving up in %s)",
-			ep, roundDuration(now.Sub(h.since)), h.failures, problem, roundDuration(left)))
-	default:
+	age := now.Sub(h.since)
+	if age < min(noticeAfter, n.opts.GiveUpAfter/10) || (!h.noticed.IsZero() && now.Sub(h.noticed) < noticeEvery) {
 		return
 	}
-	h.noticed = now
+	left := roundDuration(n.opts.GiveUpAfter - age)
+	if !h.told {
+		what := ep
+		if call != "" {
+			what = call + " at " + ep
+		}
+		n.opts.Logger.Warn(fmt.Sprintf("retrying %s: failing for %s, last: %s (giving up in %s if it does not answer)", what, roundDuration(age), problem, left))
+	} else {
+		n.opts.Logger.Warn(fmt.Sprintf("still retrying %s: failing for %s, %d failed requests, last: %s (giving up in %s)",
+			ep, roundDuration(age), h.failures, problem, left))
+	}
+	h.noticed, h.told = now, true
 }
 
 // answered records an answer from ep (any status below 500).
@@ -313,10 +324,9 @@ func (n *Network) answered(ep string, cs *callState) {
 		n.callAnswered(cs)
 	}
 	h := n.endpoint(ep)
-	if !h.noticed.IsZero() || h.down != nil {
+	if h.told || h.down != nil {
 		n.opts.Logger.Warn(fmt.Sprintf("%s answers again after failing for %s", ep, roundDuration(now.Sub(h.since))))
 	}
-	for _, x := range []*health{h, &n.all} {
-		*x = health{lastOK: now}
-	}
+	*h = health{lastOK: now, noticed: h.noticed}
+	n.all = health{lastOK: now}
 }

@@ -183,11 +183,18 @@ func TestNetworkBoundsOneCall(t *testing.T) {
 	}
 }
 
-// TestNetworkNotices: one line when an endpoint starts failing, at most
-// one per noticeEvery while it goes on, whatever the number of requests,
-// and one when it answers again.
+// TestNetworkNotices: a line once an endpoint has failed for a while, at
+// most one per noticeEvery whatever the number of requests, and one when
+// it answers again; a lone failure, or an endpoint that fails now and then
+// but answers, is not told about.
 func TestNetworkNotices(t *testing.T) {
 	n, clock, log := testNetwork(time.Minute, slog.LevelWarn)
+	// Flapping: failures with answers in between, for a minute.
+	for range 60 {
+		n.failed(epCT, "", nil, clock.now(), "connection reset")
+		clock.add(time.Second)
+		n.answered(epCT, nil)
+	}
 	for range 128 {
 		n.failed(epS3, "s3:GetObject", nil, clock.now(), "connection refused")
 	}
@@ -197,12 +204,14 @@ func TestNetworkNotices(t *testing.T) {
 	}
 	clock.add(11 * time.Second)
 	n.failed(epS3, "s3:GetObject", nil, clock.now(), "connection refused")
+	clock.add(5 * time.Second)
+	n.failed(epS3, "s3:GetObject", nil, clock.now(), "connection refused")
 	n.answered(epS3, nil)
 	lines := strings.Split(strings.TrimSpace(log.String()), "\n")
 	want := []string{
-		"retrying s3:GetObject at " + epS3 + ": connection refused (giving up in 1m0s if it does not answer)",
-		"still retrying " + epS3 + ": failing for 16s, 257 failed requests, last: connection refused (giving up in 44s)",
-		epS3 + " answers again after failing for 16s",
+		"retrying s3:GetObject at " + epS3 + ": failing for 5s, last: connection refused (giving up in 55s if it does not answer)",
+		"still retrying " + epS3 + ": failing for 21s, 258 failed requests, last: connection refused (giving up in 39s)",
+		epS3 + " answers again after failing for 21s",
 	}
 	if len(lines) != len(want) {
 		t.Fatalf("%d lines, want %d:\n%s", len(lines), len(want), log)

@@ -25,6 +25,7 @@ type Proxy struct {
 	client *http.Client
 
 	mu        sync.Mutex
+	refused   bool
 	intercept Interceptor
 	rewrite   Rewriter
 	alter     func(*http.Request)
@@ -75,6 +76,9 @@ func (p *Proxy) Close() { p.srv.Close() }
 // listening and closes every open connection, so requests in flight fail
 // and new connections are refused. It cannot be undone.
 func (p *Proxy) Refuse() {
+	p.mu.Lock()
+	p.refused = true
+	p.mu.Unlock()
 	p.srv.Listener.Close()
 	p.srv.CloseClientConnections()
 }
@@ -133,8 +137,14 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 
 	p.mu.Lock()
 	p.requests = append(p.requests, rec)
-	intercept, rewrite, alter := p.intercept, p.rewrite, p.alter
+	intercept, rewrite, alter, refused := p.intercept, p.rewrite, p.alter, p.refused
 	p.mu.Unlock()
+	if refused {
+		// A connection accepted just before Refuse, too late for
+		// CloseClientConnections to see it: it dies too.
+		ResetConnection(w)
+		return
+	}
 
 	if intercept != nil && intercept(w, r, body) {
 		return

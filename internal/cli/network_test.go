@@ -1,0 +1,291 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+
+	"github.com/trailseal/trailseal/internal/findings"
+	"github.com/trailseal/trailseal/internal/testenv"
+	"github.com/trailseal/trailseal/internal/verify/chaingen"
+)
+
+// The tests of this file take AWS away in the middle of a run, in the
+// ways a network does (testenv's faults: connections reset or refused,
+// answers that never come), and check that the command returns, having
+// given up on the endpoint with an error that names it, instead of
+// retrying for half an hour. Each sets a short --network-timeout; none
+// measures time.
+
+// networkFaults are the ways an endpoint goes away, each applied to every
+// call but STS's, so that the run gets past its first call.
+var networkFaults = []struct {
+	name  string
+	fault testenv.Fault
+}{
+	{"reset", testenv.Reset},
+	{"stalled", testenv.Stall},
+	{"503", testenv.Unavailable},
+}
+
+// scanGoneEnv is an account with a logging multi-region trail in moto,
+// whose every endpoint but STS's fails with fault. With fault < 0 those
+// endpoints refuse connections (STS is reached through a proxy of its
+// own, AWS_ENDPOINT_URL_STS).
+func scanGoneEnv(t *testing.T, fault testenv.Fault, refuse bool) (endpoint string) {
+	t.Helper()
+	m := startScanMoto(t)
+	ctx := context.Background()
+	seed, err := testenv.Config(ctx, m.Endpoint, "us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := testenv.CreateBucket(ctx, seed, "gone-trail-logs"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := testenv.CreateLoggingTrail(ctx, seed, &cloudtrail.CreateTrailInput{
+		Name: aws.String("main"), S3BucketName: aws.String("gone-trail-logs"), IsMultiRegionTrail: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := testenv.StartProxy(m.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	if refuse {
+		refused, err := testenv.RefusedURL()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("AWS_ENDPOINT_URL_STS", p.URL)
+		t.Setenv("AWS_ENDPOINT_URL", refused)
+		return refused
+	}
+	p.Intercept(testenv.Faults(nil, testenv.FaultRule{Match: testenv.AllBut("sts:*"), Fault: fault}))
+	t.Setenv("AWS_ENDPOINT_URL", p.URL)
+	return p.URL
+}
+
+// TestScanEndpointGone: with every endpoint but STS's gone, the scan
+// silently fell back to one region after 2m23s of retries and went on
+// retrying every call. It must give up on the endpoint after
+// --network-timeout, say so naming it, report every rule as ERROR (the
+// regions it could not list included) and exit 4.
+func TestScanEndpointGone(t *testing.T) {
+	cases := append([]struct {
+		name  string
+		fault testenv.Fault
+	}{{"refused", -1}}, networkFaults...)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			endpoint := scanGoneEnv(t, c.fault, c.fault < 0)
+			out := filepath.Join(t.TempDir(), "findings.json")
+			code, _, stderr := runCLI(t, "scan", "--network-timeout", "2s", "--format", "json", "--output", out)
+			if code != ExitIncomplete {
+				t.Fatalf("exit %d, want %d (audit incomplete); stderr:\n%s", code, ExitIncomplete, stderr)
+			}
+			// Which call is told about first depends on which fails
+			// first: the account-wide ones run alongside.
+			if !regexp.MustCompile(`retrying [a-z0-9]+:[A-Za-z]+ at `+regexp.QuoteMeta(endpoint)).MatchString(stderr) ||
+				!strings.Contains(stderr, "giving up on "+endpoint) {
+				t.Errorf("stderr does not say what is retrying and what was given up:\n%s", stderr)
+			}
+			if n := strings.Count(stderr, "retrying"); n > 10 {
+				t.Errorf("%d lines about retries: one per endpoint is wanted, not one per request:\n%s", n, stderr)
+			}
+			var named, regions bool
+			for _, f := range readFindings(t, out) {
+				if f.Status != findings.Error && f.Status != findings.Manual {
+					t.Errorf("%s on %s: %s with no evidence read: %s", f.RuleID, f.Resource, f.Status, f.Message)
+				}
+				named = named || strings.Contains(f.Message, "EndpointUnreachable")
+				regions = regions || strings.Contains(f.Message, "every region but us-east-1 (ec2:DescribeRegions: EndpointUnreachable")
+			}
+			if !named {
+				t.Error("no ERROR finding says the endpoint was unreachable")
+			}
+			if !regions {
+				t.Error("no ERROR finding says which regions could not be listed")
+			}
+		})
+	}
+}
+
+// TestUnreachableIsNotCredentials: an endpoint that refuses connections
+// was reported as "no usable AWS credentials ... run 'aws sso login'"
+// after 1m23s. Every command that calls AWS must give up after
+// --network-timeout with an error that names the endpoint and blames the
+// network, not the credentials.
+func TestUnreachableIsNotCredentials(t *testing.T) {
+	refused, err := testenv.RefusedURL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range testenv.Env(refused, "us-east-1") {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	t.Setenv("AWS_PROFILE", "")
+	trail := "arn:aws:cloudtrail:us-east-1:123456789012:trail/main"
+	for _, tt := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"scan", "--regions", "us-east-1"}, ExitRuntime},
+		{[]string{"scan", "--org", "--role-name", "Audit", "--regions", "us-east-1"}, ExitRuntime},
+		{[]string{"fix", "--regions", "us-east-1"}, ExitRuntime},
+		{[]string{"hunt", "--lookup-events", "--regions", "us-east-1", "--start-time", "2026-01-01"}, ExitRuntime},
+		{[]string{"verify", "--trail-arn", trail, "--start-time", "2026-01-01T00:00:00Z"}, ExitUnverifiable},
+	} {
+		args := append(tt.args, "--network-timeout", "1s")
+		code, _, stderr := runCLI(t, args...)
+		last := lastLine(stderr)
+		if code != tt.code || !strings.Contains(last, refused+" did not answer for") || !strings.Contains(last, "(last: connection refused)") {
+			t.Errorf("%s: exit %d, last line %q; want exit %d and the endpoint named", strings.Join(tt.args[:2], " "), code, last, tt.code)
+		}
+		if strings.Contains(stderr, "credentials") || strings.Contains(stderr, "sso login") {
+			t.Errorf("%s blames the credentials:\n%s", tt.args[0], stderr)
+		}
+	}
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return lines[len(lines)-1]
+}
+
+// TestVerifyEndpointGone: verify with the endpoint killed mid-run kept
+// its 128 readers retrying for more than 30 minutes with no output. It
+// must give up after --network-timeout, naming the endpoint, and exit 4
+// (files could not be read), whether S3 goes away (the emulator killed:
+// connections refused) or stops answering.
+func TestVerifyEndpointGone(t *testing.T) {
+	e := startVerifyEnv(t)
+	e.seed(t, "gone-trail-bucket", func(s *chaingen.Spec) { s.Hours, s.LogsPerDigest = 12, 8 }, nil)
+	for _, c := range []struct {
+		name  string
+		fault func(p *testenv.Proxy) testenv.Interceptor
+	}{
+		{"killed", func(p *testenv.Proxy) testenv.Interceptor {
+			// The first object reads get through; then the proxy
+			// vanishes as a killed emulator does.
+			var reads atomic.Int32
+			return testenv.Faults(func(op testenv.Operation, _ bool) {
+				if op.Name == "GetObject" && reads.Add(1) == 4 {
+					go p.Refuse()
+				}
+			})
+		}},
+		{"stalled", func(*testenv.Proxy) testenv.Interceptor {
+			return testenv.Faults(nil, testenv.FaultRule{Match: testenv.Ops("s3:GetObject"), Fault: testenv.Stall})
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := testenv.StartProxy(e.proxy.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			p.Intercept(c.fault(p))
+			t.Setenv("AWS_ENDPOINT_URL", p.URL)
+			code, out, stderr := runCLI(t, verifyArgs("gone-trail-bucket", "--regions", "us-east-1", "--network-timeout", "2s")...)
+			if code != ExitUnverifiable {
+				t.Fatalf("exit %d, want %d; stdout:\n%s\nstderr:\n%s", code, ExitUnverifiable, out, stderr)
+			}
+			if !strings.Contains(stderr, "giving up on "+p.URL) || !strings.Contains(lastLine(stderr), p.URL+" did not answer for") {
+				t.Errorf("stderr does not end naming the endpoint given up on:\n%s", stderr)
+			}
+		})
+	}
+}
+
+// runBinary runs the built trailseal in the test's environment: the
+// process's real stderr, where the SDK's own logger wrote, is what is
+// read.
+func runBinary(t *testing.T, bin string, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatalf("run %s: %v", bin, err)
+	}
+	return cmd.ProcessState.ExitCode(), stdout.String(), stderr.String()
+}
+
+// TestDebugRedactsSecrets: --debug printed every request with its
+// Authorization and X-Amz-Security-Token headers. Run with session
+// credentials against moto, scan and verify (whose object reads bypass
+// the SDK's stack) log one line per request naming its operation, and
+// neither the secret key, the session token nor a signature appears on
+// the process's stderr.
+func TestDebugRedactsSecrets(t *testing.T) {
+	bin := buildTrailseal(t)
+	const (
+		keyID  = "ASIATRAILSEALDEBUG01"
+		secret = "debugSecretAccessKey/never+printed"
+		token  = "IQoJb3JpZ2luX2VjEDebugSessionTokenNeverPrinted"
+	)
+	session := func() {
+		t.Setenv("AWS_ACCESS_KEY_ID", keyID)
+		t.Setenv("AWS_SECRET_ACCESS_KEY", secret)
+		t.Setenv("AWS_SESSION_TOKEN", token)
+	}
+	check := func(what, stderr string, calls ...string) {
+		t.Helper()
+		for _, s := range []string{secret, token, keyID, "Signature=", "X-Amz-Signature", "Credential="} {
+			if strings.Contains(stderr, s) {
+				t.Errorf("%s --debug printed %q", what, s)
+			}
+		}
+		lines := 0
+		for _, l := range strings.Split(stderr, "\n") {
+			if !strings.Contains(l, `msg="aws request"`) {
+				continue
+			}
+			lines++
+			if !regexp.MustCompile(`call=[a-z0-9]+:[A-Z][A-Za-z0-9]+ `).MatchString(l) {
+				t.Errorf("%s: a debug line does not name its operation: %s", what, l)
+			}
+			if !strings.Contains(l, "X-Amz-Security-Token: [REDACTED]") || !strings.Contains(l, "Authorization: AWS4-HMAC-SHA256 [REDACTED]") {
+				t.Errorf("%s: a debug line does not show the credentials as redacted: %s", what, l)
+			}
+		}
+		for _, c := range calls {
+			if !strings.Contains(stderr, "call="+c+" ") {
+				t.Errorf("%s: no debug line for %s", what, c)
+			}
+		}
+		if lines == 0 {
+			t.Errorf("%s --debug logged no request:\n%s", what, stderr)
+		}
+	}
+
+	startScanMoto(t)
+	session()
+	code, _, stderr := runBinary(t, bin, "scan", "--regions", "us-east-1", "--debug")
+	if code == ExitUsage || code == ExitRuntime {
+		t.Fatalf("scan: exit %d:\n%s", code, stderr)
+	}
+	check("scan", stderr, "sts:GetCallerIdentity", "cloudtrail:DescribeTrails", "iam:GetAccountAuthorizationDetails")
+
+	e := startVerifyEnv(t)
+	e.seed(t, "debug-trail-bucket", nil, nil)
+	session()
+	code, out, stderr := runBinary(t, bin, verifyArgs("debug-trail-bucket", "--regions", "us-east-1", "--debug")...)
+	if code != ExitOK {
+		t.Fatalf("verify: exit %d:\n%s\n%s", code, out, stderr)
+	}
+	check("verify", stderr, "s3:GetObject", "s3:ListObjectsV2", "cloudtrail:ListPublicKeys")
+}
