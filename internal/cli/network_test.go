@@ -289,3 +289,58 @@ func TestDebugRedactsSecrets(t *testing.T) {
 	}
 	check("verify", stderr, "s3:GetObject", "s3:ListObjectsV2", "cloudtrail:ListPublicKeys")
 }
+
+// TestOrgScanEndpointGone: the organization is listed and the roles
+// assumed, then every other call's connection is reset. Each call gives up
+// after --network-timeout, stderr says what is retrying, every account's
+// evidence is reported as not read, and no organization rule says FAIL
+// for want of the trails it could not list (exit 4).
+func TestOrgScanEndpointGone(t *testing.T) {
+	env := startOrgEnv(t)
+	env.proxy.Intercept(testenv.Faults(nil, testenv.FaultRule{Match: testenv.AllBut("sts:*", "organizations:*"), Fault: testenv.Reset}))
+	out := filepath.Join(t.TempDir(), "findings.json")
+	code, _, stderr := runCLI(t, "scan", "--org", "--role-name", "TrailsealAudit", "--regions", "us-east-1",
+		"--network-timeout", "2s", "--format", "json", "--output", out)
+	if code != ExitIncomplete {
+		t.Errorf("exit %d, want %d; stderr:\n%s", code, ExitIncomplete, stderr)
+	}
+	// STS and Organizations answer on the same endpoint (one emulator):
+	// it is the calls, each bounded, that are given up.
+	if !regexp.MustCompile(`retrying [a-z0-9]+:[A-Za-z]+ at ` + regexp.QuoteMeta(env.proxy.URL)).MatchString(stderr) {
+		t.Errorf("stderr does not say what is retrying:\n%s", stderr)
+	}
+	unread := map[string]bool{}
+	for _, f := range readFindings(t, out) {
+		if f.Status == findings.Pass || f.Status == findings.Fail || f.Status == findings.NA {
+			t.Errorf("%s in %s: %s with no evidence read: %s", f.RuleID, f.Account, f.Status, f.Message)
+		}
+		if f.Status == findings.Error && strings.Contains(f.Message, "EndpointUnreachable") {
+			unread[f.Account] = true
+		}
+	}
+	if len(unread) != 4 {
+		t.Errorf("accounts with findings naming the unreachable endpoint: %v, want all 4", unread)
+	}
+}
+
+// TestHuntLookupEndpointGone: CloudTrail stops answering LookupEvents.
+// hunt --lookup-events gives up on it after --network-timeout, naming it,
+// and says the event history could not be read (exit 4).
+func TestHuntLookupEndpointGone(t *testing.T) {
+	m := startScanMoto(t)
+	p, err := testenv.StartProxy(m.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	p.Intercept(testenv.Faults(nil, testenv.FaultRule{Match: testenv.Ops("cloudtrail:LookupEvents"), Fault: testenv.Stall}))
+	t.Setenv("AWS_ENDPOINT_URL", p.URL)
+	code, out, stderr := runCLI(t, "hunt", "--lookup-events", "--no-context", "--regions", "us-east-1,eu-west-1",
+		"--start-time", "2026-01-01", "--network-timeout", "2s")
+	if code != ExitUnverifiable {
+		t.Fatalf("exit %d, want %d; stdout:\n%s\nstderr:\n%s", code, ExitUnverifiable, out, stderr)
+	}
+	if !strings.Contains(stderr, "giving up on "+p.URL) || !strings.Contains(lastLine(stderr), p.URL+" did not answer for") {
+		t.Errorf("stderr does not end naming the endpoint given up on:\n%s", stderr)
+	}
+}

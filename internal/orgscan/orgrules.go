@@ -146,6 +146,23 @@ func (c orgContext) orgTrails() []orgTrail {
 	return out
 }
 
+// unlisted says where account's trails could not be listed ("" when they
+// were, in every region): DescribeTrails (or DescribeRegions) failed, so
+// a trail may exist that no rule saw.
+func (c orgContext) unlisted(account string) string {
+	for _, r := range c.res.Accounts {
+		if r.Account.ID != account || r.Inventory == nil || len(r.Inventory.RegionErrors) == 0 {
+			continue
+		}
+		var where []string
+		for _, re := range r.Inventory.RegionErrors {
+			where = append(where, fmt.Sprintf("%s (%s: %s)", re.Region, re.Error.Call, re.Error.Code))
+		}
+		return strings.Join(where, ", ")
+	}
+	return ""
+}
+
 // scanned reports whether account was scanned successfully.
 func (c orgContext) scanned(account string) bool {
 	for _, r := range c.res.Accounts {
@@ -186,6 +203,16 @@ func checkTrailCoverage(c orgContext) findings.Finding {
 		return c.finding(RuleTrailCoverage, findings.Error,
 			"cannot tell whether an organization trail is logging: "+strings.Join(unknown, "; "), ev)
 	}
+	// An organization trail lives in the management account: where its
+	// trails could not be listed, a good one may exist unseen.
+	if where := c.unlisted(mgmt); where != "" {
+		seen := "no organization trail seen"
+		if len(why) > 0 {
+			seen = "no organization trail seen is both multi-region and logging (" + strings.Join(why, "; ") + ")"
+		}
+		return c.finding(RuleTrailCoverage, findings.Error,
+			fmt.Sprintf("%s, but the trails of management account %s could not be listed in %s, so none can be ruled out: rescan when they can be read", seen, mgmt, where), ev)
+	}
 	if len(why) > 0 {
 		return c.finding(RuleTrailCoverage, findings.Fail,
 			"no organization trail is both multi-region and logging: "+strings.Join(why, "; "), ev)
@@ -224,6 +251,11 @@ func checkLogArchive(c orgContext) findings.Finding {
 			return c.finding(RuleLogArchive, findings.Manual,
 				fmt.Sprintf("the organization trail writes to %s, whose owner was not among the scanned accounts: give --log-archive-account, or scan the bucket's account", strings.Join(orgBucketsUnknown, ", ")), ev)
 		}
+		if where := c.unlisted(c.res.Organization.ManagementAccountID); where != "" {
+			return c.finding(RuleLogArchive, findings.Error,
+				fmt.Sprintf("no log archive account found, but the trails of management account %s could not be listed in %s: an organization trail may name one; rescan when they can be read, or give --log-archive-account",
+					c.res.Organization.ManagementAccountID, where), ev)
+		}
 		return c.finding(RuleLogArchive, findings.Fail,
 			"no log archive account: no logging organization trail writes to a bucket of a scanned account, and none is configured (--log-archive-account)", ev)
 	}
@@ -246,6 +278,11 @@ func checkLogArchive(c orgContext) findings.Finding {
 			continue
 		}
 		if !c.landsIn(r.Inventory, archive) {
+			if c.unlisted(r.Account.ID) != "" {
+				// Its trails could not all be listed: not a fact.
+				unscanned = append(unscanned, r.Account.ID)
+				continue
+			}
 			missingAccts = append(missingAccts, accountLabel(r.Account))
 		}
 	}
@@ -258,7 +295,7 @@ func checkLogArchive(c orgContext) findings.Finding {
 	if len(unscanned) > 0 {
 		ev["unscannedAccounts"] = unscanned
 		return c.finding(RuleLogArchive, findings.Error,
-			fmt.Sprintf("every scanned account delivers to log archive account %s, but %d account(s) could not be scanned: %s",
+			fmt.Sprintf("every scanned account delivers to log archive account %s, but %d account(s) could not be scanned, or their trails listed: %s",
 				archive, len(unscanned), strings.Join(unscanned, ", ")), ev)
 	}
 	return c.finding(RuleLogArchive, findings.Pass,

@@ -64,6 +64,14 @@ func ctxOf(res *Result, archive string) orgContext {
 	return orgContext{res: res, idx: indexOwners(invs), logArchive: archive}
 }
 
+// unlisted is account whose trails could not be listed in us-east-1 (the
+// endpoint given up on, say).
+func unlisted(a AccountResult) AccountResult {
+	a.Inventory.RegionErrors = []inventory.RegionError{{Region: "us-east-1",
+		Error: inventory.CallError{Call: "cloudtrail:DescribeTrails", Code: "EndpointUnreachable"}}}
+	return a
+}
+
 func unscanned(id string) AccountResult {
 	return AccountResult{Account: Account{ID: id}, AccessError: &inventory.CallError{Call: "sts:AssumeRole", Code: "AccessDenied"}}
 }
@@ -93,6 +101,11 @@ func TestTrailCoverage(t *testing.T) {
 			account(mgmtID, []inventory.Trail{trail("local", mgmtID, "b", false, true, true)}),
 			account(memberID, []inventory.Trail{trail("local", memberID, "c", false, true, true)})}, findings.Fail},
 		{"management account not scanned", []AccountResult{unscanned(mgmtID), account(memberID, nil)}, findings.Error},
+		// "No organization trail" is a fact only when the management
+		// account's trails were listed in every region.
+		{"management account's trails not listed", []AccountResult{unlisted(account(mgmtID, nil)), account(memberID, nil)}, findings.Error},
+		{"only a stopped organization trail seen, the list incomplete", []AccountResult{
+			unlisted(account(mgmtID, []inventory.Trail{trail("org", mgmtID, "archive", true, true, false)}))}, findings.Error},
 		{"organization trail status unreadable", []AccountResult{account(mgmtID, []inventory.Trail{func() inventory.Trail {
 			tr := trail("org", mgmtID, "archive", true, true, true)
 			tr.Status = inventory.Failed[inventory.TrailStatus]("cloudtrail:GetTrailStatus", "AccessDenied", "")
@@ -130,6 +143,10 @@ func TestLogArchive(t *testing.T) {
 		{"organization trail bucket owner not scanned", []AccountResult{
 			account(mgmtID, []inventory.Trail{trail("org", mgmtID, "archive", true, true, true)}, foreignBucket("archive"))}, "", findings.Manual},
 		{"an account could not be scanned", []AccountResult{archiveAlone, memberToArchive, unscanned("444444444444")}, archiveID, findings.Error},
+		// Where trails could not be listed, "delivers nowhere" is no fact.
+		{"member's trails not listed", []AccountResult{archiveAlone, unlisted(account(memberID, nil))}, archiveID, findings.Error},
+		{"no organization trail seen, management account's trails not listed", []AccountResult{
+			unlisted(account(mgmtID, nil)), memberOwnBucket}, "", findings.Error},
 	}
 	for _, c := range cases {
 		f := checkLogArchive(ctxOf(result(c.accts...), c.configured))

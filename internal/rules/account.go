@@ -218,7 +218,7 @@ func acctUndecided(inv *inventory.Inventory, gaps []acctGap, res, soFar string) 
 			regions = append(regions, acctUnlistedRegion(re))
 			calls = append(calls, re.Error.Call+": "+re.Error.Code)
 		}
-		parts = append(parts, "trails could not be listed in "+strings.Join(regions, ", ")+": grant cloudtrail:DescribeTrails there and rescan")
+		parts = append(parts, "trails could not be listed in "+strings.Join(regions, ", ")+": "+relistAdvice(inv))
 	}
 	ev["unreadable"] = calls
 	ev["soFar"] = soFar
@@ -229,6 +229,22 @@ func acctUndecided(inv *inventory.Inventory, gaps []acctGap, res, soFar string) 
 		return Result{Status: findings.Manual, Region: "global", Resource: res, Message: msg, Evidence: ev}, true
 	}
 	return Result{Status: findings.Error, Region: "global", Resource: res, Message: msg, Evidence: ev}, true
+}
+
+// relistAdvice says what to do about regions whose trails could not be
+// listed: grant the call where it was refused; otherwise (an endpoint that
+// could not be reached, a throttle) rescan.
+func relistAdvice(inv *inventory.Inventory) string {
+	for _, re := range inv.RegionErrors {
+		switch re.Error.Code {
+		case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation":
+			if re.Error.Call == "ec2:DescribeRegions" {
+				return "grant ec2:DescribeRegions, or name the regions with --regions, and rescan"
+			}
+			return "grant " + re.Error.Call + " there and rescan"
+		}
+	}
+	return "rescan once they can be read"
 }
 
 // acctUnlistedRegion names where trails could not be listed. A failed
