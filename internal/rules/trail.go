@@ -61,7 +61,7 @@ func trailListGap(inv *inventory.Inventory, out []Result) []Result {
 		Region:   "global",
 		Resource: acctRootARN(inv),
 		Message: "trails could not be listed in " + strings.Join(regions, ", ") +
-			": a single-region trail homed there was not checked; "+relistAdvice(inv),
+			": a single-region trail homed there was not checked; " + relistAdvice(inv),
 		Evidence: findings.Evidence{"unreadable": calls},
 	})
 }
