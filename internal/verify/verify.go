@@ -54,6 +54,9 @@ type Options struct {
 	// (JSON output, --verbose). Without it valid log files are only
 	// counted, which keeps memory small for long periods.
 	ListValidLogs bool
+	// LogSink, when set, is given the uncompressed bytes of every log file
+	// hashed, in the same pass (verify --hunt).
+	LogSink LogSink
 	Progress      Progress
 	Logger        *slog.Logger
 
