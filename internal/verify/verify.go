@@ -56,9 +56,9 @@ type Options struct {
 	ListValidLogs bool
 	// LogSink, when set, is given the uncompressed bytes of every log file
 	// hashed, in the same pass (verify --hunt).
-	LogSink LogSink
-	Progress      Progress
-	Logger        *slog.Logger
+	LogSink  LogSink
+	Progress Progress
+	Logger   *slog.Logger
 
 	// handoff is set for the run that follows a chain into the bucket or
 	// prefix the trail delivered to before it was moved.
