@@ -47,6 +47,9 @@ type Options struct {
 	// Offline allows a digest's signature to come from the next digest's
 	// previousDigestSignature when the store has no metadata for it.
 	Offline bool
+	// LogSink, when set, is given the uncompressed bytes of every log file
+	// hashed, in the same pass (verify --hunt).
+	LogSink LogSink
 	// FromDir is the folder an offline copy is read from; the report names
 	// files by their path in it.
 	FromDir string
@@ -54,11 +57,8 @@ type Options struct {
 	// (JSON output, --verbose). Without it valid log files are only
 	// counted, which keeps memory small for long periods.
 	ListValidLogs bool
-	// LogSink, when set, is given the uncompressed bytes of every log file
-	// hashed, in the same pass (verify --hunt).
-	LogSink  LogSink
-	Progress Progress
-	Logger   *slog.Logger
+	Progress      Progress
+	Logger        *slog.Logger
 
 	// handoff is set for the run that follows a chain into the bucket or
 	// prefix the trail delivered to before it was moved.
