@@ -158,7 +158,10 @@ func TestExplainGaps(t *testing.T) {
 		}
 		gaps = []verify.Gap{gap("2020-01-12T10:01:31Z", "2020-01-12T13:01:31Z", verify.GapRestart)}
 		asked := false
-		history := func(context.Context, time.Time, time.Time) ([]TrailEvent, error) { asked = true; return nil, errors.New("unreachable") }
+		history := func(context.Context, time.Time, time.Time) ([]TrailEvent, error) {
+			asked = true
+			return nil, errors.New("unreachable")
+		}
 		if err := ExplainGaps(context.Background(), gaps, trail, nil, history, now.AddDate(0, 6, 0)); err != nil {
 			t.Fatal(err)
 		}
