@@ -13,6 +13,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/trailseal/trailseal/internal/hunt/detection"
 	"github.com/trailseal/trailseal/internal/regions"
 	"github.com/trailseal/trailseal/internal/verify"
 )
@@ -38,6 +39,8 @@ type verifyOptions struct {
 	concurrencySet bool
 	// now pins the current time in tests.
 	now time.Time
+	// hunt: --hunt and its context flags.
+	hunt verifyHuntOptions
 }
 
 const verifyLong = `Verify proves that the CloudTrail log files of a period are complete and
@@ -124,6 +127,7 @@ func newVerifyCommand(g *globals) *cobra.Command {
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "list every valid digest and log file too")
 	f.IntVar(&o.concurrency, "concurrency", 128, "maximum objects read at once (with --from-dir the default is 4 per CPU)")
 	addAWSFlags(f, &o.aws)
+	addVerifyHuntFlags(f, &o.hunt)
 	return cmd
 }
 
@@ -191,9 +195,15 @@ func parseRegions(s string) ([]string, error) {
 }
 
 func runVerify(ctx context.Context, g *globals, o *verifyOptions) error {
-	report, err := executeVerify(ctx, g, o)
+	report, hunted, err := executeVerify(ctx, g, o)
 	if err != nil {
 		return err
+	}
+	if hunted != nil {
+		if err := writeVerifyHuntReport(g, report, hunted, o.format, o.verbose); err != nil {
+			return err
+		}
+		return verifyHuntExit(report, hunted)
 	}
 	if err := writeVerifyReport(g, report, o.format, o.verbose); err != nil {
 		return err
@@ -201,18 +211,21 @@ func runVerify(ctx context.Context, g *globals, o *verifyOptions) error {
 	return verifyExit(report)
 }
 
-// executeVerify validates the flags and runs the verification; the caller
-// prints the report.
-func executeVerify(ctx context.Context, g *globals, o *verifyOptions) (*verify.Report, error) {
+// executeVerify validates the flags and runs the verification, with --hunt
+// the hunt too; the caller prints the reports.
+func executeVerify(ctx context.Context, g *globals, o *verifyOptions) (*verify.Report, *detection.Report, error) {
 	now := o.now
 	if now.IsZero() {
 		now = time.Now()
 	}
 	if o.format != "text" && o.format != "json" {
-		return nil, usageError("--format must be text or json, not %q", o.format)
+		return nil, nil, usageError("--format must be text or json, not %q", o.format)
 	}
 	if o.concurrency < 1 || o.concurrency > 1024 {
-		return nil, usageError("--concurrency must be between 1 and 1024, not %d", o.concurrency)
+		return nil, nil, usageError("--concurrency must be between 1 and 1024, not %d", o.concurrency)
+	}
+	if err := o.hunt.check(); err != nil {
+		return nil, nil, err
 	}
 	concurrency := o.concurrency
 	if o.fromDir != "" && !o.concurrencySet {
@@ -221,28 +234,42 @@ func executeVerify(ctx context.Context, g *globals, o *verifyOptions) (*verify.R
 	spec, err := targetSpec(ctx, g, trailFlags{arn: o.trailARN, start: o.startTime, end: o.endTime, bucket: o.bucket,
 		prefix: o.prefix, account: o.accountID, regions: o.regions, fromDir: o.fromDir, aws: o.aws}, now)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	spec.KeyFiles, spec.NeedKeys, spec.Concurrency, spec.Prefetch = o.publicKeys, true, concurrency, true
 	t, err := verify.ResolveTarget(ctx, spec)
 	if err != nil {
-		return nil, targetError(err)
+		return nil, nil, targetError(err)
 	}
 	defer t.Close()
+	vh, err := startVerifyHunt(ctx, g, o, spec)
+	if err != nil {
+		return nil, nil, err
+	}
 	vo := t.Options()
 	vo.Now, vo.ListValidLogs = now, o.format == "json" || o.verbose
+	if vh != nil {
+		vo.LogSink = vh.hunter.LogSink()
+	}
 	var finish func()
 	vo.Progress, finish = newProgress(g)
 	report, err := verify.Run(ctx, vo)
 	finish()
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			return nil, err
+			return nil, nil, err
 		}
-		return nil, withCode(ExitUnverifiable, fmt.Errorf("verify s3://%s: %w", t.Bucket, err))
+		return nil, nil, withCode(ExitUnverifiable, fmt.Errorf("verify s3://%s: %w", t.Bucket, err))
 	}
 	report.Trail, report.Tool, report.Version = spec.Trail.Raw, "trailseal", Version()
-	return report, nil
+	if vh == nil {
+		return report, nil, nil
+	}
+	hunted, err := vh.finish(ctx, t, report, spec.Trail.Raw, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	return report, hunted, nil
 }
 
 // trailFlags are the flags verify and pull share.

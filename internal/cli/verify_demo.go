@@ -60,7 +60,7 @@ func runVerifyDemo(ctx context.Context, g *globals) error {
 		fromDir:   archive, publicKeys: []string{keysPath},
 		format: "text", concurrency: 8, now: first.Add(48 * time.Hour),
 	}
-	report, err := executeVerify(ctx, g, o)
+	report, _, err := executeVerify(ctx, g, o)
 	if err != nil {
 		return err
 	}
