@@ -30,8 +30,8 @@ type huntOptions struct {
 	lookupEvents bool
 	// trail: --trail-arn and where its files are (verify's flags).
 	trailARN, bucket, prefix, accountID string
-	start, end   string
-	regions      string
+	start, end                          string
+	regions                             string
 
 	snapshot  string
 	noContext bool
