@@ -28,10 +28,11 @@ type huntOptions struct {
 
 	fromDir      string
 	lookupEvents bool
+	start, end   string
+	regions      string
+
 	// trail: --trail-arn and where its files are (verify's flags).
 	trailARN, bucket, prefix, accountID string
-	start, end                          string
-	regions                             string
 
 	snapshot  string
 	noContext bool
