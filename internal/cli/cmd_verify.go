@@ -82,6 +82,16 @@ digest, so the newest digest of each chain is reported as unverifiable.
 Offline runs need --public-keys ('trailseal keys export --regions all');
 --public-keys may be repeated to merge files.
 
+--hunt also runs hunt's detections (see 'trailseal hunt --help') over the
+log files verified, from the same bytes as the hash, and names on each gap
+the calls that stopped and restarted logging or validation: who, when, from
+where, read from the log files on either side of the gap or, when they do
+not hold them, from CloudTrail event history in the trail's home region.
+Which resources are the trail's comes from the account's inventory,
+--snapshot FILE or nothing (--no-context; offline, unless --snapshot).
+With --hunt, a detection exits 3 like a gap, and a file the hunt could not
+read 4.
+
 Exit codes (the first that applies):
   2  usage error (bad flag, time, ARN or key file)
   1  something is invalid, missing or unreferenced (tampering or deletion)
@@ -99,6 +109,10 @@ const verifyExample = `  # the same flags as 'aws cloudtrail validate-logs', eve
   trailseal verify --trail-arn arn:aws:cloudtrail:us-east-1:111122223333:trail/org-audit \
       --account-id 444455556666 --regions eu-west-1,us-east-1 \
       --start-time 2026-01-01T00:00:00Z --format json > report.json
+
+  # who stopped the trail: each gap with the calls that opened and closed it
+  trailseal verify --trail-arn arn:aws:cloudtrail:us-east-1:111122223333:trail/org-audit \
+      --start-time 2026-01-01T00:00:00Z --hunt
 
   # air-gapped: verify a copy made by 'trailseal pull' with exported keys
   trailseal keys export --regions all --start-time 2026-01-01T00:00:00Z > keys.json
