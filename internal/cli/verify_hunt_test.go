@@ -367,3 +367,32 @@ func writeKeysFile(t *testing.T, s chaingen.Signers) string {
 	}
 	return writeFile(t, "keys.json", b.String())
 }
+
+// TestVerifyHuntExitCodes: with --hunt, invalid files still exit 1 and
+// anything that could not be checked 4, over a detection or a gap (3); a
+// file the hunt could not read is 4 too, even when verify found it valid.
+func TestVerifyHuntExitCodes(t *testing.T) {
+	found := &detection.Report{Detections: []detection.Detection{{DetectionID: "hunt.trail_logging_stopped"}}}
+	unread := &detection.Report{Sources: detection.SourceSummary{Errors: []detection.SourceError{{Location: "s3://b/k", Error: "record 3: bad"}}}}
+	clean := &detection.Report{}
+	for _, tt := range []struct {
+		outcome verify.Outcome
+		hunt    *detection.Report
+		want    int
+	}{
+		{verify.OutcomeValid, clean, ExitOK},
+		{verify.OutcomeValid, found, ExitGaps},
+		{verify.OutcomeGaps, clean, ExitGaps},
+		{verify.OutcomeValid, unread, ExitUnverifiable},
+		{verify.OutcomeGaps, unread, ExitUnverifiable},
+		{verify.OutcomeUnverifiable, found, ExitUnverifiable},
+		{verify.OutcomeInvalid, found, ExitRuntime},
+		{verify.OutcomeInvalid, unread, ExitRuntime},
+	} {
+		if got := exitCode(verifyHuntExit(&verify.Report{Outcome: tt.outcome}, tt.hunt)); got != tt.want {
+			t.Errorf("%s with %d detections and %d unread: exit %d, want %d", tt.outcome, len(tt.hunt.Detections), len(tt.hunt.Sources.Errors), got, tt.want)
+		}
+	}
+	assertUserError(t, ExitUsage, "go with --hunt", "verify", "--trail-arn", hvTrail, "--start-time", "2026-01-01", "--snapshot", "x.json")
+	assertUserError(t, ExitUsage, "exclude each other", "verify", "--trail-arn", hvTrail, "--start-time", "2026-01-01", "--hunt", "--snapshot", "x.json", "--no-context")
+}
