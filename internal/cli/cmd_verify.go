@@ -10,27 +10,15 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/trailseal/trailseal/internal/hunt/detection"
-	"github.com/trailseal/trailseal/internal/regions"
 	"github.com/trailseal/trailseal/internal/verify"
 )
 
-var _ = registerCommand(newVerifyCommand)
-
 type verifyOptions struct {
-	aws         awsOptions
-	trailARN    string
-	startTime   string
-	endTime     string
-	bucket      string
-	prefix      string
-	accountID   string
-	regions     string
+	trailFlags
 	publicKeys  []string
-	fromDir     string
 	format      string
 	verbose     bool
 	concurrency int
@@ -43,7 +31,7 @@ type verifyOptions struct {
 	hunt verifyHuntOptions
 }
 
-const verifyLong = `Verify proves that the CloudTrail log files of a period are complete and
+var verifyLong = `Verify proves that the CloudTrail log files of a period are complete and
 unchanged. It lists the trail's digest files for every source region, checks
 each digest's RSA signature (SHA256withRSA) with its own region's public keys
 (CloudTrail signs each region with its own key pair: ListPublicKeys in that
@@ -92,14 +80,8 @@ Which resources are the trail's comes from the account's inventory,
 With --hunt, a detection exits 3 like a gap, and a file the hunt could not
 read 4.
 
-Exit codes (the first that applies):
-  2  usage error (bad flag, time, ARN or key file)
-  1  something is invalid, missing or unreferenced (tampering or deletion)
-  4  could not verify: objects, keys or the expected regions could not be
-     read, or a region needs a person's check (MANUAL); nothing invalid
-  3  gaps: every file present is valid, but no digest covers part of the
-     period (LOG_NOT_COVERED files listed)
-  0  every digest and log file in the period is valid`
+Exit codes:
+` + exitCodesHelp("verify")
 
 const verifyExample = `  # the same flags as 'aws cloudtrail validate-logs', every region of the trail
   trailseal verify --trail-arn arn:aws:cloudtrail:us-east-1:111122223333:trail/org-audit \
@@ -134,35 +116,14 @@ func newVerifyCommand(g *globals) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	addTrailFlags(f, &o.trailARN, &o.startTime, &o.endTime, &o.bucket, &o.prefix, &o.accountID, &o.regions)
+	addTrailFlags(f, &o.trailFlags)
 	f.StringArrayVar(&o.publicKeys, "public-keys", nil, "read public keys from this JSON file ('trailseal keys export' or 'aws cloudtrail list-public-keys') instead of calling ListPublicKeys; repeat to merge files")
 	f.StringVar(&o.fromDir, "from-dir", "", "verify an offline copy laid out as DIR/<bucket>/<key> (made by 'trailseal pull') instead of S3")
 	f.StringVarP(&o.format, "format", "f", "text", "output format: text or json")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "list every valid digest and log file too")
 	f.IntVar(&o.concurrency, "concurrency", 128, "maximum objects read at once (with --from-dir the default is 4 per CPU)")
-	addAWSFlags(f, &o.aws)
 	addVerifyHuntFlags(f, &o.hunt)
 	return cmd
-}
-
-type flagSet interface {
-	StringVar(p *string, name, value, usage string)
-}
-
-func addTrailFlags(f flagSet, arn, start, end, bucket, prefix, account, regions *string) {
-	f.StringVar(arn, "trail-arn", "", "ARN of the trail (required)")
-	f.StringVar(start, "start-time", "", "verify log files delivered at or after this UTC time, e.g. 2026-01-08T05:21:42Z (required)")
-	f.StringVar(end, "end-time", "", "verify log files delivered at or before this UTC time (default: now)")
-	f.StringVar(bucket, "s3-bucket", "", "bucket of the digests, when it differs from the trail's current bucket")
-	f.StringVar(prefix, "s3-prefix", "", "key prefix of the digests, when it differs from the trail's current prefix")
-	f.StringVar(account, "account-id", "", "account whose files to verify (member account of an organization trail; default: the trail's account)")
-	f.StringVar(regions, "regions", "", "comma-separated source regions to verify, each of which must have digests, or 'all' (default): every region the trail must record and every region with folders")
-}
-
-func addAWSFlags(f flagSet, a *awsOptions) {
-	f.StringVar(&a.profile, "profile", "", "use this profile from the AWS config files")
-	f.StringVar(&a.roleARN, "role-arn", "", "assume this IAM role first")
-	f.StringVar(&a.externalID, "external-id", "", "external ID for --role-arn")
 }
 
 // parseFlagTime accepts RFC 3339 and, as UTC, a date or a date and time
@@ -195,17 +156,6 @@ func periodFlags(start, end string, now time.Time) (time.Time, time.Time, error)
 		return s, e, usageError("--start-time %s is not before --end-time %s", s.Format(time.RFC3339), e.Format(time.RFC3339))
 	}
 	return s, e, nil
-}
-
-func parseRegions(s string) ([]string, error) {
-	if s == "" || s == "all" {
-		return nil, nil
-	}
-	out, err := regions.Parse(s)
-	if err != nil {
-		return nil, usageError("--regions: %v", err)
-	}
-	return out, nil
 }
 
 func runVerify(ctx context.Context, g *globals, o *verifyOptions) error {
@@ -245,8 +195,7 @@ func executeVerify(ctx context.Context, g *globals, o *verifyOptions) (*verify.R
 	if o.fromDir != "" && !o.concurrencySet {
 		concurrency = 4 * runtime.GOMAXPROCS(0)
 	}
-	spec, err := targetSpec(ctx, g, trailFlags{arn: o.trailARN, start: o.startTime, end: o.endTime, bucket: o.bucket,
-		prefix: o.prefix, account: o.accountID, regions: o.regions, fromDir: o.fromDir, aws: o.aws}, now)
+	spec, err := targetSpec(ctx, g, o.trailFlags, now)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -273,7 +222,7 @@ func executeVerify(ctx context.Context, g *globals, o *verifyOptions) (*verify.R
 		if errors.Is(err, context.Canceled) {
 			return nil, nil, err
 		}
-		return nil, nil, withCode(ExitUnverifiable, fmt.Errorf("verify s3://%s: %w", t.Bucket, err))
+		return nil, nil, explain(errUnreadable, fmt.Errorf("verify s3://%s: %w", t.Bucket, err))
 	}
 	report.Trail, report.Tool, report.Version = spec.Trail.Raw, "trailseal", Version()
 	if vh == nil {
@@ -284,12 +233,6 @@ func executeVerify(ctx context.Context, g *globals, o *verifyOptions) (*verify.R
 		return nil, nil, err
 	}
 	return report, hunted, nil
-}
-
-// trailFlags are the flags verify and pull share.
-type trailFlags struct {
-	arn, start, end, bucket, prefix, account, regions, fromDir string
-	aws                                                        awsOptions
 }
 
 // targetSpec checks the shared flags and, online, loads the AWS
@@ -307,7 +250,7 @@ func targetSpec(ctx context.Context, g *globals, f trailFlags, now time.Time) (v
 	if err != nil {
 		return verify.TargetSpec{}, err
 	}
-	if err := validateRoleARN(f.aws.roleARN); err != nil {
+	if err := f.aws.validate(); err != nil {
 		return verify.TargetSpec{}, err
 	}
 	spec := verify.TargetSpec{Trail: arn, Bucket: f.bucket, Prefix: f.prefix, AccountID: f.account, FromDir: f.fromDir,
@@ -332,7 +275,7 @@ func targetError(err error) error {
 	case errors.Is(err, context.Canceled):
 		return err
 	}
-	return withCode(ExitUnverifiable, err)
+	return explain(errUnreadable, err)
 }
 
 // setProcessLimits is called by Main, for the real process only: tests
@@ -362,7 +305,7 @@ func writeVerifyReport(g *globals, r *verify.Report, format string, verbose bool
 	return r.WriteText(g.stdout, verbose)
 }
 
-// verifyExit maps the outcome to the exit code; the report already says
+// verifyExit maps the outcome to an exit outcome; the report already says
 // why. The outcome already ranks them: invalid (1) over could not verify
 // (4) over gaps (3): exit 3 means every file present was checked and is
 // valid, and the period has gaps.
@@ -371,59 +314,10 @@ func verifyExit(r *verify.Report) error {
 	case verify.OutcomeValid:
 		return nil
 	case verify.OutcomeInvalid:
-		return withCode(ExitRuntime, nil)
+		return errInvalid
 	case verify.OutcomeGaps:
-		return withCode(ExitGaps, nil)
+		return errGaps
 	default:
-		return withCode(ExitUnverifiable, nil)
-	}
-}
-
-// newProgress returns a progress bar for verify and pull when stderr is a
-// terminal (nil otherwise, so nothing is drawn into logs), and the function
-// that clears it.
-func newProgress(g *globals) (verify.Progress, func()) {
-	if !isTerminal(g.stderr) {
-		return nil, func() {}
-	}
-	bar := &progressBar{g: g}
-	return bar, bar.finish
-}
-
-// progressBar draws objects, bytes, rate and ETA on a terminal's stderr.
-type progressBar struct {
-	g       *globals
-	bar     *progressbar.ProgressBar
-	objects int
-}
-
-// Plan is called once per phase (digests, then logs); totals add up.
-func (p *progressBar) Plan(objects int, bytes int64) {
-	p.objects += objects
-	if p.bar != nil {
-		p.bar.ChangeMax64(p.bar.GetMax64() + bytes)
-		p.bar.Describe(fmt.Sprintf("verifying %d objects", p.objects))
-		return
-	}
-	p.bar = progressbar.NewOptions64(bytes,
-		progressbar.OptionSetWriter(p.g.stderr),
-		progressbar.OptionSetDescription(fmt.Sprintf("verifying %d objects", p.objects)),
-		progressbar.OptionShowBytes(true),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionClearOnFinish(),
-	)
-}
-
-func (p *progressBar) Done(bytes int64) {
-	if p.bar != nil {
-		p.bar.Add64(bytes)
-	}
-}
-
-func (p *progressBar) finish() {
-	if p.bar != nil {
-		p.bar.Finish()
+		return errUnreadable
 	}
 }

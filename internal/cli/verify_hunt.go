@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/trailseal/trailseal/internal/hunt"
 	"github.com/trailseal/trailseal/internal/hunt/detection"
 	"github.com/trailseal/trailseal/internal/hunt/output"
@@ -21,10 +23,7 @@ type verifyHuntOptions struct {
 	noContext bool
 }
 
-func addVerifyHuntFlags(f interface {
-	StringVar(p *string, name, value, usage string)
-	BoolVar(p *bool, name string, value bool, usage string)
-}, o *verifyHuntOptions) {
+func addVerifyHuntFlags(f *pflag.FlagSet, o *verifyHuntOptions) {
 	f.BoolVar(&o.on, "hunt", false, "also run hunt's detections over the log files verified, in the same pass, and say which calls opened and closed each gap")
 	f.StringVar(&o.snapshot, "snapshot", "", "with --hunt: which resources are the trail's, from this saved inventory ('scan --save-snapshot')")
 	f.BoolVar(&o.noContext, "no-context", false, "with --hunt: hunt without an inventory (the default with --from-dir unless --snapshot is given)")
@@ -126,9 +125,11 @@ func verifyHuntExit(r *verify.Report, hr *detection.Report) error {
 	case r.Outcome == verify.OutcomeInvalid || r.Outcome == verify.OutcomeUnverifiable:
 		return verifyExit(r)
 	case len(hr.Sources.Errors) > 0:
-		return withCode(ExitUnverifiable, nil)
-	case r.Outcome == verify.OutcomeGaps || len(hr.Detections) > 0:
-		return withCode(ExitGaps, nil)
+		return errUnreadable
+	case r.Outcome == verify.OutcomeGaps:
+		return errGaps
+	case len(hr.Detections) > 0:
+		return errDetections
 	}
 	return nil
 }
