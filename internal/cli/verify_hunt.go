@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
-	"runtime"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -76,7 +75,7 @@ func startVerifyHunt(ctx context.Context, g *globals, o *verifyOptions, spec ver
 // gap, or named by no digest), explains the gaps, and returns the hunt's
 // report.
 func (vh *verifyHunt) finish(ctx context.Context, t *verify.Target, r *verify.Report, trail string, now time.Time) (*detection.Report, error) {
-	if err := vh.hunter.ReadUnchecked(ctx, t.Store, r, 4*runtime.GOMAXPROCS(0)); err != nil {
+	if err := vh.hunter.ReadUnchecked(ctx, t.Store, r, t.Spec.Concurrency); err != nil {
 		return nil, err
 	}
 	if err := hunt.ExplainGaps(ctx, r.Gaps, hunt.TrailIDOf(trail), vh.hunter.TrailEvents(), vh.history, now); err != nil {
