@@ -506,6 +506,10 @@ func (b *s3Buckets) List(ctx context.Context, bucket, prefix string, fn func(Obj
 	return b.store(ctx, bucket).List(ctx, bucket, prefix, fn)
 }
 
+func (b *s3Buckets) ListFrom(ctx context.Context, bucket, prefix, startAfter string, fn func(Object) error) error {
+	return b.store(ctx, bucket).ListFrom(ctx, bucket, prefix, startAfter, fn)
+}
+
 func (b *s3Buckets) ListDirs(ctx context.Context, bucket, prefix string) ([]string, error) {
 	return b.store(ctx, bucket).ListDirs(ctx, bucket, prefix)
 }
