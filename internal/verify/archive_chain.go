@@ -76,7 +76,7 @@ func (a *archive) plan(job chainJob, listing *chainListing, o *Options) *Increme
 	case cs.Start.After(a.spec.Start):
 		inc.Why = "the state covers a later start than --start-time"
 		return inc
-	case cs.Checkpoint.Bucket != a.bucket || !cs.Checkpoint.End.Before(a.spec.End):
+	case cs.Checkpoint.Bucket != a.bucket || cs.Checkpoint.End.After(a.spec.End.Add(time.Hour)):
 		inc.Why = "the state's checkpoint is not in this bucket and period"
 		return inc
 	}
