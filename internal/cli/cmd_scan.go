@@ -21,6 +21,7 @@ import (
 	"github.com/trailseal/trailseal/internal/compliance"
 	"github.com/trailseal/trailseal/internal/config"
 	"github.com/trailseal/trailseal/internal/findings"
+	"github.com/trailseal/trailseal/internal/fix"
 	"github.com/trailseal/trailseal/internal/inventory"
 	"github.com/trailseal/trailseal/internal/regions"
 	"github.com/trailseal/trailseal/internal/report"
@@ -264,8 +265,8 @@ func resolveScan(o *scanOptions) (*resolvedScan, error) {
 		if err != nil {
 			return nil, usageError("--compliance: %v", err)
 		}
-		if r.formats[0] != "table" && r.formats[0] != "json" || len(r.formats) > 1 {
-			return nil, usageError("--compliance prints a table or JSON view: use --format table or json")
+		if !slices.Contains([]string{"table", "json", "html"}, r.formats[0]) || len(r.formats) > 1 {
+			return nil, usageError("--compliance prints a table, JSON or HTML view: use --format table, json or html")
 		}
 		r.framework = fw
 	}
@@ -403,7 +404,11 @@ func emit(g *globals, rep *findings.Report, r *resolvedScan, output string, afte
 		view := compliance.Evaluate(r.framework, rep)
 		var buf bytes.Buffer
 		color := output == "" && g.useColor(g.stdout)
-		if err := compliance.WriteView(&buf, view, r.formats[0], color); err != nil {
+		write := func() error { return compliance.WriteView(&buf, view, r.formats[0], color) }
+		if r.formats[0] == "html" {
+			write = func() error { return report.WriteComplianceHTML(&buf, view, rep) }
+		}
+		if err := write(); err != nil {
 			return withCode(ExitRuntime, err)
 		}
 		if err := writeOut(g, output, buf.Bytes()); err != nil {
@@ -448,7 +453,7 @@ func emit(g *globals, rep *findings.Report, r *resolvedScan, output string, afte
 }
 
 func writeStdout(g *globals, rep *findings.Report, format string, verbose bool) error {
-	opts := report.Options{Color: g.useColor(g.stdout), Verbose: verbose, Width: terminalWidth(g.stdout)}
+	opts := report.Options{Color: g.useColor(g.stdout), Verbose: verbose, Width: terminalWidth(g.stdout), Fixable: fix.Fixable}
 	if err := report.Write(g.stdout, format, rep, fullCatalog(), opts); err != nil {
 		return withCode(ExitRuntime, err)
 	}
@@ -469,7 +474,7 @@ func writeOut(g *globals, path string, data []byte) error {
 
 func writeReportFile(path, format string, rep *findings.Report, catalog []rules.Rule) error {
 	var buf bytes.Buffer
-	if err := report.Write(&buf, format, rep, catalog, report.Options{}); err != nil {
+	if err := report.Write(&buf, format, rep, catalog, report.Options{Fixable: fix.Fixable}); err != nil {
 		return withCode(ExitRuntime, err)
 	}
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {

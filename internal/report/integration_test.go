@@ -1,20 +1,16 @@
 package report
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub/types"
-	"github.com/chromedp/chromedp"
 
 	"github.com/trailseal/trailseal/internal/findings"
 	"github.com/trailseal/trailseal/internal/testenv"
@@ -23,6 +19,9 @@ import (
 var moto *testenv.Moto
 
 func TestMain(m *testing.M) {
+	// Chromium is checked before moto starts: a missing browser fails the
+	// package in its first second, not after the other tests.
+	testenv.RequireOrExit("report", testenv.MotoServer, testenv.Chromium)
 	var err error
 	moto, err = testenv.StartMoto()
 	if err != nil {
@@ -113,146 +112,5 @@ func TestASFFImportsIntoSecurityHub(t *testing.T) {
 		if h.Workflow == nil || h.Workflow.Status != wantWorkflow {
 			t.Errorf("%s: workflow = %+v, want %s", f.ID, h.Workflow, wantWorkflow)
 		}
-	}
-}
-
-// TestHTMLInChromium renders the report in headless Chromium, takes
-// screenshots (wide and narrow) and drives the filters.
-func TestHTMLInChromium(t *testing.T) {
-	const chromium = "/usr/bin/chromium"
-	if _, err := os.Stat(chromium); err != nil {
-		t.Fatalf("headless Chromium is required for this test: install it with 'apt-get install -y chromium' (%v)", err)
-	}
-	dir := t.TempDir()
-	page := filepath.Join(dir, "report.html")
-	if err := os.WriteFile(page, render(t, "html", normalise(testReport())), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	shots := os.Getenv("TRAILSEAL_SCREENSHOT_DIR")
-	if shots == "" {
-		shots = dir
-	}
-
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.WindowSize(1280, 900),
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	browser, cancelBrowser := chromedp.NewContext(alloc)
-	defer cancelBrowser()
-
-	visible := func() []string {
-		t.Helper()
-		ids, err := chromedp.Run(browser, chromedp.Evaluate[[]string](
-			`Array.from(document.querySelectorAll("#cards .card")).filter(c => !c.hidden && c.offsetParent !== null).map(c => c.dataset.status + "|" + c.dataset.suppressed + "|" + c.dataset.account)`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ids
-	}
-	if err := chromedp.Do(browser,
-		chromedp.Navigate("file://"+page),
-		chromedp.WaitVisible(chromedp.CSS("#cards")),
-	); err != nil {
-		t.Fatalf("render in chromium: %v", err)
-	}
-	wide, err := chromedp.Run(browser, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeShot(t, filepath.Join(shots, "report-wide.png"), wide)
-	if got := visible(); len(got) != 5 {
-		t.Fatalf("initially %d cards visible, want 5: %v", len(got), got)
-	}
-
-	// Click the ERROR tile in the summary: only the ERROR card remains.
-	if err := chromedp.Do(browser, chromedp.Click(chromedp.CSS(`.tile[data-summary-status="ERROR"]`))); err != nil {
-		t.Fatal(err)
-	}
-	if got := visible(); len(got) != 1 || !strings.HasPrefix(got[0], "error|") {
-		t.Errorf("after clicking ERROR: visible %v, want the one ERROR card", got)
-	}
-	shown, err := chromedp.Run(browser, chromedp.Text(chromedp.ID("shown")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if shown != "1 of 5 shown" {
-		t.Errorf("counter = %q", shown)
-	}
-
-	// Pick values in the select filters as a user would, then check.
-	choose := func(id, value string) {
-		t.Helper()
-		if err := chromedp.Do(browser,
-			chromedp.SetValue(chromedp.ID(id), value),
-			chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.getElementById(%q).dispatchEvent(new Event("change"))`, id)),
-		); err != nil {
-			t.Fatal(err)
-		}
-	}
-	choose("f-status", "fail")
-	if got := visible(); len(got) != 3 {
-		t.Errorf("status=fail: visible %v, want 3 FAIL cards", got)
-	}
-	choose("f-suppressed", "hide")
-	if got := visible(); len(got) != 2 {
-		t.Errorf("status=fail, suppressed hidden: visible %v, want 2", got)
-	}
-	choose("f-suppressed", "only")
-	if got := visible(); len(got) != 1 || got[0] != "fail|yes|"+acctA {
-		t.Errorf("suppressed only: visible %v", got)
-	}
-	choose("f-suppressed", "")
-	choose("f-status", "")
-	choose("f-account", acctB)
-	got := visible()
-	if len(got) != 3 {
-		t.Errorf("account %s: visible %v, want its 3 cards", acctB, got)
-	}
-	for _, c := range got {
-		if !strings.HasSuffix(c, "|"+acctB) {
-			t.Errorf("account filter shows %s", c)
-		}
-	}
-
-	// Narrow screen: nothing overflows horizontally.
-	if err := chromedp.Do(browser,
-		chromedp.EmulateViewport(390, 844),
-		chromedp.Reload(),
-		chromedp.WaitVisible(chromedp.CSS("#cards")),
-	); err != nil {
-		t.Fatal(err)
-	}
-	overflow, err := chromedp.Run(browser, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	narrow, err := chromedp.Run(browser, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeShot(t, filepath.Join(shots, "report-narrow.png"), narrow)
-	if overflow {
-		t.Error("the page scrolls sideways at 390px wide")
-	}
-}
-
-func writeShot(t *testing.T, path string, img []byte) {
-	t.Helper()
-	if len(img) < 1000 || !bytes.HasPrefix(img, []byte("\x89PNG")) && !bytes.HasPrefix(img, []byte("\xff\xd8")) {
-		t.Fatalf("screenshot %s is not an image (%d bytes)", path, len(img))
-	}
-	if err := os.WriteFile(path, img, 0o644); err != nil {
-		t.Fatal(err)
 	}
 }

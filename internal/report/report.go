@@ -21,6 +21,9 @@ type Options struct {
 	Verbose bool
 	// Width wraps the table to this many columns; 0 means no wrapping.
 	Width int
+	// Fixable lists the rules that 'trailseal fix' can fix; the HTML report
+	// shows the fix command on their FAIL findings.
+	Fixable []string
 }
 
 // Writer renders a report in one format.
