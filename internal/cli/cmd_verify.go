@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -38,7 +39,15 @@ type verifyOptions struct {
 	concurrencySet bool
 	// now pins the current time in tests.
 	now time.Time
+	// archive holds the flags of runs over many chains; spec is the target
+	// an archive run starts from.
+	archive archiveFlags
+	spec    verify.TargetSpec
 }
+
+// errArchive tells runVerify that the flags or the trail ask for a run
+// over many chains.
+var errArchive = errors.New("archive run")
 
 const verifyLong = `Verify proves that the CloudTrail log files of a period are complete and
 unchanged. It lists the trail's digest files for every source region, checks
@@ -118,12 +127,18 @@ func newVerifyCommand(g *globals) *cobra.Command {
 	}
 	f := cmd.Flags()
 	addTrailFlags(f, &o.trailARN, &o.startTime, &o.endTime, &o.bucket, &o.prefix, &o.accountID, &o.regions)
+	f.Lookup("account-id").Usage = "comma-separated accounts to verify (default: the trail's account; for an organization trail every account of the organization)"
+	addArchiveFlags(f, o)
+	f.IntVar(&o.archive.shards, "shards", 0, "the number of shards, for --shard auto")
+	f.BoolVarP(&o.archive.quiet, "quiet", "q", false, "no progress bar (drawn only when stderr is a terminal)")
+	f.IntVar(&o.archive.chains, "chains", 0, "maximum chains (account x region) verified at once (default: --concurrency / 4)")
 	f.StringArrayVar(&o.publicKeys, "public-keys", nil, "read public keys from this JSON file ('trailseal keys export' or 'aws cloudtrail list-public-keys') instead of calling ListPublicKeys; repeat to merge files")
 	f.StringVar(&o.fromDir, "from-dir", "", "verify an offline copy laid out as DIR/<bucket>/<key> (made by 'trailseal pull') instead of S3")
 	f.StringVarP(&o.format, "format", "f", "text", "output format: text or json")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "list every valid digest and log file too")
 	f.IntVar(&o.concurrency, "concurrency", 128, "maximum objects read at once (with --from-dir the default is 4 per CPU)")
 	addAWSFlags(f, &o.aws)
+	cmd.AddCommand(newVerifyMergeCommand(g))
 	return cmd
 }
 
@@ -192,8 +207,14 @@ func parseRegions(s string) ([]string, error) {
 
 func runVerify(ctx context.Context, g *globals, o *verifyOptions) error {
 	report, err := executeVerify(ctx, g, o)
+	if errors.Is(err, errArchive) {
+		return runArchive(ctx, g, o, o.spec)
+	}
 	if err != nil {
 		return err
+	}
+	if o.archive.output != "" {
+		return usageError("--output is for runs over many chains (several accounts, --state or --shard); redirect the report instead")
 	}
 	if err := writeVerifyReport(g, report, o.format, o.verbose); err != nil {
 		return err
@@ -214,21 +235,48 @@ func executeVerify(ctx context.Context, g *globals, o *verifyOptions) (*verify.R
 	if o.concurrency < 1 || o.concurrency > 1024 {
 		return nil, usageError("--concurrency must be between 1 and 1024, not %d", o.concurrency)
 	}
+	o.archive.accounts = parseAccounts(o.accountID)
+	account := o.accountID
+	if len(o.archive.accounts) > 1 {
+		account = "" // each one is checked by the archive run
+	}
+	sh, err := verify.ParseShard(o.archive.shard, o.archive.shards, os.Getenv)
+	if err != nil {
+		return nil, asUsage(err)
+	}
+	o.archive.shardSpec = sh
+	if o.archive.chains < 0 {
+		return nil, usageError("--chains must be at least 1, not %d", o.archive.chains)
+	}
 	concurrency := o.concurrency
 	if o.fromDir != "" && !o.concurrencySet {
 		concurrency = 4 * runtime.GOMAXPROCS(0)
 	}
 	spec, err := targetSpec(ctx, g, trailFlags{arn: o.trailARN, start: o.startTime, end: o.endTime, bucket: o.bucket,
-		prefix: o.prefix, account: o.accountID, regions: o.regions, fromDir: o.fromDir, aws: o.aws}, now)
+		prefix: o.prefix, account: account, regions: o.regions, fromDir: o.fromDir, aws: o.aws}, now)
 	if err != nil {
 		return nil, err
 	}
 	spec.KeyFiles, spec.NeedKeys, spec.Concurrency, spec.Prefetch = o.publicKeys, true, concurrency, true
+	if o.now.IsZero() {
+		o.now = now
+	}
+	if o.archiveMode() {
+		spec.Prefetch = false
+		o.spec = spec
+		return nil, errArchive
+	}
 	t, err := verify.ResolveTarget(ctx, spec)
 	if err != nil {
 		return nil, targetError(err)
 	}
 	defer t.Close()
+	if o.accountID == "" && t.Layout.OrgID != "" {
+		// An organization trail's archive: every account of it.
+		spec.Prefetch = false
+		o.spec = spec
+		return nil, errArchive
+	}
 	vo := t.Options()
 	vo.Now, vo.ListValidLogs = now, o.format == "json" || o.verbose
 	var finish func()
@@ -349,25 +397,39 @@ func newProgress(g *globals) (verify.Progress, func()) {
 	return bar, bar.finish
 }
 
-// progressBar draws objects, bytes, rate and ETA on a terminal's stderr.
+// progressBar draws, on a terminal's stderr, the objects read of those
+// planned with their rate and the time left, and for an archive run the
+// chains done of those planned.
 type progressBar struct {
-	g       *globals
-	bar     *progressbar.ProgressBar
-	objects int
+	g                     *globals
+	mu                    sync.Mutex
+	bar                   *progressbar.ProgressBar
+	objects               int
+	chainsPlanned, chains int
 }
 
-// Plan is called once per phase (digests, then logs); totals add up.
-func (p *progressBar) Plan(objects int, bytes int64) {
+func (p *progressBar) describe() string {
+	if p.chainsPlanned == 0 {
+		return "verifying"
+	}
+	return fmt.Sprintf("chains %d/%d", p.chains, p.chainsPlanned)
+}
+
+// Plan is called as objects are found to read (digests, then logs); totals
+// add up.
+func (p *progressBar) Plan(objects int, _ int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.objects += objects
 	if p.bar != nil {
-		p.bar.ChangeMax64(p.bar.GetMax64() + bytes)
-		p.bar.Describe(fmt.Sprintf("verifying %d objects", p.objects))
+		p.bar.ChangeMax(p.objects)
 		return
 	}
-	p.bar = progressbar.NewOptions64(bytes,
+	p.bar = progressbar.NewOptions(p.objects,
 		progressbar.OptionSetWriter(p.g.stderr),
-		progressbar.OptionSetDescription(fmt.Sprintf("verifying %d objects", p.objects)),
-		progressbar.OptionShowBytes(true),
+		progressbar.OptionSetDescription(p.describe()),
+		progressbar.OptionSetItsString("objects"),
+		progressbar.OptionShowIts(),
 		progressbar.OptionShowCount(),
 		progressbar.OptionSetPredictTime(true),
 		progressbar.OptionThrottle(100*time.Millisecond),
@@ -375,13 +437,29 @@ func (p *progressBar) Plan(objects int, bytes int64) {
 	)
 }
 
-func (p *progressBar) Done(bytes int64) {
+// Done is called once per object read.
+func (p *progressBar) Done(int64) {
+	p.mu.Lock()
+	bar := p.bar
+	p.mu.Unlock()
+	if bar != nil {
+		bar.Add(1)
+	}
+}
+
+// Chains is told the chains planned and done of an archive run.
+func (p *progressBar) Chains(planned, done int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.chainsPlanned, p.chains = planned, done
 	if p.bar != nil {
-		p.bar.Add64(bytes)
+		p.bar.Describe(p.describe())
 	}
 }
 
 func (p *progressBar) finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.bar != nil {
 		p.bar.Finish()
 	}

@@ -69,6 +69,7 @@ type KeysProxy struct {
 type Trail struct {
 	ARN, Name, HomeRegion, Bucket string
 	MultiRegion                   bool
+	Organization                  bool // IsOrganizationTrail
 }
 
 // fault is an injected failure for requests whose path contains match.
@@ -260,15 +261,15 @@ func (p *KeysProxy) describeTrails(w http.ResponseWriter) {
 	trails := p.trails
 	p.mu.Unlock()
 	type trail struct {
-		Name, TrailARN, HomeRegion, S3BucketName     string
-		IsMultiRegionTrail, LogFileValidationEnabled bool
+		Name, TrailARN, HomeRegion, S3BucketName                          string
+		IsMultiRegionTrail, LogFileValidationEnabled, IsOrganizationTrail bool
 	}
 	out := struct {
 		TrailList []trail `json:"trailList"`
 	}{TrailList: []trail{}}
 	for _, t := range trails {
 		out.TrailList = append(out.TrailList, trail{Name: t.Name, TrailARN: t.ARN, HomeRegion: t.HomeRegion, S3BucketName: t.Bucket,
-			IsMultiRegionTrail: t.MultiRegion, LogFileValidationEnabled: true})
+			IsMultiRegionTrail: t.MultiRegion, LogFileValidationEnabled: true, IsOrganizationTrail: t.Organization})
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	json.NewEncoder(w).Encode(out)

@@ -232,10 +232,12 @@ func (a *archive) findAccounts(ctx context.Context) error {
 			orgDirs = append(orgDirs, d)
 		}
 	}
+	// An organization folder in the bucket holds an organization trail's
+	// files for the period even when the trail is no longer one.
 	isOrg := len(orgDirs) > 0
 	if a.trail != nil {
-		if tr, err := a.trail.wait(ctx); err == nil {
-			isOrg = tr.IsOrganizationTrail
+		if tr, err := a.trail.wait(ctx); err == nil && tr.IsOrganizationTrail {
+			isOrg = true
 		}
 	}
 	r := a.report
@@ -316,9 +318,12 @@ func (a *archive) organizationAccounts(ctx context.Context, orgRoot string) erro
 		return nil
 	}
 	r.AccountsSource = "organizations:ListAccounts"
+	skipped := map[string]bool{}
 	for _, m := range members {
-		if !m.joined.IsZero() && m.joined.After(a.spec.End) {
+		if !m.joined.IsZero() && m.joined.After(a.spec.End) && !folders[m.id] {
+			// Nothing of the period can be expected from it.
 			r.Skipped = append(r.Skipped, SkippedAccount{Account: m.id, Why: fmt.Sprintf("joined the organization at %s, after the period", m.joined.UTC().Format(displayTime))})
+			skipped[m.id] = true
 			continue
 		}
 		info := accountInfo{source: "organization"}
@@ -328,7 +333,7 @@ func (a *archive) organizationAccounts(ctx context.Context, orgRoot string) erro
 		a.accounts[m.id] = info
 	}
 	for id := range folders {
-		if _, ok := a.accounts[id]; !ok {
+		if _, ok := a.accounts[id]; !ok && !skipped[id] {
 			a.accounts[id] = accountInfo{source: "folder", note: "has a folder in the bucket but is not in the organization now"}
 		}
 	}
