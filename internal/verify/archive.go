@@ -58,7 +58,11 @@ type archive struct {
 	keys    *KeyCache
 	latest  func() time.Time
 	pull    *PullRecord
+	members func() ([]orgAccount, error) // Organizations ListAccounts, asked early
 	slots   chan struct{}
+	// heavy bounds the chains verified in full at once (their state grows
+	// with the period); chains read since a checkpoint hold little.
+	heavy chan struct{}
 	keyFrom time.Time
 	keyTo   time.Time
 
@@ -97,6 +101,7 @@ func RunArchive(ctx context.Context, spec ArchiveSpec) (*ArchiveReport, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	a := &archive{spec: spec, slots: make(chan struct{}, spec.Concurrency), accounts: map[string]accountInfo{}, next: map[string]*ChainState{}}
+	a.heavy = make(chan struct{}, a.chainsAtOnce())
 	a.keyFrom, a.keyTo = KeyRange(spec.Start, spec.End)
 	a.report = &ArchiveReport{Trail: spec.Trail.Raw, Start: spec.Start, End: spec.End}
 	if !spec.Shard.Whole() {
@@ -135,6 +140,11 @@ func (a *archive) resolve(ctx context.Context) error {
 	a.online = true
 	a.cfg = readConfig(s.AWS, s.Trail.Region)
 	ct := cloudtrail.NewFromConfig(a.cfg)
+	if len(s.Accounts) == 0 {
+		// ListAccounts pages 20 accounts a request: ask while the trail
+		// and the bucket are settled.
+		a.members = asyncMembers(ctx, a.cfg)
+	}
 	t := &Target{Spec: s.TargetSpec}
 	if a.bucket == "" || s.Regions == nil {
 		a.trail = t.describeTrail(ctx, ct)
@@ -304,8 +314,8 @@ func (a *archive) organizationAccounts(ctx context.Context, orgRoot string) erro
 		}
 	}
 	var members []orgAccount
-	if a.online {
-		members, err = listOrgAccounts(ctx, a.cfg)
+	if a.members != nil {
+		members, err = a.members()
 	} else {
 		err = errors.New("an offline copy cannot ask Organizations")
 	}
@@ -343,6 +353,25 @@ func (a *archive) organizationAccounts(ctx context.Context, orgRoot string) erro
 type orgAccount struct {
 	id     string
 	joined time.Time
+}
+
+// asyncMembers starts listOrgAccounts and returns the wait for it.
+func asyncMembers(ctx context.Context, cfg aws.Config) func() ([]orgAccount, error) {
+	done := make(chan struct{})
+	var members []orgAccount
+	var err error
+	go func() {
+		defer close(done)
+		members, err = listOrgAccounts(ctx, cfg)
+	}()
+	return func() ([]orgAccount, error) {
+		select {
+		case <-done:
+			return members, err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 }
 
 // listOrgAccounts asks Organizations ListAccounts (the management account
@@ -388,7 +417,9 @@ func (a *archive) loadState(ctx context.Context) error {
 	return nil
 }
 
-// chainsAtOnce is how many chains a run verifies at once.
+// chainsAtOnce is how many chains a run verifies in full at once; chains
+// read since their checkpoint (a few new objects each) run up to
+// Concurrency at once.
 func (a *archive) chainsAtOnce() int {
 	if a.spec.Chains > 0 {
 		return a.spec.Chains
@@ -397,9 +428,9 @@ func (a *archive) chainsAtOnce() int {
 }
 
 // runChains discovers each account's regions and verifies every chain of
-// the shard: discovery feeds a channel that chainsAtOnce workers drain, so
-// memory holds one chain's state per worker, whatever the number of
-// accounts.
+// the shard: discovery feeds a channel that workers drain, at most
+// chainsAtOnce of them verifying a chain in full, so memory holds that
+// many chains' state, whatever the number of accounts.
 func (a *archive) runChains(ctx context.Context) error {
 	ids := make([]string, 0, len(a.accounts))
 	for id := range a.accounts {
@@ -411,7 +442,7 @@ func (a *archive) runChains(ctx context.Context) error {
 	g.Go(func() error {
 		defer close(jobs)
 		dg, dctx := errgroup.WithContext(gctx)
-		dg.SetLimit(16)
+		dg.SetLimit(max(16, a.spec.Concurrency/2))
 		for _, id := range ids {
 			dg.Go(func() error {
 				chains, err := a.accountChains(dctx, id)
@@ -430,7 +461,7 @@ func (a *archive) runChains(ctx context.Context) error {
 		}
 		return dg.Wait()
 	})
-	for range a.chainsAtOnce() {
+	for range max(a.chainsAtOnce(), a.spec.Concurrency) {
 		g.Go(func() error {
 			for job := range jobs {
 				if err := a.runChain(gctx, job); err != nil {

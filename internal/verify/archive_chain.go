@@ -23,6 +23,15 @@ func (a *archive) runChain(ctx context.Context, job chainJob) error {
 	if s.Progress != nil {
 		o.Progress = s.Progress
 	}
+	// A chain verified in full takes a heavy slot before it lists; one
+	// with a checkpoint only if its day folders changed.
+	light := a.hasState(job)
+	if !light {
+		if err := a.acquireHeavy(ctx); err != nil {
+			return err
+		}
+		defer a.releaseHeavy()
+	}
 	// Listed before anything is read: the fingerprints must describe what
 	// was there before this run's verdicts, never after.
 	listing, err := listChain(ctx, a.store, a.bucket, l, job.region, s.Start, s.End.Add(time.Hour))
@@ -31,6 +40,12 @@ func (a *archive) runChain(ctx context.Context, job chainJob) error {
 	if err == nil {
 		o.Store = listing
 		inc = a.plan(job, listing, &o)
+		if light && o.Checkpoint == nil {
+			if err := a.acquireHeavy(ctx); err != nil {
+				return err
+			}
+			defer a.releaseHeavy()
+		}
 		report, err = Run(ctx, o)
 	}
 	if err != nil {
@@ -49,6 +64,22 @@ func (a *archive) runChain(ctx context.Context, job chainJob) error {
 	}
 	return nil
 }
+
+// hasState tells whether the state has an entry for the chain.
+func (a *archive) hasState(job chainJob) bool {
+	return a.old != nil && a.old.Chains[chainKey(job.account, job.region)] != nil
+}
+
+func (a *archive) acquireHeavy(ctx context.Context) error {
+	select {
+	case a.heavy <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (a *archive) releaseHeavy() { <-a.heavy }
 
 // chainError is the report of a chain whose folders could not be read.
 func chainError(job chainJob, bucket string, start, end time.Time, err error) *Report {

@@ -105,24 +105,28 @@ func run(n int, regions []string, hours, from, logs, logBytes int, org, bucket, 
 	g.SetLimit(4)
 	for i, id := range ids {
 		g.Go(func() error {
-			a, err := chaingen.Generate(chaingen.Spec{Bucket: bucket,
-				Layout:  verify.Layout{OrgID: org, AccountID: id, TrailName: "org-audit", HomeRegion: "us-east-1"},
-				Regions: regions, First: first, Hours: hours, LogsPerDigest: logs, LogBytes: logBytes, Signers: signers, Seed: uint64(1000 + i)})
-			if err != nil {
-				return err
-			}
 			up, uctx := errgroup.WithContext(gctx)
 			up.SetLimit(16)
-			for _, o := range a.Sorted() {
-				if from > 0 && !newer(a, o.Key, cutoff) {
-					continue
-				}
-				up.Go(func() error {
-					_, err := c.PutObject(uctx, &s3.PutObjectInput{Bucket: aws.String(o.Bucket), Key: aws.String(o.Key), Body: bytes.NewReader(o.Body), Metadata: o.Metadata})
-					objects.Add(1)
-					bytesUp.Add(int64(len(o.Body)))
+			// Each region from a seed of its own: a run with more hours
+			// makes the same objects for the hours of a run with fewer.
+			for j, r := range regions {
+				a, err := chaingen.Generate(chaingen.Spec{Bucket: bucket,
+					Layout:  verify.Layout{OrgID: org, AccountID: id, TrailName: "org-audit", HomeRegion: "us-east-1"},
+					Regions: []string{r}, First: first, Hours: hours, LogsPerDigest: logs, LogBytes: logBytes, Signers: signers, Seed: uint64(1000 + 16*i + j)})
+				if err != nil {
 					return err
-				})
+				}
+				for _, o := range a.Sorted() {
+					if from > 0 && !newer(a, o.Key, cutoff) {
+						continue
+					}
+					up.Go(func() error {
+						_, err := c.PutObject(uctx, &s3.PutObjectInput{Bucket: aws.String(o.Bucket), Key: aws.String(o.Key), Body: bytes.NewReader(o.Body), Metadata: o.Metadata})
+						objects.Add(1)
+						bytesUp.Add(int64(len(o.Body)))
+						return err
+					})
+				}
 			}
 			return up.Wait()
 		})
