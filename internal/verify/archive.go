@@ -62,7 +62,7 @@ type archive struct {
 	slots   chan struct{}
 	// heavy bounds the chains verified in full at once (their state grows
 	// with the period); chains read since a checkpoint hold little.
-	heavy chan struct{}
+	heavy   chan struct{}
 	keyFrom time.Time
 	keyTo   time.Time
 
