@@ -88,11 +88,24 @@ digest, so the newest digest of each chain is reported as unverifiable.
 Offline runs need --public-keys ('trailseal keys export --regions all');
 --public-keys may be repeated to merge files.
 
+An organization trail's whole archive is verified in one run: every account
+of the organization (Organizations ListAccounts when allowed, else the
+account folders in the bucket; --account-id a,b narrows it), each region it
+must record, every chain (account x region) through one pool. The report
+lists problems first, then one line per account. --state FILE|s3://B/K makes
+runs incremental: only digests newer than the last one verified are read,
+and day folders verified before are listed again and verified again when
+they changed. --shard I/N (or auto, from JOB_COMPLETION_INDEX or
+AWS_BATCH_JOB_ARRAY_INDEX with --shards N) verifies one shard of the chains;
+'trailseal verify merge' combines the shards' JSON reports. A progress bar is
+drawn on stderr when it is a terminal (--quiet: never).
+
 Exit codes (the first that applies):
   2  usage error (bad flag, time, ARN or key file)
   1  something is invalid, missing or unreferenced (tampering or deletion)
   4  could not verify: objects, keys or the expected regions could not be
-     read, or a region needs a person's check (MANUAL); nothing invalid
+     read, or a region needs a person's check (MANUAL); nothing invalid;
+     or the --state could not be saved
   3  gaps: every file present is valid, but no digest covers part of the
      period (LOG_NOT_COVERED files listed)
   0  every digest and log file in the period is valid`
@@ -105,6 +118,15 @@ const verifyExample = `  # the same flags as 'aws cloudtrail validate-logs', eve
   trailseal verify --trail-arn arn:aws:cloudtrail:us-east-1:111122223333:trail/org-audit \
       --account-id 444455556666 --regions eu-west-1,us-east-1 \
       --start-time 2026-01-01T00:00:00Z --format json > report.json
+
+  # every account of an organization trail; then only what is new since
+  trailseal verify --trail-arn arn:aws:cloudtrail:us-east-1:111122223333:trail/org-audit \
+      --start-time 2026-01-01T00:00:00Z --state s3://audit-reports/trailseal/state.json
+
+  # shard 2 of 8 (Kubernetes Indexed Job: --shard auto), then merge the reports
+  trailseal verify --trail-arn ARN --start-time 2026-01-01T00:00:00Z --shard 2/8 \
+      --format json --output reports/shard-{shard}.json
+  trailseal verify merge reports/shard-*.json
 
   # air-gapped: verify a copy made by 'trailseal pull' with exported keys
   trailseal keys export --regions all --start-time 2026-01-01T00:00:00Z > keys.json
