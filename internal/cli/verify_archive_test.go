@@ -4,14 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/sys/unix"
 
 	"github.com/trailseal/trailseal/internal/testenv"
 	"github.com/trailseal/trailseal/internal/verify"
@@ -195,5 +198,78 @@ func TestVerifyShardedProcesses(t *testing.T) {
 	code, _, errOut = runCLI(t, "verify", "--trail-arn", vARN, "--start-time", o.start, "--shard", "auto", "--shards", "3")
 	if code != ExitUsage || !strings.Contains(errOut, "JOB_COMPLETION_INDEX") {
 		t.Errorf("--shard auto without an index: exit %d, %s", code, errOut)
+	}
+}
+
+// openPTY opens a pseudo-terminal pair (Linux): the program writes to the
+// terminal side, the test reads what a person would see from the other.
+func openPTY(t *testing.T) (master, tty *os.File) {
+	t.Helper()
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatalf("no pseudo-terminal: %v", err)
+	}
+	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, s
+}
+
+// TestVerifyProgressOnTerminal: the progress bar (chains and objects done
+// of planned, rate, time left) is drawn on stderr when it is a terminal,
+// never into the report, and not at all with --quiet or when stderr is a
+// pipe.
+func TestVerifyProgressOnTerminal(t *testing.T) {
+	e := startVerifyEnv(t)
+	e.seed(t, "progress-bucket", func(s *chaingen.Spec) { s.Hours = 6 }, nil)
+	bin := buildTrailseal(t)
+	run := func(terminal bool, extra ...string) (stdout, stderr string) {
+		cmd := exec.Command(bin, verifyArgs("progress-bucket", append([]string{"--regions", "us-east-1", "--account-id", testAccount + ",111122223333", "--format", "json"}, extra...)...)...)
+		cmd.Env = append(os.Environ(), e.env...)
+		var out strings.Builder
+		cmd.Stdout = &out
+		if !terminal {
+			var errb strings.Builder
+			cmd.Stderr = &errb
+			cmd.Run()
+			return out.String(), errb.String()
+		}
+		master, tty := openPTY(t)
+		defer master.Close()
+		cmd.Stderr = tty
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		tty.Close()
+		seen := make(chan string)
+		go func() {
+			b, _ := io.ReadAll(master) // ends with EIO once the program exits
+			seen <- string(b)
+		}()
+		cmd.Wait()
+		return out.String(), <-seen
+	}
+	stdout, stderr := run(true)
+	// chains done/planned, objects done/found, their rate, [elapsed:left]
+	if !regexp.MustCompile(`chains [0-2]/2 .*\(\d+/\d+, [\d.]+ objects/(s|hr)\) \[\d+s:\d+s\]`).MatchString(stderr) {
+		t.Errorf("no progress bar on a terminal's stderr: %q", stderr)
+	}
+	var r verify.ArchiveReport
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil || len(r.Chains) != 2 {
+		t.Errorf("the report is not clean JSON (%v): %q", err, stdout)
+	}
+	if _, stderr := run(true, "--quiet"); strings.Contains(stderr, "objects") {
+		t.Errorf("--quiet drew a progress bar: %q", stderr)
+	}
+	if _, stderr := run(false); stderr != "" {
+		t.Errorf("a progress bar into a pipe: %q", stderr)
 	}
 }
