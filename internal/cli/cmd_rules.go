@@ -76,8 +76,8 @@ func frameworkList(fs []rules.Framework) string {
 
 func newExplainCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
-		Use:   "explain RULE-ID",
-		Short: "Explain one rule: why it matters, how it is audited, how to fix it",
+		Use:   "explain RULE-ID|DETECTION-ID",
+		Short: "Explain one rule (why it matters, how it is audited, how to fix it) or one hunt detection",
 		Example: `  trailseal explain bucket.object_lock
   trailseal explain trail.log_file_validation`,
 		Args: cobra.ExactArgs(1),
@@ -88,6 +88,9 @@ func newExplainCommand(g *globals) *cobra.Command {
 }
 
 func runExplain(w io.Writer, id string) error {
+	if strings.HasPrefix(id, "hunt.") {
+		return runExplainDetection(w, id)
+	}
 	r, ok := rules.Lookup(fullCatalog(), id)
 	if !ok {
 		return usageError("unknown rule ID %q (see 'trailseal rules')", id)

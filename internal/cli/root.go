@@ -91,6 +91,8 @@ complete, protected and tamper-evident, and fixes it where it is not.
            --org covers every account of an organization
   verify   check the signed digest chain of CloudTrail log files
   fix      plan, and with --apply make, the safe remediations scan found
+  hunt     find in CloudTrail's records who weakened the trail, when and from
+           where; detections lists what it looks for
   history  list the runs a scan with --store remembered; diff shows what
            changed between two of them
   rules    list the rule catalog; explain RULE-ID shows one rule in full

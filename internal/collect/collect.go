@@ -34,6 +34,11 @@ type Options struct {
 	// Progress, when set, is told how many collection tasks are done out of
 	// those known so far. The total grows as the scan discovers resources.
 	Progress func(done, total int)
+	// TrailDependenciesOnly collects the trails and what they depend on
+	// (buckets, keys, log groups, alarms, topics) and nothing else: no
+	// IAM, Organizations, account-level Block Public Access or AWS Config.
+	// trailseal hunt needs no more for its context.
+	TrailDependenciesOnly bool
 }
 
 // defaultConcurrency keeps well under the per-account API rate limits of
@@ -74,9 +79,11 @@ func Collect(ctx context.Context, cfg aws.Config, opts Options) (*inventory.Inve
 	// Account-wide evidence does not depend on the trails: start it now and
 	// let it overlap with trail discovery.
 	var wg sync.WaitGroup
-	c.spawn(&wg, func() { inv.Organization = c.organization(ctx) })
-	c.spawn(&wg, func() { inv.IAM = c.iamAuthorization(ctx) })
-	c.spawn(&wg, func() { inv.AccountPublicAccessBlock = c.accountPublicAccessBlock(ctx) })
+	if !opts.TrailDependenciesOnly {
+		c.spawn(&wg, func() { inv.Organization = c.organization(ctx) })
+		c.spawn(&wg, func() { inv.IAM = c.iamAuthorization(ctx) })
+		c.spawn(&wg, func() { inv.AccountPublicAccessBlock = c.accountPublicAccessBlock(ctx) })
+	}
 
 	inv.Regions, inv.RegionErrors = c.regions(ctx)
 	trails, regionErrs := c.trails(ctx, inv.Regions)
@@ -99,7 +106,9 @@ func Collect(ctx context.Context, cfg aws.Config, opts Options) (*inventory.Inve
 
 	// AWS Config matters only where a trail bucket of ours lives, which is
 	// known once the buckets have been located.
-	inv.ConfigRecorders = c.configRecorders(ctx, inv.Buckets)
+	if !opts.TrailDependenciesOnly {
+		inv.ConfigRecorders = c.configRecorders(ctx, inv.Buckets)
+	}
 
 	wg.Wait()
 	// Calls cut short by a canceled or expired context were recorded as
