@@ -39,6 +39,7 @@ if curl -s -o /dev/null "http://127.0.0.1:$port/"; then
 	exit 1
 fi
 "$minio" server "$work/minio" --address "127.0.0.1:$port" --console-address "127.0.0.1:$((port + 1))" >"$work/minio.log" 2>&1 &
+minio_pid=$!
 pids+=($!)
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/minio/health/live" >/dev/null && break; sleep 0.2; done
 curl -sf "http://127.0.0.1:$port/minio/health/live" >/dev/null || { echo "org.sh: MinIO did not start" >&2; exit 1; }
@@ -66,6 +67,7 @@ start_proxy() { # name latency [extra proxy flags]: prints the URL file
 }
 start_proxy api 20ms
 "$work/tcpdelay" -target "127.0.0.1:$port" -latency 20ms >"$work/s3.url" &
+tcpdelay_pid=$!
 pids+=($!)
 for _ in $(seq 50); do [[ -s $work/s3.url ]] && break; sleep 0.1; done
 api=$(cat "$work/api.url")
@@ -76,11 +78,17 @@ flags=(--trail-arn "$arn" --start-time "$start" --end-time "$end")
 # sample, trailseal three times again; the ratio uses the median of six.
 "$work/trailseal" verify "${flags[@]}" --quiet >/dev/null
 ts=()
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # CPU time, 1/100 s
+rig_cpu=0
+own_cpu=0
 timed_trailseal() {
 	for _ in 1 2 3; do
+		c0=$(($(ticks "$minio_pid") + $(ticks "$tcpdelay_pid")))
 		t0=$(seconds)
-		"$work/trailseal" verify "${flags[@]}" --quiet >"$work/trailseal.out"
+		/usr/bin/time -f "%U %S" -o "$work/cpu" "$work/trailseal" verify "${flags[@]}" --quiet >"$work/trailseal.out" || true
 		ts+=("$(elapsed "$t0" "$(seconds)")")
+		rig_cpu=$((rig_cpu + $(ticks "$minio_pid") + $(ticks "$tcpdelay_pid") - c0))
+		own_cpu=$(awk -v o="$own_cpu" '{ printf "%.2f", o + $1 + $2 }' "$work/cpu")
 	done
 }
 timed_trailseal
@@ -99,6 +107,7 @@ done
 timed_trailseal
 tail -2 "$work/trailseal.out"
 tail -3 "$work/aws-0.out"
+echo "CPU per trailseal run: trailseal $(awk -v t="$own_cpu" 'BEGIN { printf "%.2f", t / 6 }') s, MinIO and tcpdelay $(awk -v t="$rig_cpu" 'BEGIN { printf "%.2f", t / 600 }') s (two cores)"
 python3 - "$chains" "${ts[@]}" -- "${awst[@]}" <<'PY'
 import statistics, sys
 chains = int(sys.argv[1]); sep = sys.argv.index("--")
