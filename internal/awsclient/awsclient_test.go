@@ -45,3 +45,11 @@ func TestRegion(t *testing.T) {
 		}
 	}
 }
+
+func TestBucketRegion(t *testing.T) {
+	for in, want := range map[string]string{"": "us-east-1", "EU": "eu-west-1", "eu-central-1": "eu-central-1", "us-east-1": "us-east-1"} {
+		if got := BucketRegion(in); got != want {
+			t.Errorf("BucketRegion(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

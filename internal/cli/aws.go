@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"log/slog"
-	"regexp"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -56,15 +55,3 @@ func loadAWSConfig(ctx context.Context, o awsOptions, logger *slog.Logger, debug
 	}
 	return cfg, nil
 }
-
-func validateRoleARN(arn string) error {
-	if arn == "" {
-		return nil
-	}
-	if !roleARNPattern.MatchString(arn) {
-		return usageError("--role-arn %q is not an IAM role ARN (want arn:aws:iam::111122223333:role/Name)", arn)
-	}
-	return nil
-}
-
-var roleARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$`)

@@ -191,7 +191,7 @@ func TestRulesAndExplain(t *testing.T) {
 	}
 }
 
-var update = flag.Bool("update", false, "rewrite docs/rules.md")
+var update = flag.Bool("update", false, "rewrite docs/rules.md, docs/exit-codes.md and the golden files")
 
 // TestRulesDoc keeps docs/rules.md in step with the catalog.
 func TestRulesDoc(t *testing.T) {

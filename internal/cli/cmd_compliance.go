@@ -11,8 +11,6 @@ import (
 	"github.com/trailseal/trailseal/internal/compliance"
 )
 
-var _ = registerCommand(newComplianceCommand)
-
 func newComplianceCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "compliance",

@@ -55,13 +55,13 @@ like a real one: trailseal scan --snapshot sample.json`,
 }
 
 func runDemo(ctx context.Context, g *globals, o *demoOptions) error {
-	r, err := resolveScan(&scanOptions{formats: o.format, failOn: "low", minRetentionDays: 365, concurrency: 1})
+	r, err := resolveScan(&scanOptions{accountFlags: accountFlags{concurrency: 1}, formats: o.format, failOn: "low", minRetentionDays: 365})
 	if err != nil {
 		return err
 	}
 	if o.saveSnapshot != "" {
 		if err := os.WriteFile(o.saveSnapshot, demo.SnapshotJSON(), 0o644); err != nil {
-			return withCode(ExitRuntime, fmt.Errorf("--save-snapshot: %w", err))
+			return fmt.Errorf("--save-snapshot: %w", err)
 		}
 	}
 	inv, err := demo.Snapshot()

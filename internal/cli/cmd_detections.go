@@ -12,8 +12,6 @@ import (
 	"github.com/trailseal/trailseal/internal/hunt/detection"
 )
 
-var _ = registerCommand(newDetectionsCommand)
-
 func newDetectionsCommand(g *globals) *cobra.Command {
 	var format string
 	cmd := &cobra.Command{

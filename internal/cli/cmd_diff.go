@@ -17,6 +17,7 @@ import (
 	"github.com/trailseal/trailseal/internal/drift"
 	"github.com/trailseal/trailseal/internal/findings"
 	"github.com/trailseal/trailseal/internal/inventory"
+	"github.com/trailseal/trailseal/internal/report"
 	"github.com/trailseal/trailseal/internal/store"
 )
 
@@ -47,7 +48,7 @@ given); with one, that run and the newest. Run IDs are those of
 'trailseal history'. --format markdown writes a pull-request comment.
 
 Exit codes:
-` + storeExitCodes,
+` + exitCodesHelp("diff"),
 		Example: `  # what changed since the previous scan
   trailseal diff
 
@@ -235,7 +236,7 @@ func diffSections(d drift.Diff) []diffSection {
 			if t.Before != nil && t.After != nil && t.Before.Message != t.After.Message {
 				msg = t.After.Message + " (was: " + t.Before.Message + ")"
 			}
-			s.rows = append(s.rows, []string{string(f.Severity), f.RuleID, diffResource(f), f.Region,
+			s.rows = append(s.rows, []string{string(f.Severity), f.RuleID, report.ShortResource(f.Resource), f.Region,
 				statusText(t.Before), statusText(t.After), msg})
 		}
 		return s
@@ -248,7 +249,7 @@ func diffSections(d drift.Diff) []diffSection {
 	}
 	dr := diffSection{title: "Drift", headers: []string{"SEVERITY", "RULE", "RESOURCE", "REGION", "STATUS", "MESSAGE"}}
 	for _, f := range d.Drift {
-		dr.rows = append(dr.rows, []string{string(f.Severity), f.RuleID, diffResource(f), f.Region, string(f.Status), f.Message})
+		dr.rows = append(dr.rows, []string{string(f.Severity), f.RuleID, report.ShortResource(f.Resource), f.Region, string(f.Status), f.Message})
 	}
 	return append(sections, dr)
 }
@@ -258,22 +259,6 @@ func statusText(f *findings.Finding) string {
 		return "-"
 	}
 	return string(f.Status)
-}
-
-// diffResource shortens an ARN to the part after its account, as the scan
-// table does: the account is in the header, the region in its own column.
-func diffResource(f findings.Finding) string {
-	parts := strings.SplitN(f.Resource, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" {
-		return f.Resource
-	}
-	switch {
-	case parts[2] == "s3" && parts[4] == "":
-		return "bucket/" + parts[5]
-	case parts[2] == "iam" && parts[5] == "root":
-		return "account/" + parts[4]
-	}
-	return strings.TrimSuffix(parts[5], ":*")
 }
 
 func diffSummary(d drift.Diff) string {

@@ -23,34 +23,13 @@ import (
 	"github.com/trailseal/trailseal/internal/config"
 	"github.com/trailseal/trailseal/internal/fix"
 	"github.com/trailseal/trailseal/internal/inventory"
-	"github.com/trailseal/trailseal/internal/regions"
 	"github.com/trailseal/trailseal/internal/rules"
 )
 
-var _ = registerCommand(newFixCommand)
-
-// ExitFixPending: 'fix' without --apply found changes to make.
-const ExitFixPending = 3
-
-const fixExitCodesHelp = `Exit codes:
-  0  nothing to fix, every change applied, every undoable change reverted,
-     or --emit written
-  1  runtime error, or a partial failure: some change failed or was not
-     attempted because a change it depends on failed (the journal and the
-     report say exactly which); with --undo, a change was refused because
-     its resource changed after fix changed it (--force reverts it anyway)
-  2  usage error (bad flag, config file, rule ID or journal; no terminal to
-     confirm on without --yes)
-  3  without --apply: the plan has changes
-  130 interrupted (Ctrl-C, SIGTERM): the call in flight was finished or
-     read back, and the journal says what was changed`
-
 // fixOptions are the flags of 'trailseal fix'.
 type fixOptions struct {
-	aws         awsOptions
-	regions     string
-	concurrency int
-	configFile  string
+	accountFlags
+	configFile string
 
 	apply   bool
 	yes     bool
@@ -119,7 +98,8 @@ can never be shortened or removed, not even by the root user. The default
 
 The IAM permissions fix needs are in docs/policies/fix.json; see docs/fix.md.
 
-` + fixExitCodesHelp,
+Exit codes:
+` + exitCodesHelp("fix"),
 		Example: fixExample,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -128,11 +108,7 @@ The IAM permissions fix needs are in docs/policies/fix.json; see docs/fix.md.
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.aws.profile, "profile", "", "use this profile from the AWS config files")
-	f.StringVar(&o.aws.roleARN, "role-arn", "", "assume this IAM role first")
-	f.StringVar(&o.aws.externalID, "external-id", "", "external ID for --role-arn")
-	f.StringVar(&o.regions, "regions", "", "comma-separated regions to scan (default: every region enabled in the account)")
-	f.IntVar(&o.concurrency, "concurrency", 16, "maximum concurrent AWS API calls while scanning")
+	addAccountFlags(f, &o.accountFlags)
 	f.BoolVar(&o.apply, "apply", false, "make the changes (default: only show the plan)")
 	f.BoolVarP(&o.yes, "yes", "y", false, "with --apply or --undo: do not ask for confirmation")
 	f.StringSliceVar(&o.ruleIDs, "rules", nil, "fix only these rule IDs (comma-separated)")
@@ -205,23 +181,21 @@ func resolveFix(o *fixOptions) (*resolvedFix, error) {
 			r.ruleOpts.FullAccessLimit = *cf.FullAccessLimit
 		}
 	}
-	if regionList != "" {
-		rs, err := regions.Parse(regionList)
-		if err != nil {
-			return nil, usageError("--regions: %v", err)
-		}
-		r.regions = rs
+	var err error
+	if r.regions, err = parseRegions(regionList); err != nil {
+		return nil, err
 	}
 	if r.parallel < 1 || r.parallel > 512 {
 		return nil, usageError("--concurrency must be between 1 and 512, got %d", r.parallel)
 	}
-	all := rules.All()
-	for _, id := range ruleIDs {
-		rule, ok := rules.Lookup(all, id)
-		if !ok {
-			return nil, usageError("unknown rule ID %q (see 'trailseal rules')", id)
+	if len(ruleIDs) > 0 {
+		selected, err := rules.Select(rules.All(), ruleIDs)
+		if err != nil {
+			return nil, asUsage(err)
 		}
-		r.plan.Rules = append(r.plan.Rules, rule.ID)
+		for _, rule := range selected {
+			r.plan.Rules = append(r.plan.Rules, rule.ID)
+		}
 	}
 	if err := resolveFixValues(o, &r.plan, minDays, lockDays); err != nil {
 		return nil, err
@@ -283,10 +257,8 @@ func resolveFixValues(o *fixOptions, opts *fix.Options, minDays, lockDays int) e
 		return usageError("--kms-key %q is not a KMS key ARN (want arn:aws:kms:REGION:ACCOUNT:key/ID)", o.kmsKey)
 	case o.alarmTopic != "" && !snsARNPattern.MatchString(o.alarmTopic):
 		return usageError("--alarm-topic %q is not an SNS topic ARN (want arn:aws:sns:REGION:ACCOUNT:NAME)", o.alarmTopic)
-	case o.aws.externalID != "" && o.aws.roleARN == "":
-		return usageError("--external-id needs --role-arn")
 	}
-	if err := validateRoleARN(o.aws.roleARN); err != nil {
+	if err := o.aws.validate(); err != nil {
 		return err
 	}
 	opts.WithReadEvents = o.withReadEvents
@@ -318,10 +290,7 @@ func runFix(ctx context.Context, g *globals, o *fixOptions) error {
 	}
 	inv, err := collect.Collect(ctx, cfg, collect.Options{Regions: r.regions, Concurrency: r.parallel, Logger: g.logger})
 	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			return err
-		}
-		return withCode(ExitRuntime, err)
+		return err
 	}
 	fs := rules.Evaluate(inv, rules.All(), r.ruleOpts)
 	clients := fix.NewClients(cfg)
@@ -341,15 +310,15 @@ func runFix(ctx context.Context, g *globals, o *fixOptions) error {
 func showPlan(g *globals, o *fixOptions, plan *fix.Plan, inv *inventory.Inventory) (bool, error) {
 	switch o.emit {
 	case "cli":
-		return true, fixWritten(fix.EmitCLI(g.stdout, plan))
+		return true, fix.EmitCLI(g.stdout, plan)
 	case "terraform":
-		return true, fixWritten(fix.EmitTerraform(g.stdout, plan, inv))
+		return true, fix.EmitTerraform(g.stdout, plan, inv)
 	}
 	if o.format == "json" {
 		enc := json.NewEncoder(g.stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(plan); err != nil {
-			return true, withCode(ExitRuntime, err)
+			return true, err
 		}
 	} else {
 		writePlan(g.stdout, plan)
@@ -359,7 +328,7 @@ func showPlan(g *globals, o *fixOptions, plan *fix.Plan, inv *inventory.Inventor
 		return true, nil
 	case !o.apply:
 		fmt.Fprintln(g.stderr, "Nothing was changed. Run again with --apply to make these changes.")
-		return true, withCode(ExitFixPending, nil)
+		return true, errPlanPending
 	case plan.Empty():
 		fmt.Fprintln(g.stderr, "Nothing to apply.")
 		return true, nil
@@ -384,7 +353,7 @@ func applyPlan(ctx context.Context, g *globals, o *fixOptions, clients *fix.Clie
 	if path == "" {
 		var err error
 		if path, err = fix.DefaultJournalPath(time.Now()); err != nil {
-			return withCode(ExitRuntime, err)
+			return err
 		}
 	}
 	j := fix.NewJournal(path, plan.Account)
@@ -395,7 +364,7 @@ func applyPlan(ctx context.Context, g *globals, o *fixOptions, clients *fix.Clie
 	}}
 	out, err := a.Apply(ctx, plan)
 	if err != nil {
-		return withCode(ExitRuntime, fmt.Errorf("%v: the changes made so far are listed above", err))
+		return fmt.Errorf("%v: the changes made so far are listed above", err)
 	}
 	writeApplyReport(g.stdout, j, out)
 	switch {
@@ -405,7 +374,7 @@ func applyPlan(ctx context.Context, g *globals, o *fixOptions, clients *fix.Clie
 		}
 		return context.Canceled
 	case out.Failed+out.Skipped > 0:
-		return withCode(ExitRuntime, fmt.Errorf("%d of %d changes were not made (%d failed, %d of them partially applied, %d not attempted); journal %s", out.Failed+out.Skipped, len(plan.Steps), out.Failed, out.Partial, out.Skipped, j.Path()))
+		return fmt.Errorf("%d of %d changes were not made (%d failed, %d of them partially applied, %d not attempted); journal %s", out.Failed+out.Skipped, len(plan.Steps), out.Failed, out.Partial, out.Skipped, j.Path())
 	}
 	return nil
 }
@@ -478,13 +447,6 @@ func settleJournal(ctx context.Context, g *globals, clients *fix.Clients, j *fix
 	}
 }
 
-func fixWritten(err error) error {
-	if err != nil {
-		return withCode(ExitRuntime, err)
-	}
-	return nil
-}
-
 func orDash(s string) string {
 	if s == "" {
 		return "ok"
@@ -534,7 +496,7 @@ func undoClients(ctx context.Context, g *globals, o *fixOptions, j *fix.Journal)
 	}
 	id, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return nil, withCode(ExitRuntime, fmt.Errorf("no usable AWS credentials (sts:GetCallerIdentity: %v): set AWS_PROFILE or AWS_ACCESS_KEY_ID", err))
+		return nil, fmt.Errorf("no usable AWS credentials (sts:GetCallerIdentity: %v): set AWS_PROFILE or AWS_ACCESS_KEY_ID", err)
 	}
 	if acct := aws.ToString(id.Account); acct != j.Account {
 		return nil, usageError("journal %s is for account %s but the credentials are for %s: use credentials of %s", o.undo, j.Account, acct, j.Account)
@@ -611,9 +573,9 @@ func reportUndo(w io.Writer, results []fix.UndoResult) error {
 	}
 	switch {
 	case failed > 0:
-		return withCode(ExitRuntime, fmt.Errorf("%d changes could not be reverted and %d were refused; see above", failed, refused))
+		return fmt.Errorf("%d changes could not be reverted and %d were refused; see above", failed, refused)
 	case refused > 0:
-		return withCode(ExitRuntime, fmt.Errorf("%d changes were left alone because their resource changed after fix changed it; see above, and undo again with --force to revert them anyway", refused))
+		return fmt.Errorf("%d changes were left alone because their resource changed after fix changed it; see above, and undo again with --force to revert them anyway", refused)
 	}
 	return nil
 }
@@ -636,7 +598,7 @@ func confirm(g *globals, question string) (bool, error) {
 			fmt.Fprintln(g.stderr)
 			return false, nil
 		}
-		return false, withCode(ExitRuntime, fmt.Errorf("read confirmation: %w", err))
+		return false, fmt.Errorf("read confirmation: %w", err)
 	}
 	answer := strings.ToLower(strings.TrimSpace(line))
 	return answer == "y" || answer == "yes", nil

@@ -55,10 +55,6 @@ func openReadStore(ctx context.Context, o *storeOptions) (*store.Store, error) {
 	return st, nil
 }
 
-const storeExitCodes = `  0  success
-  1  runtime error: the store cannot be reached or read
-  2  usage error: bad flag or argument, unknown run, no store at the given path`
-
 type historyOptions struct {
 	storeOptions
 	account string
@@ -80,7 +76,7 @@ The store is the one --store names, else the config file's store key (with
 docs/history.md.
 
 Exit codes:
-` + storeExitCodes,
+` + exitCodesHelp("history"),
 		Example: `  # the newest 20 runs in the default store
   trailseal history
 
@@ -200,7 +196,7 @@ more than DURATION ago (--older-than 30d; units d, w, h, m). Run IDs are never
 reused. --dry-run lists what would go and deletes nothing.
 
 Exit codes:
-` + storeExitCodes,
+` + exitCodesHelp("history prune"),
 		Example: `  trailseal history prune --keep 90
   trailseal history prune --older-than 26w --dry-run
   trailseal history prune --older-than 720h --store postgres://trailseal@db.internal/trailseal`,

@@ -19,8 +19,6 @@ import (
 	"github.com/trailseal/trailseal/internal/inventory"
 )
 
-var _ = registerCommand(newHuntCommand)
-
 // huntOptions are the flags of 'trailseal hunt'.
 type huntOptions struct {
 	aws awsOptions
@@ -38,7 +36,7 @@ type huntOptions struct {
 	concurrency      int
 }
 
-const huntLong = `Hunt reads CloudTrail's own records and reports who weakened the audit
+var huntLong = `Hunt reads CloudTrail's own records and reports who weakened the audit
 trail or what it depends on: who stopped or deleted a trail, narrowed its
 event selectors, turned validation off, expired or deleted its log files,
 opened its bucket, disabled its key, deleted its log group, alarms or
@@ -63,12 +61,7 @@ hunt offline). With --no-context those detections fire only where the
 record itself shows the resource is a trail's, and the output says so.
 
 Exit codes:
-  0  nothing found
-  1  runtime error (no credentials, output not writable)
-  2  usage error (bad flag, time, region, snapshot or file list)
-  3  detections found
-  4  a source could not be read (a file, a region's event history, a
-     request that cannot be interpreted); 3 wins over 4`
+` + exitCodesHelp("hunt")
 
 const huntExample = `  # log files copied from the trail's bucket, context from a saved scan
   trailseal hunt --snapshot acct.json logs/*.json.gz
@@ -94,9 +87,7 @@ func newHuntCommand(g *globals) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.aws.profile, "profile", "", "use this profile from the AWS config files")
-	f.StringVar(&o.aws.roleARN, "role-arn", "", "assume this IAM role first")
-	f.StringVar(&o.aws.externalID, "external-id", "", "external ID for --role-arn")
+	addAWSFlags(f, &o.aws)
 	f.StringVar(&o.fromDir, "from-dir", "", "read the offline copy of a trail's bucket in DIR (as 'trailseal pull' writes it)")
 	f.BoolVar(&o.lookupEvents, "lookup-events", false, "read CloudTrail event history (management events of the last 90 days) in every enabled region")
 	f.StringVar(&o.start, "start-time", "", "read events at or after this UTC time, e.g. 2026-01-08T05:21:42Z (required with --lookup-events)")
@@ -139,7 +130,7 @@ func resolveHunt(g *globals, o *huntOptions, args []string, now time.Time) (*hun
 	case o.concurrency < 0:
 		return nil, usageError("--concurrency must be positive, got %d", o.concurrency)
 	}
-	if err := validateRoleARN(o.aws.roleARN); err != nil {
+	if err := o.aws.validate(); err != nil {
 		return nil, err
 	}
 	if _, err := outputFormat(o.format); err != nil {
@@ -260,14 +251,14 @@ func runHunt(ctx context.Context, g *globals, o *huntOptions, args []string) err
 	return huntOutcome(rep)
 }
 
-// huntOutcome decides the exit code from the report, as scan does: 3 for
-// detections, else 4 when a source could not be read.
+// huntOutcome decides the outcome from the report, as scan does:
+// detections, else a source that could not be read.
 func huntOutcome(rep *detection.Report) error {
 	switch {
 	case len(rep.Detections) > 0:
-		return withCode(ExitFindings, nil)
+		return errDetections
 	case len(rep.Sources.Errors) > 0:
-		return withCode(ExitUnverifiable, nil)
+		return errUnreadable
 	}
 	return nil
 }

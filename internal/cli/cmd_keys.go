@@ -12,8 +12,6 @@ import (
 	"github.com/trailseal/trailseal/internal/verify"
 )
 
-var _ = registerCommand(newKeysCommand)
-
 type keysExportOptions struct {
 	aws       awsOptions
 	regions   string
@@ -45,9 +43,7 @@ The keys cover three hours before --start-time to two hours after
 their period, and the first digest of a period links to one before it.
 
 Exit codes:
-  0  keys written
-  1  ListPublicKeys failed or returned no key
-  2  usage error`,
+` + exitCodesHelp("keys export"),
 		Example: `  trailseal keys export --regions all --start-time 2026-01-01T00:00:00Z > keys.json
   trailseal keys export --regions us-east-1,eu-west-1 --start-time 2026-01-01T00:00:00Z > keys.json
   trailseal verify --trail-arn ARN --start-time 2026-01-01T00:00:00Z --from-dir evidence/ --public-keys keys.json`,
@@ -81,7 +77,7 @@ func runKeysExport(ctx context.Context, g *globals, o *keysExportOptions) error 
 	if err != nil {
 		return err
 	}
-	if err := validateRoleARN(o.aws.roleARN); err != nil {
+	if err := o.aws.validate(); err != nil {
 		return err
 	}
 	cfg, err := loadAWSConfig(ctx, o.aws, g.logger, g.debug)

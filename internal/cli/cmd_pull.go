@@ -13,17 +13,8 @@ import (
 	"github.com/trailseal/trailseal/internal/verify"
 )
 
-var _ = registerCommand(newPullCommand)
-
 type pullOptions struct {
-	aws         awsOptions
-	trailARN    string
-	startTime   string
-	endTime     string
-	bucket      string
-	prefix      string
-	accountID   string
-	regions     string
+	trailFlags
 	to          string
 	concurrency int
 	now         time.Time
@@ -44,11 +35,7 @@ trail must have digests in (as verify learns them online), so that an
 offline verify reports a region deleted whole as DIGEST_NONE.
 
 Exit codes:
-  0  everything was copied
-  1  some objects a digest names do not exist (the copy is still evidence:
-     verify the copy to see what is missing)
-  2  usage error
-  4  some objects could not be read`,
+` + exitCodesHelp("pull"),
 		Example: `  trailseal pull --trail-arn arn:aws:cloudtrail:us-east-1:111122223333:trail/org-audit \
       --start-time 2026-01-01T00:00:00Z --end-time 2026-01-08T00:00:00Z --to evidence/
   trailseal verify --trail-arn arn:aws:cloudtrail:us-east-1:111122223333:trail/org-audit \
@@ -60,10 +47,9 @@ Exit codes:
 		},
 	}
 	f := cmd.Flags()
-	addTrailFlags(f, &o.trailARN, &o.startTime, &o.endTime, &o.bucket, &o.prefix, &o.accountID, &o.regions)
+	addTrailFlags(f, &o.trailFlags)
 	f.StringVar(&o.to, "to", "", "folder to copy into (required); created if missing")
 	f.IntVar(&o.concurrency, "concurrency", 32, "maximum objects copied at once")
-	addAWSFlags(f, &o.aws)
 	return cmd
 }
 
@@ -78,8 +64,7 @@ func runPull(ctx context.Context, g *globals, o *pullOptions) error {
 	if o.concurrency < 1 || o.concurrency > 1024 {
 		return usageError("--concurrency must be between 1 and 1024, not %d", o.concurrency)
 	}
-	spec, err := targetSpec(ctx, g, trailFlags{arn: o.trailARN, start: o.startTime, end: o.endTime, bucket: o.bucket,
-		prefix: o.prefix, account: o.accountID, regions: o.regions, aws: o.aws}, now)
+	spec, err := targetSpec(ctx, g, o.trailFlags, now)
 	if err != nil {
 		return err
 	}
@@ -102,10 +87,10 @@ func runPull(ctx context.Context, g *globals, o *pullOptions) error {
 		if errors.Is(err, context.Canceled) {
 			return err
 		}
-		return withCode(ExitUnverifiable, fmt.Errorf("pull from s3://%s: %w", t.Bucket, err))
+		return explain(errUnreadable, fmt.Errorf("pull from s3://%s: %w", t.Bucket, err))
 	}
 	if err := recordPull(ctx, t, o.to); err != nil {
-		return withCode(ExitRuntime, fmt.Errorf("write %s: %w", filepath.Join(o.to, verify.PullRecordName), err))
+		return fmt.Errorf("write %s: %w", filepath.Join(o.to, verify.PullRecordName), err)
 	}
 	fmt.Fprintf(g.stdout, "Copied %d digest files and %d log files (%d bytes) from s3://%s to %s\n", stats.Digests, stats.Logs, stats.Bytes, t.Bucket, o.to)
 	for _, l := range stats.Earlier {
@@ -120,12 +105,12 @@ func runPull(ctx context.Context, g *globals, o *pullOptions) error {
 	switch {
 	case stats.Digests == 0 && len(stats.Missing) == 0 && len(stats.Failed) == 0:
 		// An empty copy would verify as "no digest": say so now.
-		return withCode(ExitRuntime, fmt.Errorf("no digest file of trail %s found in s3://%s/%s for the period; check --s3-bucket, --s3-prefix, --account-id and the times",
-			spec.Trail.Name, t.Bucket, t.Layout.DigestRoot()))
+		return fmt.Errorf("no digest file of trail %s found in s3://%s/%s for the period; check --s3-bucket, --s3-prefix, --account-id and the times",
+			spec.Trail.Name, t.Bucket, t.Layout.DigestRoot())
 	case len(stats.Failed) > 0:
-		return withCode(ExitUnverifiable, fmt.Errorf("%d objects could not be copied; run pull again", len(stats.Failed)))
+		return explain(errUnreadable, fmt.Errorf("%d objects could not be copied; run pull again", len(stats.Failed)))
 	case len(stats.Missing) > 0:
-		return withCode(ExitRuntime, fmt.Errorf("%d objects named by digests do not exist; verify the copy to see the full report", len(stats.Missing)))
+		return explain(errInvalid, fmt.Errorf("%d objects named by digests do not exist; verify the copy to see the full report", len(stats.Missing)))
 	}
 	return nil
 }

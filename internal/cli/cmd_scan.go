@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,19 +10,17 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/trailseal/trailseal/internal/catalog"
 	"github.com/trailseal/trailseal/internal/collect"
 	"github.com/trailseal/trailseal/internal/compliance"
 	"github.com/trailseal/trailseal/internal/config"
 	"github.com/trailseal/trailseal/internal/findings"
 	"github.com/trailseal/trailseal/internal/fix"
 	"github.com/trailseal/trailseal/internal/inventory"
-	"github.com/trailseal/trailseal/internal/regions"
 	"github.com/trailseal/trailseal/internal/report"
 	"github.com/trailseal/trailseal/internal/rules"
 	"github.com/trailseal/trailseal/internal/store"
@@ -32,9 +29,8 @@ import (
 
 // scanOptions are the flags of 'trailseal scan'.
 type scanOptions struct {
-	aws awsOptions
+	accountFlags
 
-	regions      string
 	snapshot     string
 	saveSnapshot string
 	configFile   string
@@ -53,7 +49,6 @@ type scanOptions struct {
 
 	minRetentionDays  int
 	logArchiveAccount string
-	concurrency       int
 
 	org orgOptions
 
@@ -103,7 +98,7 @@ resource is in another account) or N/A.
 Scan is read-only. The IAM permissions it needs are in docs/permissions.md.
 
 Exit codes:
-` + exitCodesHelp,
+` + exitCodesHelp("scan"),
 		Example: scanExample,
 		Args:    noArgsAfterStore,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -112,10 +107,7 @@ Exit codes:
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.aws.profile, "profile", "", "use this profile from the AWS config files")
-	f.StringVar(&o.aws.roleARN, "role-arn", "", "assume this IAM role before scanning")
-	f.StringVar(&o.aws.externalID, "external-id", "", "external ID for --role-arn")
-	f.StringVar(&o.regions, "regions", "", "comma-separated regions to scan (default: every region enabled in the account)")
+	addAccountFlags(f, &o.accountFlags)
 	f.StringVar(&o.snapshot, "snapshot", "", "evaluate this saved inventory instead of calling AWS")
 	f.StringVar(&o.saveSnapshot, "save-snapshot", "", "also write the collected inventory to this file")
 	f.StringVar(&o.configFile, "config", "", "read settings from this YAML file (flags override it)")
@@ -130,7 +122,6 @@ Exit codes:
 	f.StringVar(&o.suppressions, "suppressions", "", "YAML file of accepted findings (rule, resource, reason, expires); see docs/reports.md")
 	f.IntVar(&o.minRetentionDays, "min-retention-days", 365, "shortest acceptable retention of trail logs, in days")
 	f.StringVar(&o.logArchiveAccount, "log-archive-account", "", "account ID of the dedicated log archive account, if you have one")
-	f.IntVar(&o.concurrency, "concurrency", 16, "maximum concurrent AWS API calls")
 	addOrgFlags(f, &o.org)
 	addStoreFlag(f, &o.store)
 	return cmd
@@ -156,6 +147,17 @@ type resolvedScan struct {
 	store       *store.Location // nil: no history store
 }
 
+// scanSettings are the settings the config file may give, before
+// validation: a flag the user gave wins over the file.
+type scanSettings struct {
+	regions  string
+	failOn   string
+	ruleIDs  []string
+	ruleOpts rules.Options
+	parallel int
+	store    *string // the config file's store, if any
+}
+
 // resolveScan merges the config file and validates every input before any
 // AWS call, so that a typo costs nothing.
 func resolveScan(o *scanOptions) (*resolvedScan, error) {
@@ -163,130 +165,152 @@ func resolveScan(o *scanOptions) (*resolvedScan, error) {
 	if set == nil {
 		set = func(string) bool { return false }
 	}
-	r := &resolvedScan{ruleOpts: rules.DefaultOptions(), failOnError: o.failOnError}
-	regionList, failOn := o.regions, o.failOn
-	ruleIDs := o.ruleIDs
-	r.ruleOpts.MinRetentionDays = o.minRetentionDays
-	r.ruleOpts.LogArchiveAccount = o.logArchiveAccount
-	r.parallel = o.concurrency
-	var configuredStore *string
-	if o.configFile != "" {
-		cf, err := config.Load(o.configFile)
-		if err != nil {
-			return nil, asUsage(err)
-		}
-		if len(cf.Regions) > 0 && !set("regions") {
-			regionList = strings.Join(cf.Regions, ",")
-		}
-		if cf.MinRetentionDays != nil && !set("min-retention-days") {
-			r.ruleOpts.MinRetentionDays = *cf.MinRetentionDays
-		}
-		if cf.LogArchiveAccount != nil && !set("log-archive-account") {
-			r.ruleOpts.LogArchiveAccount = *cf.LogArchiveAccount
-		}
-		if cf.FailOn != nil && !set("fail-on") {
-			failOn = *cf.FailOn
-		}
-		if len(cf.Rules) > 0 && !set("rules") {
-			ruleIDs = cf.Rules
-		}
-		if cf.Concurrency != nil && !set("concurrency") {
-			r.parallel = *cf.Concurrency
-		}
-		r.ruleOpts.FullAccessAllowList = cf.FullAccessAllowList
-		if cf.FullAccessLimit != nil {
-			r.ruleOpts.FullAccessLimit = *cf.FullAccessLimit
-		}
-		configuredStore = cf.Store
-	}
-	var err error
-	if r.store, err = resolveStoreLocation(o.store, set("store"), configuredStore); err != nil {
+	in, err := scanConfig(o, set)
+	if err != nil {
 		return nil, err
 	}
-	if regionList != "" {
-		rs, err := regions.Parse(regionList)
-		if err != nil {
-			return nil, usageError("--regions: %v", err)
+	r := &resolvedScan{ruleOpts: in.ruleOpts, parallel: in.parallel, outputDir: o.outputDir, verbose: o.verbose, failOnError: o.failOnError}
+	if r.store, err = resolveStoreLocation(o.store, set("store"), in.store); err != nil {
+		return nil, err
+	}
+	if err := r.resolveEvaluation(in); err != nil {
+		return nil, err
+	}
+	if err := r.resolveOutput(o, set); err != nil {
+		return nil, err
+	}
+	if o.suppressions != "" {
+		if r.suppress, err = loadSuppressions(o.suppressions); err != nil {
+			return nil, err
 		}
-		r.regions = rs
 	}
-	sev, err := findings.ParseSeverity(failOn)
+	if err := o.aws.validate(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// scanConfig reads the config file, if any, under the flags.
+func scanConfig(o *scanOptions, set func(string) bool) (scanSettings, error) {
+	in := scanSettings{regions: o.regions, failOn: o.failOn, ruleIDs: o.ruleIDs, ruleOpts: rules.DefaultOptions(), parallel: o.concurrency}
+	in.ruleOpts.MinRetentionDays = o.minRetentionDays
+	in.ruleOpts.LogArchiveAccount = o.logArchiveAccount
+	if o.configFile == "" {
+		return in, nil
+	}
+	cf, err := config.Load(o.configFile)
 	if err != nil {
-		return nil, usageError("--fail-on: %v", err)
+		return in, asUsage(err)
 	}
-	r.failOn = sev
+	if len(cf.Regions) > 0 && !set("regions") {
+		in.regions = strings.Join(cf.Regions, ",")
+	}
+	if cf.MinRetentionDays != nil && !set("min-retention-days") {
+		in.ruleOpts.MinRetentionDays = *cf.MinRetentionDays
+	}
+	if cf.LogArchiveAccount != nil && !set("log-archive-account") {
+		in.ruleOpts.LogArchiveAccount = *cf.LogArchiveAccount
+	}
+	if cf.FailOn != nil && !set("fail-on") {
+		in.failOn = *cf.FailOn
+	}
+	if len(cf.Rules) > 0 && !set("rules") {
+		in.ruleIDs = cf.Rules
+	}
+	if cf.Concurrency != nil && !set("concurrency") {
+		in.parallel = *cf.Concurrency
+	}
+	in.ruleOpts.FullAccessAllowList = cf.FullAccessAllowList
+	if cf.FullAccessLimit != nil {
+		in.ruleOpts.FullAccessLimit = *cf.FullAccessLimit
+	}
+	in.store = cf.Store
+	return in, nil
+}
+
+// resolveEvaluation checks what decides the verdicts: regions, --fail-on,
+// the rule options and the rules.
+func (r *resolvedScan) resolveEvaluation(in scanSettings) error {
+	var err error
+	if in.regions != "" {
+		if r.regions, err = parseRegions(in.regions); err != nil {
+			return err
+		}
+	}
+	if r.failOn, err = findings.ParseSeverity(in.failOn); err != nil {
+		return usageError("--fail-on: %v", err)
+	}
 	if r.ruleOpts.MinRetentionDays < 1 {
-		return nil, usageError("--min-retention-days must be at least 1, got %d", r.ruleOpts.MinRetentionDays)
+		return usageError("--min-retention-days must be at least 1, got %d", r.ruleOpts.MinRetentionDays)
 	}
 	if a := r.ruleOpts.LogArchiveAccount; a != "" && !accountIDPattern.MatchString(a) {
-		return nil, usageError("--log-archive-account %q is not a 12-digit account ID", a)
+		return usageError("--log-archive-account %q is not a 12-digit account ID", a)
 	}
 	if r.parallel < 1 || r.parallel > 512 {
-		return nil, usageError("--concurrency must be between 1 and 512, got %d", r.parallel)
+		return usageError("--concurrency must be between 1 and 512, got %d", r.parallel)
 	}
-	if r.ruleset, err = rules.Select(rules.All(), ruleIDs); err != nil {
-		return nil, asUsage(err)
+	if r.ruleset, err = rules.Select(rules.All(), in.ruleIDs); err != nil {
+		return asUsage(err)
 	}
+	return nil
+}
+
+// resolveOutput checks the formats, where they go, and the flags that
+// cannot go with --snapshot or a compliance view.
+func (r *resolvedScan) resolveOutput(o *scanOptions, set func(string) bool) error {
 	for _, name := range strings.Split(o.formats, ",") {
 		name = strings.ToLower(strings.TrimSpace(name))
 		if name == "" {
 			continue
 		}
 		if _, err := report.Lookup(name); err != nil {
-			return nil, usageError("--format: %v", err)
+			return usageError("--format: %v", err)
 		}
 		if !slices.Contains(r.formats, name) {
 			r.formats = append(r.formats, name)
 		}
 	}
-	if len(r.formats) == 0 {
-		return nil, usageError("--format: no format given")
-	}
-	r.outputDir = o.outputDir
-	r.verbose = o.verbose
 	switch {
+	case len(r.formats) == 0:
+		return usageError("--format: no format given")
 	case o.output != "" && o.outputDir != "":
-		return nil, usageError("--output and --output-dir cannot be used together")
+		return usageError("--output and --output-dir cannot be used together")
 	case len(r.formats) > 1 && o.outputDir == "":
-		return nil, usageError("several formats need --output-dir (one file per format)")
+		return usageError("several formats need --output-dir (one file per format)")
 	}
 	if o.snapshot != "" {
 		for _, flag := range []string{"profile", "role-arn", "external-id", "regions"} {
 			if set(flag) {
-				return nil, usageError("--%s cannot be used with --snapshot (a snapshot makes no AWS call)", flag)
+				return usageError("--%s cannot be used with --snapshot (a snapshot makes no AWS call)", flag)
 			}
 		}
 		if o.saveSnapshot != "" {
-			return nil, usageError("--save-snapshot cannot be used with --snapshot")
+			return usageError("--save-snapshot cannot be used with --snapshot")
 		}
 	}
 	if o.complianceID != "" {
 		fw, err := compliance.Load(o.complianceID)
 		if err != nil {
-			return nil, usageError("--compliance: %v", err)
+			return usageError("--compliance: %v", err)
 		}
 		if !slices.Contains([]string{"table", "json", "html"}, r.formats[0]) || len(r.formats) > 1 {
-			return nil, usageError("--compliance prints a table, JSON or HTML view: use --format table, json or html")
+			return usageError("--compliance prints a table, JSON or HTML view: use --format table, json or html")
 		}
 		r.framework = fw
 	}
-	if o.suppressions != "" {
-		sf, err := suppress.Load(o.suppressions)
-		if err != nil {
-			return nil, asUsage(err)
-		}
-		if err := sf.Resolve(fullCatalog()); err != nil {
-			return nil, asUsage(err)
-		}
-		r.suppress = sf
+	return nil
+}
+
+// loadSuppressions reads a suppressions file and checks its rule IDs.
+func loadSuppressions(path string) (*suppress.File, error) {
+	sf, err := suppress.Load(path)
+	if err != nil {
+		return nil, asUsage(err)
 	}
-	if o.aws.externalID != "" && o.aws.roleARN == "" {
-		return nil, usageError("--external-id needs --role-arn")
+	if err := sf.Resolve(catalog.All()); err != nil {
+		return nil, asUsage(err)
 	}
-	if err := validateRoleARN(o.aws.roleARN); err != nil {
-		return nil, err
-	}
-	return r, nil
+	return sf, nil
 }
 
 func runScan(ctx context.Context, g *globals, o *scanOptions) error {
@@ -324,14 +348,11 @@ func runScan(ctx context.Context, g *globals, o *scanOptions) error {
 		})
 		finish()
 		if err != nil {
-			if errors.Is(err, context.Canceled) {
-				return err
-			}
-			return withCode(ExitRuntime, err)
+			return err
 		}
 		if o.saveSnapshot != "" {
 			if err := inventory.Save(o.saveSnapshot, inv); err != nil {
-				return withCode(ExitRuntime, err)
+				return err
 			}
 		}
 	}
@@ -351,30 +372,6 @@ func applySuppressions(g *globals, rep *findings.Report, r *resolvedScan) {
 		fmt.Fprintf(g.stderr, "trailseal: warning: %s:%d: suppression of %s on %s expired on %s and no longer applies\n",
 			r.suppress.Path, e.Line, e.Rule, e.Resource, e.ExpiresString())
 	}
-}
-
-// scanProgress returns a progress callback that draws a bar of collection
-// tasks on stderr when it is a terminal (nil otherwise), and a function that
-// clears it.
-func scanProgress(g *globals) (func(done, total int), func()) {
-	if !isTerminal(g.stderr) || g.debug {
-		return nil, func() {}
-	}
-	var mu sync.Mutex
-	bar := progressbar.NewOptions(-1,
-		progressbar.OptionSetWriter(g.stderr),
-		progressbar.OptionSetDescription("collecting"),
-		progressbar.OptionShowCount(),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionClearOnFinish(),
-	)
-	update := func(done, total int) {
-		mu.Lock()
-		defer mu.Unlock()
-		bar.ChangeMax(total)
-		bar.Set(done)
-	}
-	return update, func() { bar.Finish() }
 }
 
 // evaluate runs the rules over an inventory and builds the report.
@@ -397,7 +394,6 @@ func evaluate(inv *inventory.Inventory, ruleset []rules.Rule, opts rules.Options
 // afterTable, when set, adds to the terminal table (the organization scan's
 // per-account summary); it runs after suppressions are applied.
 func emit(g *globals, rep *findings.Report, r *resolvedScan, output string, afterTable func(io.Writer)) error {
-	catalog := fullCatalog()
 	applySuppressions(g, rep, r)
 	switch {
 	case r.framework != nil:
@@ -409,7 +405,7 @@ func emit(g *globals, rep *findings.Report, r *resolvedScan, output string, afte
 			write = func() error { return report.WriteComplianceHTML(&buf, view, rep) }
 		}
 		if err := write(); err != nil {
-			return withCode(ExitRuntime, err)
+			return err
 		}
 		if err := writeOut(g, output, buf.Bytes()); err != nil {
 			return err
@@ -419,17 +415,17 @@ func emit(g *globals, rep *findings.Report, r *resolvedScan, output string, afte
 		}
 	case r.outputDir != "":
 		if err := os.MkdirAll(r.outputDir, 0o755); err != nil {
-			return withCode(ExitRuntime, fmt.Errorf("--output-dir: %w", err))
+			return fmt.Errorf("--output-dir: %w", err)
 		}
 		for _, format := range r.formats {
 			path := filepath.Join(r.outputDir, "report."+fileExtension(format))
-			if err := writeReportFile(path, format, rep, catalog); err != nil {
+			if err := writeReportFile(path, format, rep); err != nil {
 				return err
 			}
 		}
 		fmt.Fprintln(g.stderr, report.Summary(rep))
 	case output != "":
-		if err := writeReportFile(output, r.formats[0], rep, catalog); err != nil {
+		if err := writeReportFile(output, r.formats[0], rep); err != nil {
 			return err
 		}
 		fmt.Fprintln(g.stderr, report.Summary(rep))
@@ -442,22 +438,19 @@ func emit(g *globals, rep *findings.Report, r *resolvedScan, output string, afte
 		}
 	}
 	if failing := rep.Failing(r.failOn); len(failing) > 0 {
-		return withCode(ExitFindings, nil)
+		return errFindings
 	}
 	// Evidence nobody could read is no clean bill of health: a pipeline
 	// must not go green on an account that was never audited.
 	if r.failOnError && len(rep.Unreadable()) > 0 {
-		return withCode(ExitIncomplete, nil)
+		return errUnreadable
 	}
 	return nil
 }
 
 func writeStdout(g *globals, rep *findings.Report, format string, verbose bool) error {
 	opts := report.Options{Color: g.useColor(g.stdout), Verbose: verbose, Width: terminalWidth(g.stdout), Fixable: fix.Fixable}
-	if err := report.Write(g.stdout, format, rep, fullCatalog(), opts); err != nil {
-		return withCode(ExitRuntime, err)
-	}
-	return nil
+	return report.Write(g.stdout, format, rep, catalog.All(), opts)
 }
 
 // writeOut writes data to path, or to stdout when path is empty.
@@ -467,18 +460,18 @@ func writeOut(g *globals, path string, data []byte) error {
 		return err
 	}
 	if err := os.WriteFile(path, data, 0o644); err != nil {
-		return withCode(ExitRuntime, fmt.Errorf("write report: %w", err))
+		return fmt.Errorf("write report: %w", err)
 	}
 	return nil
 }
 
-func writeReportFile(path, format string, rep *findings.Report, catalog []rules.Rule) error {
+func writeReportFile(path, format string, rep *findings.Report) error {
 	var buf bytes.Buffer
-	if err := report.Write(&buf, format, rep, catalog, report.Options{Fixable: fix.Fixable}); err != nil {
-		return withCode(ExitRuntime, err)
+	if err := report.Write(&buf, format, rep, catalog.All(), report.Options{Fixable: fix.Fixable}); err != nil {
+		return err
 	}
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		return withCode(ExitRuntime, fmt.Errorf("write report: %w", err))
+		return fmt.Errorf("write report: %w", err)
 	}
 	return nil
 }

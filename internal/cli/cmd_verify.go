@@ -8,29 +8,16 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
-	"sync"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
-	"github.com/trailseal/trailseal/internal/regions"
 	"github.com/trailseal/trailseal/internal/verify"
 )
 
-var _ = registerCommand(newVerifyCommand)
-
 type verifyOptions struct {
-	aws         awsOptions
-	trailARN    string
-	startTime   string
-	endTime     string
-	bucket      string
-	prefix      string
-	accountID   string
-	regions     string
+	trailFlags
 	publicKeys  []string
-	fromDir     string
 	format      string
 	verbose     bool
 	concurrency int
@@ -49,7 +36,7 @@ type verifyOptions struct {
 // over many chains.
 var errArchive = errors.New("archive run")
 
-const verifyLong = `Verify proves that the CloudTrail log files of a period are complete and
+var verifyLong = `Verify proves that the CloudTrail log files of a period are complete and
 unchanged. It lists the trail's digest files for every source region, checks
 each digest's RSA signature (SHA256withRSA) with its own region's public keys
 (CloudTrail signs each region with its own key pair: ListPublicKeys in that
@@ -100,15 +87,8 @@ AWS_BATCH_JOB_ARRAY_INDEX with --shards N) verifies one shard of the chains;
 'trailseal verify merge' combines the shards' JSON reports. A progress bar is
 drawn on stderr when it is a terminal (--quiet: never).
 
-Exit codes (the first that applies):
-  2  usage error (bad flag, time, ARN or key file)
-  1  something is invalid, missing or unreferenced (tampering or deletion)
-  4  could not verify: objects, keys or the expected regions could not be
-     read, or a region needs a person's check (MANUAL); nothing invalid;
-     or the --state could not be saved
-  3  gaps: every file present is valid, but no digest covers part of the
-     period (LOG_NOT_COVERED files listed)
-  0  every digest and log file in the period is valid`
+Exit codes:
+` + exitCodesHelp("verify")
 
 const verifyExample = `  # the same flags as 'aws cloudtrail validate-logs', every region of the trail
   trailseal verify --trail-arn arn:aws:cloudtrail:us-east-1:111122223333:trail/org-audit \
@@ -148,40 +128,19 @@ func newVerifyCommand(g *globals) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	addTrailFlags(f, &o.trailARN, &o.startTime, &o.endTime, &o.bucket, &o.prefix, &o.accountID, &o.regions)
+	addTrailFlags(f, &o.trailFlags)
 	f.Lookup("account-id").Usage = "comma-separated accounts to verify (default: the trail's account; for an organization trail every account of the organization)"
 	addArchiveFlags(f, o)
 	f.IntVar(&o.archive.shards, "shards", 0, "the number of shards, for --shard auto")
 	f.BoolVarP(&o.archive.quiet, "quiet", "q", false, "no progress bar (drawn only when stderr is a terminal)")
-	f.IntVar(&o.archive.chains, "chains", 0, "maximum chains (account x region) verified at once (default: --concurrency / 4)")
+	f.IntVar(&o.archive.chains, "chains", 0, "maximum chains (account x region) verified in full at once (default: --concurrency / 4)")
 	f.StringArrayVar(&o.publicKeys, "public-keys", nil, "read public keys from this JSON file ('trailseal keys export' or 'aws cloudtrail list-public-keys') instead of calling ListPublicKeys; repeat to merge files")
 	f.StringVar(&o.fromDir, "from-dir", "", "verify an offline copy laid out as DIR/<bucket>/<key> (made by 'trailseal pull') instead of S3")
 	f.StringVarP(&o.format, "format", "f", "text", "output format: text or json")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "list every valid digest and log file too")
 	f.IntVar(&o.concurrency, "concurrency", 128, "maximum objects read at once (with --from-dir the default is 4 per CPU)")
-	addAWSFlags(f, &o.aws)
 	cmd.AddCommand(newVerifyMergeCommand(g))
 	return cmd
-}
-
-type flagSet interface {
-	StringVar(p *string, name, value, usage string)
-}
-
-func addTrailFlags(f flagSet, arn, start, end, bucket, prefix, account, regions *string) {
-	f.StringVar(arn, "trail-arn", "", "ARN of the trail (required)")
-	f.StringVar(start, "start-time", "", "verify log files delivered at or after this UTC time, e.g. 2026-01-08T05:21:42Z (required)")
-	f.StringVar(end, "end-time", "", "verify log files delivered at or before this UTC time (default: now)")
-	f.StringVar(bucket, "s3-bucket", "", "bucket of the digests, when it differs from the trail's current bucket")
-	f.StringVar(prefix, "s3-prefix", "", "key prefix of the digests, when it differs from the trail's current prefix")
-	f.StringVar(account, "account-id", "", "account whose files to verify (member account of an organization trail; default: the trail's account)")
-	f.StringVar(regions, "regions", "", "comma-separated source regions to verify, each of which must have digests, or 'all' (default): every region the trail must record and every region with folders")
-}
-
-func addAWSFlags(f flagSet, a *awsOptions) {
-	f.StringVar(&a.profile, "profile", "", "use this profile from the AWS config files")
-	f.StringVar(&a.roleARN, "role-arn", "", "assume this IAM role first")
-	f.StringVar(&a.externalID, "external-id", "", "external ID for --role-arn")
 }
 
 // parseFlagTime accepts RFC 3339 and, as UTC, a date or a date and time
@@ -216,17 +175,6 @@ func periodFlags(start, end string, now time.Time) (time.Time, time.Time, error)
 	return s, e, nil
 }
 
-func parseRegions(s string) ([]string, error) {
-	if s == "" || s == "all" {
-		return nil, nil
-	}
-	out, err := regions.Parse(s)
-	if err != nil {
-		return nil, usageError("--regions: %v", err)
-	}
-	return out, nil
-}
-
 func runVerify(ctx context.Context, g *globals, o *verifyOptions) error {
 	report, err := executeVerify(ctx, g, o)
 	if errors.Is(err, errArchive) {
@@ -257,8 +205,8 @@ func executeVerify(ctx context.Context, g *globals, o *verifyOptions) (*verify.R
 	if o.concurrency < 1 || o.concurrency > 1024 {
 		return nil, usageError("--concurrency must be between 1 and 1024, not %d", o.concurrency)
 	}
-	o.archive.accounts = parseAccounts(o.accountID)
-	account := o.accountID
+	o.archive.accounts = parseAccounts(o.account)
+	account := o.account
 	if len(o.archive.accounts) > 1 {
 		account = "" // each one is checked by the archive run
 	}
@@ -274,8 +222,9 @@ func executeVerify(ctx context.Context, g *globals, o *verifyOptions) (*verify.R
 	if o.fromDir != "" && !o.concurrencySet {
 		concurrency = 4 * runtime.GOMAXPROCS(0)
 	}
-	spec, err := targetSpec(ctx, g, trailFlags{arn: o.trailARN, start: o.startTime, end: o.endTime, bucket: o.bucket,
-		prefix: o.prefix, account: account, regions: o.regions, fromDir: o.fromDir, aws: o.aws}, now)
+	tf := o.trailFlags
+	tf.account = account
+	spec, err := targetSpec(ctx, g, tf, now)
 	if err != nil {
 		return nil, err
 	}
@@ -293,7 +242,7 @@ func executeVerify(ctx context.Context, g *globals, o *verifyOptions) (*verify.R
 		return nil, targetError(err)
 	}
 	defer t.Close()
-	if o.accountID == "" && t.Layout.OrgID != "" {
+	if o.account == "" && t.Layout.OrgID != "" {
 		// An organization trail's archive: every account of it.
 		spec.Prefetch = false
 		o.spec = spec
@@ -309,16 +258,10 @@ func executeVerify(ctx context.Context, g *globals, o *verifyOptions) (*verify.R
 		if errors.Is(err, context.Canceled) {
 			return nil, err
 		}
-		return nil, withCode(ExitUnverifiable, fmt.Errorf("verify s3://%s: %w", t.Bucket, err))
+		return nil, explain(errUnreadable, fmt.Errorf("verify s3://%s: %w", t.Bucket, err))
 	}
 	report.Trail, report.Tool, report.Version = spec.Trail.Raw, "trailseal", Version()
 	return report, nil
-}
-
-// trailFlags are the flags verify and pull share.
-type trailFlags struct {
-	arn, start, end, bucket, prefix, account, regions, fromDir string
-	aws                                                        awsOptions
 }
 
 // targetSpec checks the shared flags and, online, loads the AWS
@@ -336,7 +279,7 @@ func targetSpec(ctx context.Context, g *globals, f trailFlags, now time.Time) (v
 	if err != nil {
 		return verify.TargetSpec{}, err
 	}
-	if err := validateRoleARN(f.aws.roleARN); err != nil {
+	if err := f.aws.validate(); err != nil {
 		return verify.TargetSpec{}, err
 	}
 	spec := verify.TargetSpec{Trail: arn, Bucket: f.bucket, Prefix: f.prefix, AccountID: f.account, FromDir: f.fromDir,
@@ -361,7 +304,7 @@ func targetError(err error) error {
 	case errors.Is(err, context.Canceled):
 		return err
 	}
-	return withCode(ExitUnverifiable, err)
+	return explain(errUnreadable, err)
 }
 
 // setProcessLimits is called by Main, for the real process only: tests
@@ -391,7 +334,7 @@ func writeVerifyReport(g *globals, r *verify.Report, format string, verbose bool
 	return r.WriteText(g.stdout, verbose)
 }
 
-// verifyExit maps the outcome to the exit code; the report already says
+// verifyExit maps the outcome to an exit outcome; the report already says
 // why. The outcome already ranks them: invalid (1) over could not verify
 // (4) over gaps (3): exit 3 means every file present was checked and is
 // valid, and the period has gaps.
@@ -400,89 +343,10 @@ func verifyExit(r *verify.Report) error {
 	case verify.OutcomeValid:
 		return nil
 	case verify.OutcomeInvalid:
-		return withCode(ExitRuntime, nil)
+		return errInvalid
 	case verify.OutcomeGaps:
-		return withCode(ExitGaps, nil)
+		return errGaps
 	default:
-		return withCode(ExitUnverifiable, nil)
-	}
-}
-
-// newProgress returns a progress bar for verify and pull when stderr is a
-// terminal (nil otherwise, so nothing is drawn into logs), and the function
-// that clears it.
-func newProgress(g *globals) (verify.Progress, func()) {
-	if !isTerminal(g.stderr) {
-		return nil, func() {}
-	}
-	bar := &progressBar{g: g}
-	return bar, bar.finish
-}
-
-// progressBar draws, on a terminal's stderr, the objects read of those
-// planned with their rate and the time left, and for an archive run the
-// chains done of those planned.
-type progressBar struct {
-	g                     *globals
-	mu                    sync.Mutex
-	bar                   *progressbar.ProgressBar
-	objects               int
-	chainsPlanned, chains int
-}
-
-func (p *progressBar) describe() string {
-	if p.chainsPlanned == 0 {
-		return "verifying"
-	}
-	return fmt.Sprintf("chains %d/%d", p.chains, p.chainsPlanned)
-}
-
-// Plan is called as objects are found to read (digests, then logs); totals
-// add up.
-func (p *progressBar) Plan(objects int, _ int64) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.objects += objects
-	if p.bar != nil {
-		p.bar.ChangeMax(p.objects)
-		return
-	}
-	p.bar = progressbar.NewOptions(p.objects,
-		progressbar.OptionSetWriter(p.g.stderr),
-		progressbar.OptionSetDescription(p.describe()),
-		progressbar.OptionSetItsString("objects"),
-		progressbar.OptionShowIts(),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionClearOnFinish(),
-	)
-}
-
-// Done is called once per object read.
-func (p *progressBar) Done(int64) {
-	p.mu.Lock()
-	bar := p.bar
-	p.mu.Unlock()
-	if bar != nil {
-		bar.Add(1)
-	}
-}
-
-// Chains is told the chains planned and done of an archive run.
-func (p *progressBar) Chains(planned, done int) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.chainsPlanned, p.chains = planned, done
-	if p.bar != nil {
-		p.bar.Describe(p.describe())
-	}
-}
-
-func (p *progressBar) finish() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.bar != nil {
-		p.bar.Finish()
+		return errUnreadable
 	}
 }

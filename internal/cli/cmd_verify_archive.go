@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/trailseal/trailseal/internal/verify"
 )
@@ -31,7 +32,7 @@ type archiveFlags struct {
 	shardSpec verify.Shard
 }
 
-func addArchiveFlags(f flagSet, o *verifyOptions) {
+func addArchiveFlags(f *pflag.FlagSet, o *verifyOptions) {
 	f.StringVar(&o.archive.state, "state", "", "incremental: remember where each chain was left in this file or s3://BUCKET/KEY (written with a conditional put) and read only what is new next time; {shard} is replaced by the shard index")
 	f.StringVar(&o.archive.shard, "shard", "", "verify one shard of the chains (account x region): I/N (0-based), or auto (the index from JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX, N from --shards)")
 	f.StringVar(&o.archive.output, "output", "", "write the report to this file or s3://BUCKET/KEY instead of stdout; {shard} is replaced by the shard index")
@@ -87,7 +88,7 @@ func runArchive(ctx context.Context, g *globals, o *verifyOptions, spec verify.T
 		return code
 	}
 	if s := r.State; s != nil && !s.Saved {
-		return withCode(ExitUnverifiable, fmt.Errorf("the state %s was not saved: %s", s.Path, s.Error))
+		return explain(errUnreadable, fmt.Errorf("the state %s was not saved: %s", s.Path, s.Error))
 	}
 	return nil
 }
@@ -123,21 +124,21 @@ func writeArchiveReport(ctx context.Context, g *globals, spec verify.TargetSpec,
 		}
 		c := s3.NewFromConfig(spec.AWS, verify.S3Options(spec.AWS))
 		if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(buf.Bytes())}); err != nil {
-			return withCode(ExitRuntime, fmt.Errorf("write the report to %s: %w", output, err))
+			return fmt.Errorf("write the report to %s: %w", output, err)
 		}
 		return nil
 	}
 	if dir := filepath.Dir(output); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return withCode(ExitRuntime, fmt.Errorf("--output: %w", err))
+			return fmt.Errorf("--output: %w", err)
 		}
 	}
 	tmp := output + ".tmp"
 	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
-		return withCode(ExitRuntime, fmt.Errorf("--output: %w", err))
+		return fmt.Errorf("--output: %w", err)
 	}
 	if err := os.Rename(tmp, output); err != nil {
-		return withCode(ExitRuntime, fmt.Errorf("--output: %w", err))
+		return fmt.Errorf("--output: %w", err)
 	}
 	return nil
 }
@@ -162,12 +163,7 @@ duplicated shard: a merge of part of the shards would leave chains
 unverified.
 
 Exit codes:
-  0  every digest and log file of every shard is valid
-  1  something is invalid, missing or unreferenced
-  2  usage error: a report unreadable or not of the same run, a shard
-     missing or given twice
-  3  gaps only
-  4  could not verify something, and nothing is invalid`,
+` + exitCodesHelp("verify merge"),
 		Example: `  trailseal verify merge reports/shard-0.json reports/shard-1.json reports/shard-2.json
   trailseal verify merge --format json reports/*.json > archive.json`,
 		Args: cobra.MinimumNArgs(1),

@@ -42,6 +42,9 @@ type globals struct {
 	debug  bool
 	color  string // auto, always, never
 	logger *slog.Logger
+	// started is set once cobra has parsed the command line and a command
+	// runs: an error before that is cobra's own, a usage error.
+	started bool
 }
 
 // useColor decides whether w gets ANSI colour: never when NO_COLOR is set
@@ -83,7 +86,7 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-const rootLong = `trailseal proves that an AWS account's (or organization's) audit trail is
+var rootLong = `trailseal proves that an AWS account's (or organization's) audit trail is
 complete, protected and tamper-evident, and fixes it where it is not.
 
   scan     audit every CloudTrail trail and what it depends on (bucket, key,
@@ -101,8 +104,9 @@ complete, protected and tamper-evident, and fixes it where it is not.
 trailseal is read-only by default: only 'fix --apply' changes anything in
 your account, after showing the plan and asking.
 
-Exit codes of scan (verify and fix document their own in their help):
-` + exitCodesHelp
+Exit codes of scan (every other command documents its own in its help, and
+docs/exit-codes.md lists them all):
+` + exitCodesHelp("scan")
 
 func newRootCommand(g *globals) *cobra.Command {
 	root := &cobra.Command{
@@ -113,6 +117,7 @@ func newRootCommand(g *globals) *cobra.Command {
 		SilenceErrors: true,
 		Version:       Version(),
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			g.started = true
 			switch g.color {
 			case "auto", "always", "never":
 			default:
@@ -136,25 +141,25 @@ func newRootCommand(g *globals) *cobra.Command {
 	root.PersistentFlags().StringVar(&g.color, "color", "auto", "colour output: auto (terminal only, honours NO_COLOR), always or never")
 	root.CompletionOptions.HiddenDefaultCmd = true
 
+	// Every command, one line each; each lives in its own cmd_*.go.
 	root.AddCommand(
 		newScanCommand(g),
+		newVerifyCommand(g),
+		newPullCommand(g),
+		newKeysCommand(g),
+		newFixCommand(g),
+		newHuntCommand(g),
+		newDetectionsCommand(g),
 		newRulesCommand(g),
 		newExplainCommand(g),
+		newComplianceCommand(g),
 		newDemoCommand(g),
 		newHistoryCommand(g),
 		newDiffCommand(g),
 		newVersionCommand(g),
 	)
-	for _, add := range extraCommands {
-		root.AddCommand(add(g))
-	}
 	return root
 }
-
-// extraCommands lets command families in other files (verify, keys, pull)
-// register themselves without editing this file. It is filled by plain
-// package-level variable initialisers, not init() wiring.
-var extraCommands []func(*globals) *cobra.Command
 
 // Main runs trailseal with args and returns the process exit code. Errors
 // are printed as one line on stderr; there are no stack traces for user
@@ -172,19 +177,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root := newRootCommand(g)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
-	if err != nil && isCobraUsage(err) {
+	if err != nil && !g.started && isCobraUsage(err) {
 		err = usageError("%v (see 'trailseal --help')", err)
 	}
 	code := exitCode(err)
-	if err != nil {
-		var ee *exitError
-		if !errors.As(err, &ee) || ee.err != nil {
-			msg := strings.TrimSpace(err.Error())
-			if code == ExitInterrupted {
-				msg = "interrupted"
-			}
-			fmt.Fprintf(stderr, "trailseal: %s\n", strings.ReplaceAll(msg, "\n", " "))
+	if err != nil && !silent(err) {
+		msg := strings.TrimSpace(err.Error())
+		if code == ExitInterrupted {
+			msg = "interrupted"
 		}
+		fmt.Fprintf(stderr, "trailseal: %s\n", strings.ReplaceAll(msg, "\n", " "))
 	}
 	return code
 }
@@ -192,8 +194,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // isCobraUsage recognises the errors cobra returns for unknown commands and
 // wrong argument counts, which are usage errors.
 func isCobraUsage(err error) bool {
-	var ee *exitError
-	if errors.As(err, &ee) {
+	var usage *usageErr
+	if errors.As(err, &usage) {
 		return false
 	}
 	msg := err.Error()
@@ -215,12 +217,4 @@ func newVersionCommand(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-}
-
-// registerCommand adds a command constructor to the root command. Files that
-// implement a command family call it from a package-level variable
-// initialiser: var _ = registerCommand(newVerifyCommand).
-func registerCommand(f func(*globals) *cobra.Command) bool {
-	extraCommands = append(extraCommands, f)
-	return true
 }

@@ -175,10 +175,8 @@ func runOrgScan(ctx context.Context, g *globals, o *scanOptions) error {
 	switch {
 	case errors.Is(scanErr, orgscan.ErrState):
 		return asUsage(fmt.Errorf("--resume: %w", scanErr))
-	case res == nil && interrupted:
-		return scanErr
 	case res == nil:
-		return withCode(ExitRuntime, scanErr)
+		return scanErr
 	case scanErr != nil && !interrupted:
 		// The scan finished but the state file could not be written:
 		// report what was found, then fail.
@@ -201,11 +199,11 @@ func runOrgScan(ctx context.Context, g *globals, o *scanOptions) error {
 		return scanErr
 	}
 	if scanErr != nil {
-		return withCode(ExitRuntime, fmt.Errorf("--resume: %w", scanErr))
+		return fmt.Errorf("--resume: %w", scanErr)
 	}
 	if !anyScanned(res) {
-		return withCode(ExitRuntime, fmt.Errorf("no account of organization %s could be scanned: check that role %s exists in the accounts and trusts account %s",
-			res.Organization.ID, o.org.roleName, res.Organization.CallerAccountID))
+		return fmt.Errorf("no account of organization %s could be scanned: check that role %s exists in the accounts and trusts account %s",
+			res.Organization.ID, o.org.roleName, res.Organization.CallerAccountID)
 	}
 	// Only a finished scan is stored: an interrupted one returned above.
 	return hist.save(ctx, g, rep, emitErr)

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/trailseal/trailseal/internal/catalog"
 	"github.com/trailseal/trailseal/internal/drift"
 	"github.com/trailseal/trailseal/internal/findings"
 	"github.com/trailseal/trailseal/internal/orgscan"
@@ -90,7 +91,7 @@ func storeError(err error) error {
 	case errors.Is(err, store.ErrNoRun):
 		return usageError("%v (see 'trailseal history')", err)
 	}
-	return withCode(ExitRuntime, fmt.Errorf("store: %w", err))
+	return fmt.Errorf("store: %w", err)
 }
 
 // catalogVersion identifies the rule catalog a run was evaluated with: a
@@ -99,7 +100,7 @@ func storeError(err error) error {
 // remember to bump a number. 'trailseal diff' warns when two runs differ.
 func catalogVersion() string {
 	h := sha256.New()
-	for _, r := range fullCatalog() {
+	for _, r := range catalog.All() {
 		fmt.Fprintf(h, "%s\x00%s\x00", r.ID, r.Severity)
 		for _, f := range r.Frameworks {
 			fmt.Fprintf(h, "%s=%s\x00", f.Framework, f.Control)
@@ -236,7 +237,7 @@ func (h *scanHistory) save(ctx context.Context, g *globals, rep *findings.Report
 		return emitErr
 	}
 	if err := h.work.Wait(); err != nil {
-		return withCode(ExitRuntime, fmt.Errorf("store: %w", err))
+		return fmt.Errorf("store: %w", err)
 	}
 	id, err := h.st.Save(ctx, &store.Record{
 		StartedAt:      h.started,

@@ -37,14 +37,10 @@ func runVerifyDemo(ctx context.Context, g *globals) error {
 	if err != nil {
 		return err
 	}
-	tampered := a.LogKeys("eu-west-1")[6]
-	obj := a.Get(tampered)
-	raw := chaingen.Gunzip(obj.Body)
-	// Someone hides their tracks: one source IP address is rewritten.
-	copy(raw[len(raw)-60:], "198.51.100.7")
-	obj.Body = chaingen.Gzip(raw)
-	deleted := a.DigestKeys("eu-west-1")[3]
-	a.Delete(deleted)
+	tampered, deleted, err := tamper(a, "eu-west-1")
+	if err != nil {
+		return err
+	}
 
 	trail := "arn:aws:cloudtrail:us-east-1:111122223333:trail/organization-trail"
 	archive, keysPath, err := writeDemoCopy(dir, trail, a, signers)
@@ -54,11 +50,9 @@ func runVerifyDemo(ctx context.Context, g *globals) error {
 
 	fmt.Fprintf(g.stdout, "Verifying a sample archive of %d files in which one log file was modified and one digest deleted:\n\n", len(a.Objects))
 	o := &verifyOptions{
-		trailARN:  trail,
-		startTime: first.Add(-time.Hour).Format(time.RFC3339),
-		endTime:   first.Add(5 * time.Hour).Format(time.RFC3339),
-		fromDir:   archive, publicKeys: []string{keysPath},
-		format: "text", concurrency: 8, now: first.Add(48 * time.Hour),
+		trailFlags: trailFlags{arn: trail, start: first.Add(-time.Hour).Format(time.RFC3339),
+			end: first.Add(5 * time.Hour).Format(time.RFC3339), fromDir: archive},
+		publicKeys: []string{keysPath}, format: "text", concurrency: 8, now: first.Add(48 * time.Hour),
 	}
 	report, err := executeVerify(ctx, g, o)
 	if err != nil {
@@ -81,6 +75,26 @@ func runVerifyDemo(ctx context.Context, g *globals) error {
 		return fmt.Errorf("verify demo: expected exactly the modified log and the deleted digest, got %d problems and %d gaps", len(problems), len(report.Gaps))
 	}
 	return nil
+}
+
+// tamper plays the attacker on a generated archive: it rewrites one source
+// IP address in a log file of region and deletes a digest, and returns both
+// keys.
+func tamper(a *chaingen.Archive, region string) (tampered, deleted string, err error) {
+	logs, digests := a.LogKeys(region), a.DigestKeys(region)
+	if len(logs) < 7 || len(digests) < 4 {
+		return "", "", fmt.Errorf("verify demo: the sample archive has %d log files and %d digests, too few", len(logs), len(digests))
+	}
+	tampered, deleted = logs[6], digests[3]
+	obj := a.Get(tampered)
+	raw, err := chaingen.Decompress(obj.Body)
+	if err != nil || len(raw) < 60 {
+		return "", "", fmt.Errorf("verify demo: sample log file %s: %v", tampered, err)
+	}
+	copy(raw[len(raw)-60:], "198.51.100.7")
+	obj.Body = chaingen.Gzip(raw)
+	a.Delete(deleted)
+	return tampered, deleted, nil
 }
 
 // writeDemoCopy lays the demo archive out as 'trailseal pull' and 'keys

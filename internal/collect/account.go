@@ -13,12 +13,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
 
+	"github.com/trailseal/trailseal/internal/awsclient"
 	"github.com/trailseal/trailseal/internal/inventory"
 )
 
 func (c *collector) organization(ctx context.Context) inventory.Result[inventory.Organization] {
-	out, err := c.organizations().DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
-	if hasCode(err, "AWSOrganizationsNotInUseException") {
+	out, err := c.aws.Organizations().DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+	if awsclient.HasCode(err, "AWSOrganizationsNotInUseException") {
 		return inventory.Ok(inventory.Organization{Member: false})
 	}
 	if err != nil {
@@ -40,7 +41,7 @@ func (c *collector) regions(ctx context.Context) ([]string, []inventory.RegionEr
 	if len(c.optsRegions) > 0 {
 		return c.optsRegions, nil
 	}
-	out, err := c.ec2("").DescribeRegions(ctx, &ec2.DescribeRegionsInput{AllRegions: aws.Bool(false)})
+	out, err := c.aws.EC2("").DescribeRegions(ctx, &ec2.DescribeRegionsInput{AllRegions: aws.Bool(false)})
 	if err == nil && len(out.Regions) > 0 {
 		var regions []string
 		for _, r := range out.Regions {
@@ -49,13 +50,13 @@ func (c *collector) regions(ctx context.Context) ([]string, []inventory.RegionEr
 		sort.Strings(regions)
 		return regions, nil
 	}
-	fallback := c.cfg.Region
+	fallback := c.aws.AWSConfig().Region
 	if fallback == "" {
 		fallback = "us-east-1"
 	}
 	code, msg := "NoRegions", "ec2:DescribeRegions returned no regions"
 	if err != nil {
-		code, msg = errorCode(err)
+		code, msg = awsclient.Failure(err)
 	}
 	c.log.Warn("cannot list enabled regions; scanning only the configured region", "region", fallback, "code", code)
 	return []string{fallback}, []inventory.RegionError{{
@@ -69,28 +70,37 @@ func (c *collector) regions(ctx context.Context) ([]string, []inventory.RegionEr
 }
 
 func (c *collector) accountPublicAccessBlock(ctx context.Context) inventory.Result[inventory.PublicAccessBlock] {
-	out, err := c.s3control(c.globalS3Region()).GetPublicAccessBlock(ctx, &s3control.GetPublicAccessBlockInput{
+	out, err := c.aws.S3Control(c.globalS3Region()).GetPublicAccessBlock(ctx, &s3control.GetPublicAccessBlockInput{
 		AccountId: aws.String(c.account),
 	})
-	if hasCode(err, "NoSuchPublicAccessBlockConfiguration") {
+	if awsclient.HasCode(err, "NoSuchPublicAccessBlockConfiguration") {
 		return inventory.Ok(inventory.PublicAccessBlock{Configured: false})
 	}
 	if err != nil {
 		return failed[inventory.PublicAccessBlock]("s3control:GetPublicAccessBlock", err)
 	}
-	pab := inventory.PublicAccessBlock{Configured: true}
 	if p := out.PublicAccessBlockConfiguration; p != nil {
-		pab.BlockPublicAcls = aws.ToBool(p.BlockPublicAcls)
-		pab.IgnorePublicAcls = aws.ToBool(p.IgnorePublicAcls)
-		pab.BlockPublicPolicy = aws.ToBool(p.BlockPublicPolicy)
-		pab.RestrictPublicBuckets = aws.ToBool(p.RestrictPublicBuckets)
+		return inventory.Ok(publicAccessBlock(p.BlockPublicAcls, p.IgnorePublicAcls, p.BlockPublicPolicy, p.RestrictPublicBuckets))
 	}
-	return inventory.Ok(pab)
+	return inventory.Ok(inventory.PublicAccessBlock{Configured: true})
+}
+
+// publicAccessBlock reads the four settings of a Block Public Access
+// configuration, which S3 (per bucket) and S3 Control (per account) return
+// as different SDK types with the same fields.
+func publicAccessBlock(blockACLs, ignoreACLs, blockPolicy, restrict *bool) inventory.PublicAccessBlock {
+	return inventory.PublicAccessBlock{
+		Configured:            true,
+		BlockPublicAcls:       aws.ToBool(blockACLs),
+		IgnorePublicAcls:      aws.ToBool(ignoreACLs),
+		BlockPublicPolicy:     aws.ToBool(blockPolicy),
+		RestrictPublicBuckets: aws.ToBool(restrict),
+	}
 }
 
 func (c *collector) iamAuthorization(ctx context.Context) inventory.Result[inventory.IAMAuthorization] {
 	auth := inventory.IAMAuthorization{Principals: []inventory.Principal{}, ManagedPolicies: []inventory.ManagedPolicy{}}
-	p := iam.NewGetAccountAuthorizationDetailsPaginator(c.iam(), &iam.GetAccountAuthorizationDetailsInput{
+	p := iam.NewGetAccountAuthorizationDetailsPaginator(c.aws.IAM(), &iam.GetAccountAuthorizationDetailsInput{
 		Filter: []iamtypes.EntityType{
 			iamtypes.EntityTypeUser, iamtypes.EntityTypeGroup, iamtypes.EntityTypeRole,
 			iamtypes.EntityTypeLocalManagedPolicy,

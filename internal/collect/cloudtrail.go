@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 
+	"github.com/trailseal/trailseal/internal/awsclient"
 	"github.com/trailseal/trailseal/internal/inventory"
 )
 
@@ -24,13 +25,13 @@ func (c *collector) trails(ctx context.Context, regions []string) ([]inventory.T
 	)
 	for _, region := range regions {
 		c.spawn(&wg, func() {
-			out, err := c.cloudtrail(region).DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{
+			out, err := c.aws.CloudTrail(region).DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{
 				IncludeShadowTrails: aws.Bool(true),
 			})
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				code, msg := errorCode(err)
+				code, msg := awsclient.Failure(err)
 				regErrs = append(regErrs, inventory.RegionError{
 					Region: region,
 					Error:  inventory.CallError{Call: "cloudtrail:DescribeTrails", Code: code, Message: msg},
@@ -83,7 +84,7 @@ func trailFromAPI(t cttypes.Trail) inventory.Trail {
 // trailDetails reads status and selectors in the trail's home region,
 // the only place where they can be read once per trail.
 func (c *collector) trailDetails(ctx context.Context, t *inventory.Trail) {
-	client := c.cloudtrail(t.HomeRegion)
+	client := c.aws.CloudTrail(t.HomeRegion)
 	var wg sync.WaitGroup
 	c.spawn(&wg, func() { t.Status = trailStatus(ctx, client, t.ARN) })
 	c.spawn(&wg, func() { t.Selectors = eventSelectors(ctx, client, t.ARN) })
@@ -160,7 +161,7 @@ func eventSelectors(ctx context.Context, client *cloudtrail.Client, arn string) 
 
 func insightSelectors(ctx context.Context, client *cloudtrail.Client, arn string) inventory.Result[[]string] {
 	out, err := client.GetInsightSelectors(ctx, &cloudtrail.GetInsightSelectorsInput{TrailName: aws.String(arn)})
-	if hasCode(err, "InsightNotEnabledException") {
+	if awsclient.HasCode(err, "InsightNotEnabledException") {
 		return inventory.Ok([]string{})
 	}
 	if err != nil {

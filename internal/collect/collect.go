@@ -8,14 +8,13 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsarn "github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/aws/smithy-go"
 
 	"github.com/trailseal/trailseal/internal/awsclient"
 	"github.com/trailseal/trailseal/internal/inventory"
@@ -55,12 +54,12 @@ const maxAttempts = 8
 func Collect(ctx context.Context, cfg aws.Config, opts Options) (*inventory.Inventory, error) {
 	c := newCollector(cfg, opts)
 
-	ident, err := c.sts().GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	ident, err := c.aws.STS().GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, interrupted(ctx)
 		}
-		code, _ := errorCode(err)
+		code, _ := awsclient.Failure(err)
 		return nil, fmt.Errorf("no usable AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run 'aws sso login' (sts:GetCallerIdentity: %s)", code)
 	}
 	inv := &inventory.Inventory{
@@ -116,7 +115,7 @@ func Collect(ctx context.Context, cfg aws.Config, opts Options) (*inventory.Inve
 	if ctx.Err() != nil {
 		return nil, interrupted(ctx)
 	}
-	inv.Calls = c.counter.Counts()
+	inv.Calls = c.aws.Counter().Counts()
 	return inv, nil
 }
 
@@ -131,13 +130,11 @@ func interrupted(ctx context.Context) error {
 
 // collector holds what every part of a scan shares.
 type collector struct {
-	cfg       aws.Config
+	aws       *awsclient.Clients
 	log       *slog.Logger
-	counter   *awsclient.Counter
 	progress  func(done, total int)
 	account   string
 	partition string
-	custom    bool // requests go to a custom endpoint (an emulator, a proxy)
 
 	optsRegions []string
 
@@ -158,9 +155,7 @@ func newCollector(cfg aws.Config, opts Options) *collector {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	counter := awsclient.NewCounter(n)
 	cfg = cfg.Copy()
-	cfg.APIOptions = append(cfg.APIOptions, counter.Middleware)
 	cfg.Retryer = func() aws.Retryer {
 		return retry.NewStandard(func(o *retry.StandardOptions) {
 			o.MaxAttempts = maxAttempts
@@ -168,11 +163,9 @@ func newCollector(cfg aws.Config, opts Options) *collector {
 		})
 	}
 	return &collector{
-		cfg:      cfg,
+		aws:      awsclient.NewClients(cfg, awsclient.NewCounter(n)),
 		log:      log,
-		counter:  counter,
 		progress: opts.Progress,
-		custom:   awsclient.CustomEndpoint(cfg),
 
 		optsRegions: opts.Regions,
 	}
@@ -202,75 +195,30 @@ func (c *collector) step(done, total int) {
 	c.progress(c.done, c.total)
 }
 
-// errorCode returns the AWS error code of err, or a short description of a
-// failure that never reached AWS, and a message worth keeping.
-func errorCode(err error) (code, msg string) {
-	var apiErr smithy.APIError
-	switch {
-	case errors.As(err, &apiErr):
-		return apiErr.ErrorCode(), apiErr.ErrorMessage()
-	case errors.Is(err, context.DeadlineExceeded):
-		return "Timeout", ""
-	case errors.Is(err, context.Canceled):
-		return "Canceled", ""
-	}
-	msg = err.Error()
-	if i := strings.IndexByte(msg, '\n'); i >= 0 {
-		msg = msg[:i]
-	}
-	return "RequestError", msg
-}
-
-// hasCode reports whether err carries one of the AWS error codes.
-func hasCode(err error, codes ...string) bool {
-	var apiErr smithy.APIError
-	if !errors.As(err, &apiErr) {
-		return false
-	}
-	for _, c := range codes {
-		if apiErr.ErrorCode() == c {
-			return true
-		}
-	}
-	return false
-}
-
-// isAccessDenied covers the spellings services use for a refused call.
-func isAccessDenied(err error) bool {
-	return hasCode(err, "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError")
-}
-
 // failed turns an error into a Result for call.
 func failed[T any](call string, err error) inventory.Result[T] {
-	code, msg := errorCode(err)
+	code, msg := awsclient.Failure(err)
 	return inventory.Failed[T](call, code, msg)
 }
 
-// arnParts splits an ARN into partition, service, region, account and
-// resource. ok is false when s is not an ARN.
-func arnParts(s string) (partition, service, region, account, resource string, ok bool) {
-	p := strings.SplitN(s, ":", 6)
-	if len(p) != 6 || p[0] != "arn" {
-		return "", "", "", "", "", false
-	}
-	return p[1], p[2], p[3], p[4], p[5], true
-}
-
-func partitionOf(arn string) string {
-	if p, _, _, _, _, ok := arnParts(arn); ok && p != "" {
-		return p
+// partitionOf is the partition of an ARN, "aws" when it is not one.
+func partitionOf(s string) string {
+	if a, err := awsarn.Parse(s); err == nil && a.Partition != "" {
+		return a.Partition
 	}
 	return "aws"
 }
 
-func regionOf(arn string) string {
-	_, _, r, _, _, _ := arnParts(arn)
-	return r
+// regionOf is the region of an ARN, "" when it has none or is not one.
+func regionOf(s string) string {
+	a, _ := awsarn.Parse(s)
+	return a.Region
 }
 
-func accountOf(arn string) string {
-	_, _, _, a, _, _ := arnParts(arn)
-	return a
+// accountOf is the account of an ARN, "" when it has none or is not one.
+func accountOf(s string) string {
+	a, _ := awsarn.Parse(s)
+	return a.AccountID
 }
 
 func sortedKeys[V any](m map[string]V) []string {

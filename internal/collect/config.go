@@ -26,7 +26,7 @@ func (c *collector) configRecorders(ctx context.Context, buckets []inventory.Buc
 }
 
 func (c *collector) recorders(ctx context.Context, region string) inventory.Result[[]inventory.ConfigRecorder] {
-	client := c.config(region)
+	client := c.aws.ConfigService(region)
 	var (
 		wg        sync.WaitGroup
 		recs      *configservice.DescribeConfigurationRecordersOutput

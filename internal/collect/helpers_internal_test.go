@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsarn "github.com/aws/aws-sdk-go-v2/aws/arn"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/google/go-cmp/cmp"
 
@@ -22,14 +23,6 @@ func TestDecodePolicy(t *testing.T) {
 	for _, tt := range tests {
 		if got := decodePolicy(tt.in); got != tt.want {
 			t.Errorf("%s: decodePolicy(%q) = %q, want %q", tt.name, tt.in, got, tt.want)
-		}
-	}
-}
-
-func TestNormaliseBucketRegion(t *testing.T) {
-	for in, want := range map[string]string{"": "us-east-1", "EU": "eu-west-1", "eu-central-1": "eu-central-1", "us-east-1": "us-east-1"} {
-		if got := normaliseBucketRegion(in); got != want {
-			t.Errorf("normaliseBucketRegion(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -60,13 +53,18 @@ func TestLifecycleRulePrefix(t *testing.T) {
 	}
 }
 
-func TestARNParts(t *testing.T) {
-	p, svc, region, acct, res, ok := arnParts("arn:aws-cn:logs:cn-north-1:111122223333:log-group:a:b:*")
-	if !ok || p != "aws-cn" || svc != "logs" || region != "cn-north-1" || acct != "111122223333" || res != "log-group:a:b:*" {
-		t.Errorf("arnParts: %q %q %q %q %q %v", p, svc, region, acct, res, ok)
+// The ARN helpers read the SDK's parse (aws/arn): a resource may hold
+// colons of its own, and a key alias is no ARN.
+func TestARNHelpers(t *testing.T) {
+	const logs = "arn:aws-cn:logs:cn-north-1:111122223333:log-group:a:b:*"
+	if p, r, a := partitionOf(logs), regionOf(logs), accountOf(logs); p != "aws-cn" || r != "cn-north-1" || a != "111122223333" {
+		t.Errorf("partition, region, account of %s: %q %q %q", logs, p, r, a)
 	}
-	if _, _, _, _, _, ok := arnParts("alias/trail"); ok {
-		t.Errorf("arnParts accepted an alias")
+	if parsed, err := awsarn.Parse(logs); err != nil || parsed.Service != "logs" || parsed.Resource != "log-group:a:b:*" {
+		t.Errorf("service and resource of %s: %+v %v", logs, parsed, err)
+	}
+	if r, a := regionOf("alias/trail"), accountOf("alias/trail"); r != "" || a != "" {
+		t.Errorf("an alias read as an ARN: region %q, account %q", r, a)
 	}
 	if got := partitionOf("not-an-arn"); got != "aws" {
 		t.Errorf("partitionOf fallback = %q, want aws", got)

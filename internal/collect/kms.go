@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 
+	"github.com/trailseal/trailseal/internal/awsclient"
 	"github.com/trailseal/trailseal/internal/inventory"
 )
 
@@ -52,11 +53,11 @@ func (c *collector) keys(ctx context.Context, trails []inventory.Trail) []invent
 func (c *collector) key(ctx context.Context, ref keyRef) inventory.KMSKey {
 	k := inventory.KMSKey{ARN: ref.id, Region: ref.region, OwnerAccountID: ref.owner}
 	foreign := ref.owner != "" && ref.owner != c.account
-	client := c.kms(ref.region)
+	client := c.aws.KMS(ref.region)
 
 	desc, err := client.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(ref.id)})
 	if err != nil {
-		if foreign && isAccessDenied(err) {
+		if foreign && awsclient.IsAccessDenied(err) {
 			reason := "the key policy does not let this account describe the key"
 			k.Metadata = inventory.InAccount[inventory.KeyMetadata](ref.owner, reason)
 			k.Rotation = inventory.InAccount[bool](ref.owner, reason)
@@ -87,7 +88,7 @@ func (c *collector) key(ctx context.Context, ref keyRef) inventory.KMSKey {
 			switch {
 			case err == nil:
 				k.Rotation = inventory.Ok(rot.KeyRotationEnabled)
-			case foreign && isAccessDenied(err):
+			case foreign && awsclient.IsAccessDenied(err):
 				k.Rotation = inventory.InAccount[bool](ref.owner, "the key policy does not let this account read the rotation status")
 			default:
 				k.Rotation = failed[bool]("kms:GetKeyRotationStatus", err)

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsarn "github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -67,7 +68,7 @@ func (c *collector) logGroups(ctx context.Context, trails []inventory.Trail) ([]
 		}
 		for _, a := range *g.Alarms.Value {
 			for _, action := range a.AlarmActions {
-				if _, svc, _, _, _, ok := arnParts(action); ok && svc == "sns" {
+				if a, err := awsarn.Parse(action); err == nil && a.Service == "sns" {
 					topicSet[action] = true
 				}
 			}
@@ -83,7 +84,8 @@ func (c *collector) logGroups(ctx context.Context, trails []inventory.Trail) ([]
 }
 
 func (c *collector) logGroup(ctx context.Context, arn, trailOwner string, cache *alarmCache) inventory.LogGroup {
-	_, _, region, owner, resource, _ := arnParts(arn)
+	parsed, _ := awsarn.Parse(arn)
+	region, owner, resource := parsed.Region, parsed.AccountID, parsed.Resource
 	if owner == "" {
 		owner = trailOwner
 	}
@@ -96,7 +98,7 @@ func (c *collector) logGroup(ctx context.Context, arn, trailOwner string, cache 
 		g.Alarms = inventory.InAccount[[]inventory.Alarm](owner, reason)
 		return g
 	}
-	client := c.logs(region)
+	client := c.aws.Logs(region)
 
 	var wg sync.WaitGroup
 	c.spawn(&wg, func() { g.Info = logGroupInfo(ctx, client, name) })
@@ -124,7 +126,7 @@ func (c *collector) logGroup(ctx context.Context, arn, trailOwner string, cache 
 		}
 	}
 	results := make([]*alarmEntry, len(metrics))
-	cw := c.cloudwatch(region)
+	cw := c.aws.CloudWatch(region)
 	var aw sync.WaitGroup
 	for i, m := range metrics {
 		e := cache.get(region + "|" + m.namespace + "|" + m.name)
@@ -232,7 +234,7 @@ func (c *collector) topic(ctx context.Context, arn string) inventory.SNSTopic {
 	region := regionOf(arn)
 	t := inventory.SNSTopic{ARN: arn, Region: region}
 	subs := []inventory.Subscription{}
-	p := sns.NewListSubscriptionsByTopicPaginator(c.sns(region), &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(arn)})
+	p := sns.NewListSubscriptionsByTopicPaginator(c.aws.SNS(region), &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(arn)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {

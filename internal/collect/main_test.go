@@ -3,8 +3,6 @@ package collect_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"os"
 	"reflect"
 	"testing"
 	"time"
@@ -31,35 +29,19 @@ const motoAccount = "123456789012"
 var scanRegions = []string{"eu-west-1", "us-east-1"}
 
 func TestMain(m *testing.M) {
-	var err error
-	moto, err = testenv.StartMoto("MOTO_IAM_LOAD_MANAGED_POLICIES=true")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "collect tests:", err)
-		os.Exit(1)
-	}
-	proxy, err = testenv.StartProxy(moto.Endpoint)
-	if err != nil {
-		moto.Stop()
-		fmt.Fprintln(os.Stderr, "collect tests:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	proxy.Close()
-	moto.Stop()
-	os.Exit(code)
+	testenv.Main(m, testenv.Setup{
+		Package: "collect",
+		MotoEnv: []string{"MOTO_IAM_LOAD_MANAGED_POLICIES=true"},
+		Proxy:   true,
+		Ready:   func(m *testenv.Moto, p *testenv.Proxy) error { moto, proxy = m, p; return nil },
+	})
 }
 
 // fresh wipes emulator state and proxy hooks and returns a context bounded
 // so that a hung emulator fails the test instead of stalling the run.
 func fresh(t testing.TB) context.Context {
 	t.Helper()
-	if err := moto.Reset(); err != nil {
-		t.Fatalf("reset moto: %v", err)
-	}
-	proxy.Clear()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
-	return ctx
+	return testenv.Fresh(t, moto, proxy, 2*time.Minute)
 }
 
 // seedConfig talks to moto directly, so seeding calls are neither counted

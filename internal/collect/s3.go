@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/trailseal/trailseal/internal/awsclient"
 	"github.com/trailseal/trailseal/internal/inventory"
 )
 
@@ -43,7 +44,7 @@ func (c *collector) buckets(ctx context.Context, trails []inventory.Trail) []inv
 func (c *collector) owned(ctx context.Context) (map[string]bool, error) {
 	c.listOnce.Do(func() {
 		own := map[string]bool{}
-		p := s3.NewListBucketsPaginator(c.s3(c.globalS3Region()), &s3.ListBucketsInput{})
+		p := s3.NewListBucketsPaginator(c.aws.S3(c.globalS3Region()), &s3.ListBucketsInput{})
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
 			if err != nil {
@@ -70,7 +71,7 @@ func (c *collector) globalS3Region() string {
 	case "aws", "":
 		return "us-east-1"
 	}
-	return c.cfg.Region
+	return c.aws.AWSConfig().Region
 }
 
 func (c *collector) bucket(ctx context.Context, name, trailOwner string) inventory.Bucket {
@@ -93,7 +94,7 @@ func (c *collector) bucket(ctx context.Context, name, trailOwner string) invento
 		// account owns the bucket, which settles ownership without
 		// ListBuckets; a bucket left unowned would drop out of the
 		// checks that only concern our own buckets.
-		loc, perr := c.s3(c.globalS3Region()).GetBucketLocation(ctx, &s3.GetBucketLocationInput{
+		loc, perr := c.aws.S3(c.globalS3Region()).GetBucketLocation(ctx, &s3.GetBucketLocationInput{
 			Bucket:              aws.String(name),
 			ExpectedBucketOwner: aws.String(c.account),
 		})
@@ -105,7 +106,7 @@ func (c *collector) bucket(ctx context.Context, name, trailOwner string) invento
 		}
 		// Ownership is unknown, but the bucket calls themselves say
 		// whether we may read it: try them rather than give up.
-		code, _ := errorCode(err)
+		code, _ := awsclient.Failure(err)
 		c.log.Warn("cannot list buckets; reading trail bucket without knowing its owner", "bucket", name, "code", code)
 	}
 	c.ownedBucket(ctx, &b, nil)
@@ -132,19 +133,19 @@ func setBucketElsewhere(b *inventory.Bucket, owner, reason string) {
 func (c *collector) ownedBucket(ctx context.Context, b *inventory.Bucket, loc *s3.GetBucketLocationOutput) {
 	var err error
 	if loc == nil {
-		loc, err = c.s3(c.globalS3Region()).GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String(b.Name)})
+		loc, err = c.aws.S3(c.globalS3Region()).GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String(b.Name)})
 	}
 	region := ""
 	if err != nil {
 		b.Region = failed[string]("s3:GetBucketLocation", err)
 		// Still try: the configured region is the likeliest home and
 		// each call records its own failure if it is wrong.
-		region = c.cfg.Region
+		region = c.aws.AWSConfig().Region
 	} else {
-		region = normaliseBucketRegion(string(loc.LocationConstraint))
+		region = awsclient.BucketRegion(string(loc.LocationConstraint))
 		b.Region = inventory.Ok(region)
 	}
-	client := c.s3(region)
+	client := c.aws.S3(region)
 	in := func() *string { return aws.String(b.Name) }
 
 	var wg sync.WaitGroup
@@ -158,7 +159,7 @@ func (c *collector) ownedBucket(ctx context.Context, b *inventory.Bucket, loc *s
 	})
 	c.spawn(&wg, func() {
 		out, err := client.GetObjectLockConfiguration(ctx, &s3.GetObjectLockConfigurationInput{Bucket: in()})
-		if hasCode(err, "ObjectLockConfigurationNotFoundError") {
+		if awsclient.HasCode(err, "ObjectLockConfigurationNotFoundError") {
 			b.ObjectLock = inventory.Ok(inventory.ObjectLock{Enabled: false})
 			return
 		}
@@ -180,7 +181,7 @@ func (c *collector) ownedBucket(ctx context.Context, b *inventory.Bucket, loc *s
 	})
 	c.spawn(&wg, func() {
 		out, err := client.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: in()})
-		if hasCode(err, "ServerSideEncryptionConfigurationNotFoundError") {
+		if awsclient.HasCode(err, "ServerSideEncryptionConfigurationNotFoundError") {
 			b.Encryption = inventory.Ok(inventory.Encryption{Rules: []inventory.EncryptionRule{}})
 			return
 		}
@@ -203,7 +204,7 @@ func (c *collector) ownedBucket(ctx context.Context, b *inventory.Bucket, loc *s
 	})
 	c.spawn(&wg, func() {
 		out, err := client.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: in()})
-		if hasCode(err, "NoSuchPublicAccessBlockConfiguration") {
+		if awsclient.HasCode(err, "NoSuchPublicAccessBlockConfiguration") {
 			b.PublicAccessBlock = inventory.Ok(inventory.PublicAccessBlock{Configured: false})
 			return
 		}
@@ -213,16 +214,13 @@ func (c *collector) ownedBucket(ctx context.Context, b *inventory.Bucket, loc *s
 		}
 		pab := inventory.PublicAccessBlock{Configured: true}
 		if p := out.PublicAccessBlockConfiguration; p != nil {
-			pab.BlockPublicAcls = aws.ToBool(p.BlockPublicAcls)
-			pab.IgnorePublicAcls = aws.ToBool(p.IgnorePublicAcls)
-			pab.BlockPublicPolicy = aws.ToBool(p.BlockPublicPolicy)
-			pab.RestrictPublicBuckets = aws.ToBool(p.RestrictPublicBuckets)
+			pab = publicAccessBlock(p.BlockPublicAcls, p.IgnorePublicAcls, p.BlockPublicPolicy, p.RestrictPublicBuckets)
 		}
 		b.PublicAccessBlock = inventory.Ok(pab)
 	})
 	c.spawn(&wg, func() {
 		out, err := client.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: in()})
-		if hasCode(err, "NoSuchBucketPolicy") {
+		if awsclient.HasCode(err, "NoSuchBucketPolicy") {
 			b.Policy = inventory.Ok(inventory.BucketPolicy{Exists: false})
 			return
 		}
@@ -234,7 +232,7 @@ func (c *collector) ownedBucket(ctx context.Context, b *inventory.Bucket, loc *s
 	})
 	c.spawn(&wg, func() {
 		out, err := client.GetBucketPolicyStatus(ctx, &s3.GetBucketPolicyStatusInput{Bucket: in()})
-		if hasCode(err, "NoSuchBucketPolicy") {
+		if awsclient.HasCode(err, "NoSuchBucketPolicy") {
 			b.PolicyStatus = inventory.Ok(inventory.PolicyStatus{IsPublic: false})
 			return
 		}
@@ -268,7 +266,7 @@ func (c *collector) ownedBucket(ctx context.Context, b *inventory.Bucket, loc *s
 	})
 	c.spawn(&wg, func() {
 		out, err := client.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: in()})
-		if hasCode(err, "OwnershipControlsNotFoundError") {
+		if awsclient.HasCode(err, "OwnershipControlsNotFoundError") {
 			b.Ownership = inventory.Ok(inventory.Ownership{})
 			return
 		}
@@ -300,7 +298,7 @@ func (c *collector) ownedBucket(ctx context.Context, b *inventory.Bucket, loc *s
 	})
 	c.spawn(&wg, func() {
 		out, err := client.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: in()})
-		if hasCode(err, "NoSuchLifecycleConfiguration") {
+		if awsclient.HasCode(err, "NoSuchLifecycleConfiguration") {
 			b.Lifecycle = inventory.Ok(inventory.Lifecycle{Configured: false})
 			return
 		}
@@ -370,18 +368,6 @@ func lifecycleRule(r s3types.LifecycleRule) inventory.LifecycleRule {
 		})
 	}
 	return lr
-}
-
-// normaliseBucketRegion maps GetBucketLocation's historical answers to
-// region names: no constraint is us-east-1 and "EU" is eu-west-1.
-func normaliseBucketRegion(loc string) string {
-	switch loc {
-	case "":
-		return "us-east-1"
-	case "EU":
-		return "eu-west-1"
-	}
-	return loc
 }
 
 // bucketRegions lists the regions holding owned trail buckets whose region

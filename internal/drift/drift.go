@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trailseal/trailseal/internal/catalog"
 	"github.com/trailseal/trailseal/internal/findings"
 	"github.com/trailseal/trailseal/internal/inventory"
 	"github.com/trailseal/trailseal/internal/rules"
@@ -105,7 +106,7 @@ func (c *comparison) accountResource() string {
 
 func (c *comparison) finding(rule string, status findings.Status, region, resource, msg string, ev findings.Evidence) findings.Finding {
 	sev := findings.Medium
-	if r, ok := rules.Lookup(Rules(), rule); ok {
+	if r, ok := catalog.Lookup(Rules(), rule); ok {
 		sev = r.Severity
 	}
 	f := findings.Finding{

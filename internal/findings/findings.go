@@ -5,9 +5,9 @@ package findings
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
-	"strings"
 	"time"
+
+	"github.com/trailseal/trailseal/internal/catalog"
 )
 
 // Status is the verdict of one rule on one resource.
@@ -25,46 +25,24 @@ const (
 // Statuses lists every status in report order.
 var Statuses = []Status{Fail, Error, Manual, Pass, NA}
 
-// Severity ranks how much a FAIL matters.
-type Severity string
+// Severity ranks how much a FAIL matters. Each rule has one in the
+// catalog; a finding carries its rule's (or, rarely, a raised one).
+type Severity = catalog.Severity
 
 // Severities.
 const (
-	Critical Severity = "critical"
-	High     Severity = "high"
-	Medium   Severity = "medium"
-	Low      Severity = "low"
-	Info     Severity = "info"
+	Critical = catalog.Critical
+	High     = catalog.High
+	Medium   = catalog.Medium
+	Low      = catalog.Low
+	Info     = catalog.Info
 )
 
 // Severities lists every severity from most to least severe.
-var Severities = []Severity{Critical, High, Medium, Low, Info}
-
-// Rank orders severities: critical is 4, info 0, unknown -1.
-func (s Severity) Rank() int {
-	switch s {
-	case Critical:
-		return 4
-	case High:
-		return 3
-	case Medium:
-		return 2
-	case Low:
-		return 1
-	case Info:
-		return 0
-	}
-	return -1
-}
+var Severities = catalog.Severities
 
 // ParseSeverity reads a severity name (case-insensitive).
-func ParseSeverity(s string) (Severity, error) {
-	sev := Severity(strings.ToLower(strings.TrimSpace(s)))
-	if sev.Rank() < 0 {
-		return "", fmt.Errorf("unknown severity %q (want critical, high, medium, low or info)", s)
-	}
-	return sev, nil
-}
+func ParseSeverity(s string) (Severity, error) { return catalog.ParseSeverity(s) }
 
 // Evidence is a finding's observed values, keyed by field name.
 type Evidence map[string]any

@@ -1,7 +1,6 @@
 package fix
 
 import (
-	"errors"
 	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/smithy-go"
 
 	"github.com/trailseal/trailseal/internal/awsclient"
 )
@@ -21,21 +19,17 @@ import (
 // counts every call they make, so that tests can hold the calls against the
 // published IAM policy.
 type Clients struct {
-	cfg     aws.Config
-	custom  bool
-	counter *awsclient.Counter
+	aws *awsclient.Clients
 }
 
 // NewClients wraps cfg.
 func NewClients(cfg aws.Config) *Clients {
-	c := &Clients{cfg: cfg.Copy(), counter: awsclient.NewCounter(0), custom: awsclient.CustomEndpoint(cfg)}
-	c.cfg.APIOptions = append(c.cfg.APIOptions, c.counter.Middleware)
-	return c
+	return &Clients{aws: awsclient.NewClients(cfg, awsclient.NewCounter(0))}
 }
 
 // Calls returns the "service:Operation" names called so far, sorted.
 func (c *Clients) Calls() []string {
-	m := c.counter.Counts()
+	m := c.aws.Counter().Counts()
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)
@@ -44,37 +38,13 @@ func (c *Clients) Calls() []string {
 	return out
 }
 
-func (c *Clients) s3(r string) *s3.Client {
-	return s3.NewFromConfig(c.cfg, awsclient.S3(r, c.custom))
-}
-
-func (c *Clients) cloudtrail(r string) *cloudtrail.Client {
-	return cloudtrail.NewFromConfig(c.cfg, func(o *cloudtrail.Options) { awsclient.Region(r)(&o.Region) })
-}
-
-func (c *Clients) kms(r string) *kms.Client {
-	return kms.NewFromConfig(c.cfg, func(o *kms.Options) { awsclient.Region(r)(&o.Region) })
-}
-
-func (c *Clients) logs(r string) *cloudwatchlogs.Client {
-	return cloudwatchlogs.NewFromConfig(c.cfg, func(o *cloudwatchlogs.Options) { awsclient.Region(r)(&o.Region) })
-}
-
-func (c *Clients) cloudwatch(r string) *cloudwatch.Client {
-	return cloudwatch.NewFromConfig(c.cfg, awsclient.CloudWatch(r, c.custom))
-}
-
-func (c *Clients) iam() *iam.Client { return iam.NewFromConfig(c.cfg) }
-
-func (c *Clients) sns(r string) *sns.Client {
-	return sns.NewFromConfig(c.cfg, func(o *sns.Options) { awsclient.Region(r)(&o.Region) })
-}
+func (c *Clients) s3(r string) *s3.Client                 { return c.aws.S3(r) }
+func (c *Clients) cloudtrail(r string) *cloudtrail.Client { return c.aws.CloudTrail(r) }
+func (c *Clients) kms(r string) *kms.Client               { return c.aws.KMS(r) }
+func (c *Clients) logs(r string) *cloudwatchlogs.Client   { return c.aws.Logs(r) }
+func (c *Clients) cloudwatch(r string) *cloudwatch.Client { return c.aws.CloudWatch(r) }
+func (c *Clients) iam() *iam.Client                       { return c.aws.IAM() }
+func (c *Clients) sns(r string) *sns.Client               { return c.aws.SNS(r) }
 
 // errorCode returns the AWS error code of err, or "".
-func errorCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
+var errorCode = awsclient.ErrorCode

@@ -3,9 +3,7 @@ package fix_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -25,15 +23,11 @@ var moto *testenv.Moto
 const region = "us-east-1"
 
 func TestMain(m *testing.M) {
-	var err error
-	moto, err = testenv.StartMoto("MOTO_IAM_LOAD_MANAGED_POLICIES=true")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "fix tests:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	moto.Stop()
-	os.Exit(code)
+	testenv.Main(m, testenv.Setup{
+		Package: "fix",
+		MotoEnv: []string{"MOTO_IAM_LOAD_MANAGED_POLICIES=true"},
+		Ready:   func(m *testenv.Moto, _ *testenv.Proxy) error { moto = m; return nil },
+	})
 }
 
 // fresh wipes the emulator and returns a bounded context and an SDK config.

@@ -414,3 +414,50 @@ func TestLifecycleRules(t *testing.T) {
 		t.Error("the input rules must not be modified (the journal keeps them)")
 	}
 }
+
+// TestPlanMergesSelectorStepsAcrossReallocation: management events and data
+// events on the same trail become one selectors step carrying both, even
+// when other steps were planned in between.
+func TestPlanMergesSelectorStepsAcrossReallocation(t *testing.T) {
+	inv := testInventory()
+	inv.Trails[0].Status = inventory.Ok(inventory.TrailStatus{IsLogging: false})
+	inv.Trails[0].Selectors = inventory.Ok(inventory.EventSelectors{Basic: []inventory.EventSelector{{ReadWriteType: "WriteOnly", IncludeManagementEvents: true}}})
+	fs := []findings.Finding{
+		fail("trail.management_events", trailARN),
+		fail("trail.cloudwatch_logs", trailARN),
+		fail("trail.logging", trailARN),
+		fail("trail.s3_data_events_write", "arn:aws:iam::"+acct+":root"),
+	}
+	p := NewPlan(inv, fs, DefaultOptions())
+	var sel *Step
+	for i := range p.Steps {
+		if p.Steps[i].Kind == KindTrailSelectors {
+			if sel != nil {
+				t.Fatal("two selector steps for one trail")
+			}
+			sel = &p.Steps[i]
+		}
+	}
+	if sel == nil {
+		t.Fatalf("no selectors step in %v", stepIDs(p))
+	}
+	if !slices.Contains(sel.Rules, "trail.s3_data_events_write") || !slices.Contains(sel.Rules, "trail.management_events") {
+		t.Errorf("rules %v", sel.Rules)
+	}
+	hasData := false
+	for _, b := range sel.Params.(*SelectorsParams).Selectors.Basic {
+		if len(b.DataResources) > 0 {
+			hasData = true
+		}
+	}
+	for _, a := range sel.Params.(*SelectorsParams).Selectors.Advanced {
+		for _, f := range a.FieldSelectors {
+			if f.Field == "eventCategory" && slices.Contains(f.Equals, "Data") {
+				hasData = true
+			}
+		}
+	}
+	if !hasData {
+		t.Errorf("the selectors step lost the data events: %+v", sel.Params.(*SelectorsParams).Selectors)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/trailseal/trailseal/internal/awsclient"
 	"github.com/trailseal/trailseal/internal/policy"
 )
 
@@ -51,13 +52,7 @@ func probeBucket(ctx context.Context, c *Clients, account, defaultRegion, name s
 		f.Problem = describe(err, "s3:GetBucketLocation")
 		return f
 	}
-	f.Region = string(loc.LocationConstraint)
-	switch f.Region {
-	case "":
-		f.Region = "us-east-1"
-	case "EU":
-		f.Region = "eu-west-1"
-	}
+	f.Region = awsclient.BucketRegion(string(loc.LocationConstraint))
 	ol, err := c.s3(f.Region).GetObjectLockConfiguration(ctx, &s3.GetObjectLockConfigurationInput{Bucket: aws.String(name)})
 	switch {
 	case err == nil:

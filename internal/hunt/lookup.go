@@ -16,10 +16,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	"golang.org/x/time/rate"
 
+	"github.com/trailseal/trailseal/internal/awsclient"
 	"github.com/trailseal/trailseal/internal/hunt/detection"
 )
 
@@ -183,8 +183,8 @@ func (l *Lookup) region(ctx context.Context, region string, names []string, yiel
 }
 
 func refused(err error) bool {
-	var ae smithy.APIError
-	return errors.As(err, &ae) && authorizationFailure(ae.ErrorCode())
+	code := awsclient.ErrorCode(err)
+	return code != "" && authorizationFailure(code)
 }
 
 // paced waits for the limiter before every attempt of a call, retries

@@ -2,19 +2,19 @@ package orgscan
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/aws/smithy-go"
 
+	"github.com/trailseal/trailseal/internal/awsclient"
 	"github.com/trailseal/trailseal/internal/inventory"
 )
 
@@ -40,12 +40,12 @@ type Organization struct {
 func ListOrganization(ctx context.Context, cfg aws.Config) (*Organization, error) {
 	ident, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return nil, fmt.Errorf("no usable AWS credentials for the management account: %s (sts:GetCallerIdentity)", describeErr(err))
+		return nil, fmt.Errorf("no usable AWS credentials for the management account: %s (sts:GetCallerIdentity)", awsclient.Describe(err))
 	}
 	client := organizations.NewFromConfig(cfg)
 	desc, err := client.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the organization: %s (organizations:DescribeOrganization); run --org from the management account or a delegated administrator", describeErr(err))
+		return nil, fmt.Errorf("cannot read the organization: %s (organizations:DescribeOrganization); run --org from the management account or a delegated administrator", awsclient.Describe(err))
 	}
 	org := &Organization{
 		ID:                  aws.ToString(desc.Organization.Id),
@@ -53,14 +53,14 @@ func ListOrganization(ctx context.Context, cfg aws.Config) (*Organization, error
 		CallerAccountID:     aws.ToString(ident.Account),
 		Partition:           "aws",
 	}
-	if p := strings.SplitN(aws.ToString(ident.Arn), ":", 3); len(p) == 3 && p[1] != "" {
-		org.Partition = p[1]
+	if a, err := arn.Parse(aws.ToString(ident.Arn)); err == nil && a.Partition != "" {
+		org.Partition = a.Partition
 	}
 	p := organizations.NewListAccountsPaginator(client, &organizations.ListAccountsInput{})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("cannot list the organization's accounts: %s (organizations:ListAccounts); grant organizations:ListAccounts or run from the management account", describeErr(err))
+			return nil, fmt.Errorf("cannot list the organization's accounts: %s (organizations:ListAccounts); grant organizations:ListAccounts or run from the management account", awsclient.Describe(err))
 		}
 		for _, a := range page.Accounts {
 			if !accountActive(a) {
@@ -135,26 +135,6 @@ func roleARN(partition, account, roleName string) string {
 
 // callError turns err into the CallError an ERROR finding reports.
 func callError(call string, err error) *inventory.CallError {
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) {
-		return &inventory.CallError{Call: call, Code: apiErr.ErrorCode(), Message: apiErr.ErrorMessage()}
-	}
-	return &inventory.CallError{Call: call, Code: "RequestError", Message: firstLine(err.Error())}
-}
-
-func describeErr(err error) string {
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.ErrorCode() + ": " + apiErr.ErrorMessage()
-	}
-	return firstLine(err.Error())
-}
-
-func firstLine(s string) string {
-	for i := range len(s) {
-		if s[i] == '\n' {
-			return s[:i]
-		}
-	}
-	return s
+	code, msg := awsclient.Failure(err)
+	return &inventory.CallError{Call: call, Code: code, Message: msg}
 }

@@ -12,10 +12,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"golang.org/x/time/rate"
+
+	"github.com/trailseal/trailseal/internal/awsclient"
 )
 
 // Pacing bounds. AWS throttles per account, region and API; the starting
@@ -160,11 +161,8 @@ func isThrottle(err error) bool {
 	if err == nil {
 		return false
 	}
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) {
-		if _, ok := retry.DefaultThrottleErrorCodes[apiErr.ErrorCode()]; ok {
-			return true
-		}
+	if _, ok := retry.DefaultThrottleErrorCodes[awsclient.ErrorCode(err)]; ok {
+		return true
 	}
 	var respErr *smithyhttp.ResponseError
 	return errors.As(err, &respErr) && respErr.HTTPStatusCode() == http.StatusTooManyRequests

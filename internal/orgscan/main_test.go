@@ -2,8 +2,6 @@ package orgscan_test
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -25,33 +23,16 @@ const managementAccount = "123456789012"
 const archiveBucket = "org-archive-logs"
 
 func TestMain(m *testing.M) {
-	var err error
-	moto, err = testenv.StartMoto()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "orgscan tests:", err)
-		os.Exit(1)
-	}
-	proxy, err = testenv.StartProxy(moto.Endpoint)
-	if err != nil {
-		moto.Stop()
-		fmt.Fprintln(os.Stderr, "orgscan tests:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	proxy.Close()
-	moto.Stop()
-	os.Exit(code)
+	testenv.Main(m, testenv.Setup{
+		Package: "orgscan",
+		Proxy:   true,
+		Ready:   func(m *testenv.Moto, p *testenv.Proxy) error { moto, proxy = m, p; return nil },
+	})
 }
 
 func fresh(t *testing.T) context.Context {
 	t.Helper()
-	if err := moto.Reset(); err != nil {
-		t.Fatalf("reset moto: %v", err)
-	}
-	proxy.Clear()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
-	return ctx
+	return testenv.Fresh(t, moto, proxy, 2*time.Minute)
 }
 
 func must(t *testing.T, err error) {

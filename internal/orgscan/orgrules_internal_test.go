@@ -3,6 +3,7 @@ package orgscan
 import (
 	"testing"
 
+	"github.com/trailseal/trailseal/internal/catalog"
 	"github.com/trailseal/trailseal/internal/findings"
 	"github.com/trailseal/trailseal/internal/inventory"
 	"github.com/trailseal/trailseal/internal/rules"
@@ -190,5 +191,27 @@ func TestEvaluateDeduplicatesSharedBucketFindings(t *testing.T) {
 	sum := Summarize(res, fs)
 	if len(sum) != 3 || !sum[0].Scanned || sum[1].Counts[findings.Pass] == 0 {
 		t.Errorf("summary = %+v", sum)
+	}
+}
+
+// TestOrgChecksMatchCatalog: every organization rule of the catalog is
+// judged here (account access by accessFindings, the others by orgChecks),
+// and nothing is judged that the catalog does not describe.
+func TestOrgChecksMatchCatalog(t *testing.T) {
+	judged := map[string]bool{RuleAccountAccess: true}
+	for _, oc := range orgChecks {
+		judged[oc.id] = true
+	}
+	described := map[string]bool{}
+	for _, r := range catalog.Organization() {
+		described[r.ID] = true
+		if !judged[r.ID] {
+			t.Errorf("catalog rule %s is judged by no organization check", r.ID)
+		}
+	}
+	for id := range judged {
+		if !described[id] {
+			t.Errorf("organization check %s has no catalog entry", id)
+		}
 	}
 }

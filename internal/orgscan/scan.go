@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/trailseal/trailseal/internal/awsclient"
 	"github.com/trailseal/trailseal/internal/collect"
 	"github.com/trailseal/trailseal/internal/inventory"
 )
@@ -254,7 +255,7 @@ func scanAccount(ctx context.Context, cfg aws.Config, stsClient *sts.Client, lim
 	})
 	r.FinishedAt, r.Duration = time.Now().UTC(), time.Since(start)
 	if err != nil {
-		r.AccessError = &inventory.CallError{Call: "sts:GetCallerIdentity", Code: "CredentialsRejected", Message: firstLine(err.Error())}
+		r.AccessError = &inventory.CallError{Call: "sts:GetCallerIdentity", Code: "CredentialsRejected", Message: awsclient.FirstLine(err.Error())}
 		return r
 	}
 	if inv.Account.ID != a.ID {

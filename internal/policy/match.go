@@ -3,6 +3,10 @@ package policy
 import (
 	"regexp"
 	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
+	"github.com/trailseal/trailseal/internal/wildcard"
 )
 
 // MatchAction reports whether an Action pattern ("s3:Delete*", "*") matches
@@ -12,40 +16,14 @@ import (
 // the common cases: MatchAction("s3:*", "s3:Put*") is true, while
 // MatchAction("s3:Put*", "s3:*") is false.
 func MatchAction(pattern, action string) bool {
-	return glob(strings.ToLower(pattern), strings.ToLower(action))
+	return wildcard.Match(strings.ToLower(pattern), strings.ToLower(action))
 }
 
 // MatchResource reports whether a Resource pattern matches an ARN. ARNs are
 // case-sensitive. As with MatchAction, a wildcard in arn is matched
 // literally, which lets callers ask "does this pattern cover bucket/*".
 func MatchResource(pattern, arn string) bool {
-	return glob(pattern, arn)
-}
-
-// glob matches s against p where '*' is any run of characters and '?' is one.
-func glob(p, s string) bool {
-	pi, si := 0, 0
-	star, mark := -1, 0
-	for si < len(s) {
-		switch {
-		case pi < len(p) && (p[pi] == '?' || p[pi] == s[si]):
-			pi++
-			si++
-		case pi < len(p) && p[pi] == '*':
-			star, mark = pi, si
-			pi++
-		case star >= 0:
-			pi = star + 1
-			mark++
-			si = mark
-		default:
-			return false
-		}
-	}
-	for pi < len(p) && p[pi] == '*' {
-		pi++
-	}
-	return pi == len(p)
+	return wildcard.Match(pattern, arn)
 }
 
 // CoversAction reports whether the statement applies to action, honouring
@@ -141,9 +119,8 @@ func AccountOf(entry string) string {
 	if accountIDPattern.MatchString(entry) {
 		return entry
 	}
-	parts := strings.SplitN(entry, ":", 6)
-	if len(parts) == 6 && parts[0] == "arn" && accountIDPattern.MatchString(parts[4]) {
-		return parts[4]
+	if a, err := arn.Parse(entry); err == nil && accountIDPattern.MatchString(a.AccountID) {
+		return a.AccountID
 	}
 	return ""
 }

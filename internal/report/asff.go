@@ -6,8 +6,10 @@ import (
 	"io"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
+	"github.com/trailseal/trailseal/internal/catalog"
 	"github.com/trailseal/trailseal/internal/findings"
-	"github.com/trailseal/trailseal/internal/rules"
 )
 
 // ASFF (AWS Security Finding Format) limits, from the Security Hub
@@ -104,8 +106,8 @@ var asffComplianceStatus = map[findings.Status]string{
 // finding's ProductArn is the account's own default product in the
 // finding's region, which is how Security Hub accepts findings from a
 // custom integration.
-func writeASFF(w io.Writer, rep *findings.Report, catalog []rules.Rule, _ Options) error {
-	idx := ruleIndex(catalog)
+func writeASFF(w io.Writer, rep *findings.Report, entries []catalog.Rule, _ Options) error {
+	idx := ruleIndex(entries)
 	ts := rep.GeneratedAt.UTC().Format("2006-01-02T15:04:05.000Z")
 	out := []asffFinding{}
 	for _, f := range rep.Findings {
@@ -198,34 +200,31 @@ func asffResourceFor(f findings.Finding, region string) asffResource {
 	if id == "" {
 		id = "AWS::::Account:" + f.Account
 		typ = "AwsAccount"
-	} else {
-		parts := strings.SplitN(id, ":", 6)
-		if len(parts) == 6 {
-			switch parts[2] {
-			case "s3":
-				typ = "AwsS3Bucket"
-			case "cloudtrail":
-				typ = "AwsCloudTrailTrail"
-			case "kms":
-				typ = "AwsKmsKey"
-			case "logs":
-				typ = "AwsLogsLogGroup"
-			case "iam":
-				switch {
-				case strings.HasPrefix(parts[5], "role/"):
-					typ = "AwsIamRole"
-				case strings.HasPrefix(parts[5], "user/"):
-					typ = "AwsIamUser"
-				case strings.HasPrefix(parts[5], "policy/"):
-					typ = "AwsIamPolicy"
-				case strings.HasPrefix(parts[5], "group/"):
-					typ = "AwsIamGroup"
-				}
-			case "sns":
-				typ = "AwsSnsTopic"
-			case "cloudwatch":
-				typ = "AwsCloudWatchAlarm"
+	} else if a, err := arn.Parse(id); err == nil {
+		switch a.Service {
+		case "s3":
+			typ = "AwsS3Bucket"
+		case "cloudtrail":
+			typ = "AwsCloudTrailTrail"
+		case "kms":
+			typ = "AwsKmsKey"
+		case "logs":
+			typ = "AwsLogsLogGroup"
+		case "iam":
+			switch {
+			case strings.HasPrefix(a.Resource, "role/"):
+				typ = "AwsIamRole"
+			case strings.HasPrefix(a.Resource, "user/"):
+				typ = "AwsIamUser"
+			case strings.HasPrefix(a.Resource, "policy/"):
+				typ = "AwsIamPolicy"
+			case strings.HasPrefix(a.Resource, "group/"):
+				typ = "AwsIamGroup"
 			}
+		case "sns":
+			typ = "AwsSnsTopic"
+		case "cloudwatch":
+			typ = "AwsCloudWatchAlarm"
 		}
 	}
 	return asffResource{Type: typ, Id: id, Partition: partition(region), Region: region}
@@ -239,7 +238,7 @@ var asffStandardNames = map[string]string{
 	"fsbp":    "AWS Foundational Security Best Practices",
 }
 
-func asffRequirements(r rules.Rule) []string {
+func asffRequirements(r catalog.Rule) []string {
 	var out []string
 	for _, f := range r.Frameworks {
 		name := asffStandardNames[f.Framework]

@@ -232,7 +232,7 @@ func (p *page) reset() {
 func TestHTMLInChromium(t *testing.T) {
 	rep := orgFixture(t)
 	var buf bytes.Buffer
-	if err := writeHTML(&buf, rep, catalog(), Options{Fixable: fix.Fixable}); err != nil {
+	if err := writeHTML(&buf, rep, reportedCatalog(), Options{Fixable: fix.Fixable}); err != nil {
 		t.Fatal(err)
 	}
 	p := openInChromium(t, buf.Bytes())

@@ -4,8 +4,8 @@ import (
 	"encoding/csv"
 	"io"
 
+	"github.com/trailseal/trailseal/internal/catalog"
 	"github.com/trailseal/trailseal/internal/findings"
-	"github.com/trailseal/trailseal/internal/rules"
 )
 
 var csvHeader = []string{
@@ -16,8 +16,8 @@ var csvHeader = []string{
 // writeCSV writes one row per finding (every status) after a header row.
 // encoding/csv quotes fields as RFC 4180 requires; rows end in CRLF as the
 // RFC specifies so that spreadsheet programs agree on line breaks.
-func writeCSV(w io.Writer, rep *findings.Report, catalog []rules.Rule, _ Options) error {
-	idx := ruleIndex(catalog)
+func writeCSV(w io.Writer, rep *findings.Report, entries []catalog.Rule, _ Options) error {
+	idx := ruleIndex(entries)
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
 	if err := cw.Write(csvHeader); err != nil {

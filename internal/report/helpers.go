@@ -5,8 +5,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/trailseal/trailseal/internal/catalog"
 	"github.com/trailseal/trailseal/internal/findings"
-	"github.com/trailseal/trailseal/internal/rules"
 )
 
 // evidenceJSON renders evidence as compact JSON with sorted keys (the
@@ -47,7 +47,7 @@ func evidenceValue(v any) string {
 
 // remediationText joins the remediation of a rule into one plain text
 // block, console first.
-func remediationText(r rules.Remediation) string {
+func remediationText(r catalog.Remediation) string {
 	var parts []string
 	if s := strings.TrimSpace(r.Console); s != "" {
 		parts = append(parts, "Console: "+s)
@@ -62,7 +62,7 @@ func remediationText(r rules.Remediation) string {
 }
 
 // frameworkRefs lists a rule's framework mappings as "fw control".
-func frameworkRefs(r rules.Rule) []string {
+func frameworkRefs(r catalog.Rule) []string {
 	var out []string
 	for _, f := range r.Frameworks {
 		out = append(out, f.Framework+" "+f.Control)

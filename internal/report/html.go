@@ -9,9 +9,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/trailseal/trailseal/internal/catalog"
 	"github.com/trailseal/trailseal/internal/compliance"
 	"github.com/trailseal/trailseal/internal/findings"
-	"github.com/trailseal/trailseal/internal/rules"
 )
 
 //go:embed html.tmpl
@@ -23,7 +23,7 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"add":    func(a, b int) int { return a + b },
 	"pct":    func(f float64) string { return fmt.Sprintf("%.3f%%", f) },
 	"half":   func(n int) int { return n / 2 },
-	"short":  shortResource,
+	"short":  ShortResource,
 	"counts": statusCounts,
 	"firstTab": func(c htmlCard) string {
 		switch {
@@ -135,7 +135,7 @@ type htmlKV struct{ K, V string }
 // fonts, images or requests, so it works offline and from a mail
 // attachment. html/template escapes every value taken from the report, so
 // resource names and messages cannot inject markup.
-func writeHTML(w io.Writer, rep *findings.Report, catalog []rules.Rule, opts Options) error {
+func writeHTML(w io.Writer, rep *findings.Report, entries []catalog.Rule, opts Options) error {
 	d := htmlData{
 		Rep:             rep,
 		Generated:       rep.GeneratedAt.UTC().Format("2006-01-02 15:04 UTC"),
@@ -146,7 +146,7 @@ func writeHTML(w io.Writer, rep *findings.Report, catalog []rules.Rule, opts Opt
 	d.StatusBar, d.SeverityBar = statusBar(rep), severityBar(rep)
 	d.Frameworks = frameworkViews(rep)
 	d.Accounts = accountViews(rep)
-	d.Cards, d.Passed, d.Filters = cards(rep, ruleIndex(catalog), opts)
+	d.Cards, d.Passed, d.Filters = cards(rep, ruleIndex(entries), opts)
 	for _, f := range rep.Findings {
 		if f.Suppressed != nil {
 			d.Suppressed++
@@ -200,7 +200,7 @@ func plural(n int, one, many string) string {
 
 // cards builds a card per FAIL, ERROR and MANUAL finding, the PASS and N/A
 // list, and the filter choices.
-func cards(rep *findings.Report, idx map[string]rules.Rule, opts Options) ([]htmlCard, []findings.Finding, htmlFilters) {
+func cards(rep *findings.Report, idx map[string]catalog.Rule, opts Options) ([]htmlCard, []findings.Finding, htmlFilters) {
 	var out []htmlCard
 	var passed []findings.Finding
 	ruleSet, regionSet := map[string]bool{}, map[string]bool{}
@@ -228,7 +228,7 @@ func cards(rep *findings.Report, idx map[string]rules.Rule, opts Options) ([]htm
 	return out, passed, fl
 }
 
-func card(f findings.Finding, r rules.Rule, opts Options) htmlCard {
+func card(f findings.Finding, r catalog.Rule, opts Options) htmlCard {
 	facts := findingFacts(f)
 	c := htmlCard{F: f, Title: nonEmpty(r.Title, f.RuleID), Rationale: r.Rationale,
 		Console: strings.TrimSpace(r.Remediation.Console), References: r.References, Frameworks: frameworkRefs(r)}

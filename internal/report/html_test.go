@@ -10,11 +10,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/trailseal/trailseal/internal/catalog"
 	"github.com/trailseal/trailseal/internal/compliance"
 	"github.com/trailseal/trailseal/internal/demo"
 	"github.com/trailseal/trailseal/internal/findings"
 	"github.com/trailseal/trailseal/internal/fix"
-	"github.com/trailseal/trailseal/internal/orgscan"
 	"github.com/trailseal/trailseal/internal/rules"
 )
 
@@ -90,7 +90,7 @@ func TestRemediationPlaceholders(t *testing.T) {
 	literal := map[string]bool{"AES256": true, "ARN": true, "AWS": true, "COMPLIANCE": true, "GOVERNANCE": true,
 		"GLACIER": true, "ID": true, "JSON": true, "S3": true, "SERVICE_MANAGED": true}
 	upper := regexp.MustCompile(`\b[A-Z][A-Z0-9_]*[A-Z0-9]\b`)
-	for _, r := range append(rules.All(), orgscan.Rules()...) {
+	for _, r := range reportedCatalog() {
 		for _, text := range []string{r.Remediation.CLI, r.Remediation.Terraform} {
 			for _, word := range upper.FindAllString(text, -1) {
 				if _, ok := placeholders[word]; !ok && !literal[word] {
@@ -108,7 +108,7 @@ func TestRemediationPlaceholders(t *testing.T) {
 func TestHTMLCardsDemo(t *testing.T) {
 	rep := demoReport(t)
 	var buf bytes.Buffer
-	if err := writeHTML(&buf, rep, catalog(), Options{Fixable: fix.Fixable}); err != nil {
+	if err := writeHTML(&buf, rep, reportedCatalog(), Options{Fixable: fix.Fixable}); err != nil {
 		t.Fatal(err)
 	}
 	doc := buf.String()
@@ -181,8 +181,8 @@ func TestComplianceHTML(t *testing.T) {
 	}
 }
 
-// catalog is the full rule catalog, organization rules included.
-func catalog() []rules.Rule { return append(rules.All(), orgscan.Rules()...) }
+// reportedCatalog is the catalog of a scan: account and organization rules.
+func reportedCatalog() []catalog.Rule { return append(catalog.Account(), catalog.Organization()...) }
 
 // demoReport is the built-in demo account, scanned by the real catalog.
 func demoReport(t *testing.T) *findings.Report {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
@@ -21,17 +20,11 @@ var moto *testenv.Moto
 func TestMain(m *testing.M) {
 	// Chromium is checked before moto starts: a missing browser fails the
 	// package in its first second, not after the other tests.
-	testenv.RequireOrExit("report", testenv.MotoServer, testenv.Chromium)
-	var err error
-	moto, err = testenv.StartMoto()
-	if err != nil {
-		// A missing emulator is a failure, never a skip.
-		fmt.Fprintln(os.Stderr, "report tests:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	moto.Stop()
-	os.Exit(code)
+	testenv.Main(m, testenv.Setup{
+		Package: "report",
+		Require: []testenv.Tool{testenv.Chromium},
+		Ready:   func(m *testenv.Moto, _ *testenv.Proxy) error { moto = m; return nil },
+	})
 }
 
 // TestASFFImportsIntoSecurityHub sends the ASFF output through the real SDK

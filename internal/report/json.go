@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"io"
 
+	"github.com/trailseal/trailseal/internal/catalog"
 	"github.com/trailseal/trailseal/internal/findings"
-	"github.com/trailseal/trailseal/internal/rules"
 )
 
 // jsonSchemaVersion versions the --format json document.
@@ -29,16 +29,16 @@ type jsonFinding struct {
 }
 
 type jsonRule struct {
-	Title       string            `json:"title"`
-	Scope       string            `json:"scope"`
-	Rationale   string            `json:"rationale"`
-	Remediation rules.Remediation `json:"remediation"`
-	References  []string          `json:"references,omitempty"`
-	Frameworks  []rules.Framework `json:"frameworks,omitempty"`
+	Title       string              `json:"title"`
+	Scope       string              `json:"scope"`
+	Rationale   string              `json:"rationale"`
+	Remediation catalog.Remediation `json:"remediation"`
+	References  []string            `json:"references,omitempty"`
+	Frameworks  []catalog.Framework `json:"frameworks,omitempty"`
 }
 
-func writeJSON(w io.Writer, rep *findings.Report, catalog []rules.Rule, _ Options) error {
-	idx := ruleIndex(catalog)
+func writeJSON(w io.Writer, rep *findings.Report, entries []catalog.Rule, _ Options) error {
+	idx := ruleIndex(entries)
 	out := jsonReport{
 		SchemaVersion: jsonSchemaVersion,
 		Tool:          rep.Tool,

@@ -6,8 +6,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/trailseal/trailseal/internal/catalog"
 	"github.com/trailseal/trailseal/internal/findings"
-	"github.com/trailseal/trailseal/internal/rules"
 )
 
 type junitSuites struct {
@@ -66,8 +66,8 @@ type junitSkipped struct {
 // FAIL is a failure, ERROR an error; MANUAL, N/A and suppressed findings
 // are skipped with a message saying why, so CI dashboards show them without
 // failing the build.
-func writeJUnit(w io.Writer, rep *findings.Report, catalog []rules.Rule, _ Options) error {
-	idx := ruleIndex(catalog)
+func writeJUnit(w io.Writer, rep *findings.Report, entries []catalog.Rule, _ Options) error {
+	idx := ruleIndex(entries)
 	out := junitSuites{Name: "trailseal", Time: "0"}
 	pos := map[string]int{}
 	ts := rep.GeneratedAt.UTC().Format("2006-01-02T15:04:05")
@@ -131,7 +131,7 @@ func caseName(f findings.Finding) string {
 	return fmt.Sprintf("%s %s %s", f.Account, f.Region, res)
 }
 
-func junitDetail(f findings.Finding, r rules.Rule) string {
+func junitDetail(f findings.Finding, r catalog.Rule) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "finding: %s\nresource: %s\naccount: %s\nregion: %s\n", f.ID, f.Resource, f.Account, f.Region)
 	for _, k := range evidenceKeys(f.Evidence) {

@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"io"
 
+	"github.com/trailseal/trailseal/internal/catalog"
 	"github.com/trailseal/trailseal/internal/findings"
-	"github.com/trailseal/trailseal/internal/rules"
 )
 
 // OCSF pins: the schema version and the Compliance Finding class.
@@ -122,8 +122,8 @@ var ocsfComplianceStatus = map[findings.Status]struct {
 
 // writeOCSF writes a JSON array of OCSF Compliance Finding events (class
 // 2003, schema 1.3.0), one per finding of every status.
-func writeOCSF(w io.Writer, rep *findings.Report, catalog []rules.Rule, _ Options) error {
-	idx := ruleIndex(catalog)
+func writeOCSF(w io.Writer, rep *findings.Report, entries []catalog.Rule, _ Options) error {
+	idx := ruleIndex(entries)
 	ms := rep.GeneratedAt.UnixMilli()
 	out := []ocsfEvent{}
 	for _, f := range rep.Findings {
@@ -193,7 +193,7 @@ func writeOCSF(w io.Writer, rep *findings.Report, catalog []rules.Rule, _ Option
 
 // ocsfStandards names the frameworks a rule belongs to; a rule outside
 // every framework belongs to trailseal's own best practices.
-func ocsfStandards(r rules.Rule) []string {
+func ocsfStandards(r catalog.Rule) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, f := range r.Frameworks {

@@ -9,8 +9,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/trailseal/trailseal/internal/catalog"
 	"github.com/trailseal/trailseal/internal/findings"
-	"github.com/trailseal/trailseal/internal/rules"
 )
 
 // Options tune the writers.
@@ -27,7 +27,7 @@ type Options struct {
 }
 
 // Writer renders a report in one format.
-type Writer func(w io.Writer, rep *findings.Report, catalog []rules.Rule, opts Options) error
+type Writer func(w io.Writer, rep *findings.Report, entries []catalog.Rule, opts Options) error
 
 // writers maps a --format name to its writer.
 var writers = map[string]Writer{
@@ -61,17 +61,17 @@ func Lookup(format string) (Writer, error) {
 }
 
 // Write renders rep in format.
-func Write(w io.Writer, format string, rep *findings.Report, catalog []rules.Rule, opts Options) error {
+func Write(w io.Writer, format string, rep *findings.Report, entries []catalog.Rule, opts Options) error {
 	wr, err := Lookup(format)
 	if err != nil {
 		return err
 	}
-	return wr(w, rep, catalog, opts)
+	return wr(w, rep, entries, opts)
 }
 
-func ruleIndex(catalog []rules.Rule) map[string]rules.Rule {
-	idx := make(map[string]rules.Rule, len(catalog))
-	for _, r := range catalog {
+func ruleIndex(entries []catalog.Rule) map[string]catalog.Rule {
+	idx := make(map[string]catalog.Rule, len(entries))
+	for _, r := range entries {
 		idx[r.ID] = r
 	}
 	return idx

@@ -15,8 +15,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/trailseal/trailseal/internal/catalog"
 	"github.com/trailseal/trailseal/internal/findings"
-	"github.com/trailseal/trailseal/internal/rules"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
@@ -26,25 +26,25 @@ const (
 	acctB = "444455556666"
 )
 
-func testCatalog() []rules.Rule {
-	return []rules.Rule{
+func testCatalog() []catalog.Rule {
+	return []catalog.Rule{
 		{
 			ID: "trail.log_file_validation", Severity: findings.High, Title: "Log file validation is enabled", Scope: "trail",
 			Rationale:   "Without digest files nobody can prove that a log file was not changed.",
-			Remediation: rules.Remediation{Console: "CloudTrail > Trails > Edit > enable log file validation.", CLI: "aws cloudtrail update-trail --name NAME --enable-log-file-validation", Terraform: "enable_log_file_validation = true"},
+			Remediation: catalog.Remediation{Console: "CloudTrail > Trails > Edit > enable log file validation.", CLI: "aws cloudtrail update-trail --name NAME --enable-log-file-validation", Terraform: "enable_log_file_validation = true"},
 			References:  []string{"https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-validation-intro.html"},
-			Frameworks:  []rules.Framework{{Framework: "cis-1.4", Control: "3.2"}, {Framework: "fsbp", Control: "CloudTrail.4"}},
+			Frameworks:  []catalog.Framework{{Framework: "cis-1.4", Control: "3.2"}, {Framework: "fsbp", Control: "CloudTrail.4"}},
 		},
 		{
 			ID: "bucket.mfa_delete", Severity: findings.Medium, Title: "MFA Delete is enabled on the trail bucket", Scope: "bucket",
 			Rationale:   "MFA Delete stops a stolen key from deleting log versions.",
-			Remediation: rules.Remediation{CLI: "aws s3api put-bucket-versioning --bucket B --versioning-configuration Status=Enabled,MFADelete=Enabled --mfa 'SERIAL CODE'"},
-			Frameworks:  []rules.Framework{{Framework: "cis-5.0", Control: "2.1.2"}},
+			Remediation: catalog.Remediation{CLI: "aws s3api put-bucket-versioning --bucket B --versioning-configuration Status=Enabled,MFADelete=Enabled --mfa 'SERIAL CODE'"},
+			Frameworks:  []catalog.Framework{{Framework: "cis-5.0", Control: "2.1.2"}},
 		},
 		{
 			ID: "bucket.public_access", Severity: findings.Critical, Title: "The trail bucket is not public", Scope: "bucket",
 			Rationale:  "A public log bucket leaks every API call of the account.",
-			Frameworks: []rules.Framework{{Framework: "fsbp", Control: "CloudTrail.6"}},
+			Frameworks: []catalog.Framework{{Framework: "fsbp", Control: "CloudTrail.6"}},
 		},
 		{ID: "trail.insights", Severity: findings.Low, Title: "Insights are enabled", Scope: "trail"},
 	}
@@ -99,7 +99,7 @@ func render(t *testing.T, format string, rep *findings.Report) []byte {
 	return buf.Bytes()
 }
 
-var goldenExt = map[string]string{"sarif": "sarif.json", "asff": "asff.json", "ocsf": "ocsf.json", "junit": "junit.xml", "csv": "csv", "html": "html"}
+var goldenExt = map[string]string{"json": "json", "table": "txt", "sarif": "sarif.json", "asff": "asff.json", "ocsf": "ocsf.json", "junit": "junit.xml", "csv": "csv", "html": "html"}
 
 func TestGolden(t *testing.T) {
 	for format, ext := range goldenExt {

@@ -9,8 +9,8 @@ import (
 
 	"github.com/owenrumney/go-sarif/v2/sarif"
 
+	"github.com/trailseal/trailseal/internal/catalog"
 	"github.com/trailseal/trailseal/internal/findings"
-	"github.com/trailseal/trailseal/internal/rules"
 )
 
 const (
@@ -43,7 +43,7 @@ func sarifLevel(s findings.Severity) string {
 // writeSARIF writes a SARIF 2.1.0 log with one result per FAIL, ERROR or
 // MANUAL finding (PASS and N/A are not problems to track). Every rule of
 // the catalog is described in tool.driver.rules.
-func writeSARIF(w io.Writer, rep *findings.Report, catalog []rules.Rule, _ Options) error {
+func writeSARIF(w io.Writer, rep *findings.Report, entries []catalog.Rule, _ Options) error {
 	log, err := sarif.New(sarif.Version210)
 	if err != nil {
 		return err
@@ -56,7 +56,7 @@ func writeSARIF(w io.Writer, rep *findings.Report, catalog []rules.Rule, _ Optio
 	run := sarif.NewRun(sarif.Tool{Driver: driver})
 	run.Tool.Driver.Rules = []*sarif.ReportingDescriptor{}
 	ruleIdx := map[string]int{}
-	addRule := func(r rules.Rule) {
+	addRule := func(r catalog.Rule) {
 		d := sarif.NewRule(r.ID).
 			WithName(r.ID).
 			WithShortDescription(sarif.NewMultiformatMessageString(nonEmpty(r.Title, r.ID))).
@@ -82,7 +82,7 @@ func writeSARIF(w io.Writer, rep *findings.Report, catalog []rules.Rule, _ Optio
 		ruleIdx[r.ID] = len(run.Tool.Driver.Rules)
 		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, d)
 	}
-	for _, r := range catalog {
+	for _, r := range entries {
 		addRule(r)
 	}
 	run.Results = []*sarif.Result{}
@@ -93,7 +93,7 @@ func writeSARIF(w io.Writer, rep *findings.Report, catalog []rules.Rule, _ Optio
 		if _, ok := ruleIdx[f.RuleID]; !ok {
 			// A finding whose rule is not in the catalog still gets a
 			// descriptor, so that ruleIndex is always valid.
-			addRule(rules.Rule{ID: f.RuleID, Severity: f.Severity})
+			addRule(catalog.Rule{ID: f.RuleID, Severity: f.Severity})
 		}
 		res := sarif.NewRuleResult(f.RuleID).
 			WithRuleIndex(ruleIdx[f.RuleID]).
@@ -143,7 +143,7 @@ func sarifLocation(f findings.Finding) *sarif.Location {
 	return loc
 }
 
-func sarifHelpMarkdown(r rules.Rule) string {
+func sarifHelpMarkdown(r catalog.Rule) string {
 	var b strings.Builder
 	if r.Rationale != "" {
 		fmt.Fprintf(&b, "%s\n\n", r.Rationale)

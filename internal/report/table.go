@@ -5,13 +5,14 @@ import (
 	"io"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/lipgloss/table"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 
+	"github.com/trailseal/trailseal/internal/catalog"
 	"github.com/trailseal/trailseal/internal/findings"
-	"github.com/trailseal/trailseal/internal/rules"
 )
 
 var severityColor = map[findings.Severity]string{
@@ -60,7 +61,7 @@ const (
 // columns leave room for a message column of minMessageWidth, otherwise a
 // narrow layout with the status and rule on one line and the resource and
 // message wrapped on their own lines below.
-func writeTable(w io.Writer, rep *findings.Report, _ []rules.Rule, opts Options) error {
+func writeTable(w io.Writer, rep *findings.Report, _ []catalog.Rule, opts Options) error {
 	re := lipgloss.NewRenderer(w)
 	if opts.Color {
 		re.SetColorProfile(termenv.ANSI256)
@@ -115,7 +116,7 @@ func tableGroups(rep *findings.Report, verbose bool) map[findings.Severity][]tab
 			label += " (suppressed)"
 		}
 		groups[f.Severity] = append(groups[f.Severity], tableRow{status: f.Status, label: label, rule: f.RuleID,
-			resource: shortResource(f.Resource), region: f.Region, message: f.Message})
+			resource: ShortResource(f.Resource), region: f.Region, message: f.Message})
 	}
 	return groups
 }
@@ -311,15 +312,15 @@ func regionSummary(regions []string) string {
 	return fmt.Sprintf("%s,... (%d)", strings.Join(regions[:3], ","), len(regions))
 }
 
-// shortResource keeps the table readable: "arn:aws:cloudtrail:us-west-2:
+// ShortResource keeps a table readable: "arn:aws:cloudtrail:us-west-2:
 // 111122223333:trail/legacy-audit" becomes "trail/legacy-audit" (the region
 // and account have their own columns or header). Other strings pass through.
-func shortResource(arn string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" {
-		return arn
+func ShortResource(s string) string {
+	a, err := arn.Parse(s)
+	if err != nil {
+		return s
 	}
-	service, account, resource := parts[2], parts[4], parts[5]
+	service, account, resource := a.Service, a.AccountID, a.Resource
 	switch {
 	case service == "s3" && account == "":
 		return "bucket/" + resource

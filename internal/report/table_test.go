@@ -83,7 +83,7 @@ func TestTableNarrowKeepsEveryWord(t *testing.T) {
 			}
 			continue
 		}
-		for _, w := range append(strings.Fields(f.Message), f.RuleID, shortResource(f.Resource)) {
+		for _, w := range append(strings.Fields(f.Message), f.RuleID, ShortResource(f.Resource)) {
 			if !strings.Contains(joined, w) {
 				t.Errorf("%s %s: %q missing from the narrow table", f.Status, f.RuleID, w)
 			}

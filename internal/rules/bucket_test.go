@@ -500,3 +500,103 @@ func bucketHasFramework(r Rule, fw, control string) bool {
 	}
 	return false
 }
+
+func TestDedicatedAccountUnknownOwnershipIsError(t *testing.T) {
+	// When s3:ListBuckets fails, the collector reads the bucket anyway but
+	// cannot say who owns it: OwnedByScannedAccount is false and no owner is
+	// recorded. That is missing evidence, not "owned by another account".
+	inv := bucketGoodInventory()
+	inv.Organization = inventory.Ok(inventory.Organization{Member: true, ID: "o-abc123"})
+	inv.Buckets[0].OwnedByScannedAccount = false
+	inv.Buckets[0].OwnerAccountID = ""
+	r := bucketRunOne(t, "bucket.dedicated_account", inv, DefaultOptions())
+	bucketExpect(t, r, findings.Error, "which account owns", "s3:ListBuckets")
+
+	// A bucket recorded as held elsewhere (not in ListBuckets) still passes.
+	inv = bucketGoodInventory()
+	inv.Organization = inventory.Ok(inventory.Organization{Member: true, ID: "o-abc123"})
+	b := &inv.Buckets[0]
+	b.OwnedByScannedAccount = false
+	b.OwnerAccountID = ""
+	b.Region = inventory.InAccount[string]("", "the bucket is not in this account's s3:ListBuckets")
+	r = bucketRunOne(t, "bucket.dedicated_account", inv, DefaultOptions())
+	bucketExpect(t, r, findings.Pass, "another account")
+
+	// An owner recorded as the scanned account itself is not a dedicated account.
+	inv = bucketGoodInventory()
+	inv.Organization = inventory.Ok(inventory.Organization{Member: true, ID: "o-abc123"})
+	inv.Buckets[0].OwnedByScannedAccount = false
+	r = bucketRunOne(t, "bucket.dedicated_account", inv, DefaultOptions())
+	bucketExpect(t, r, findings.Fail, "o-abc123")
+}
+
+func TestEncryptionKMSKeyIDDenyBlocksDigests(t *testing.T) {
+	deny := func(principal, cond string) string {
+		return `{"Version":"2012-10-17","Statement":[
+ {"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:PutObject",
+  "Resource":"arn:aws:s3:::org-trail-logs/audit/AWSLogs/111122223333/*"},
+ {"Sid":"KMSOnly","Effect":"Deny",` + principal + `,"Action":"s3:PutObject",
+  "Resource":"arn:aws:s3:::org-trail-logs/*","Condition":` + cond + `}]}`
+	}
+	const keyID = `{"StringNotEquals":{"s3:x-amz-server-side-encryption-aws-kms-key-id":"arn:aws:kms:eu-west-1:111122223333:key/k"}}`
+	const keyIDIfExists = `{"StringNotEqualsIfExists":{"s3:x-amz-server-side-encryption-aws-kms-key-id":"arn:aws:kms:eu-west-1:111122223333:key/k"}}`
+	const keyIDWhenNamed = `{"StringNotEquals":{"s3:x-amz-server-side-encryption-aws-kms-key-id":"arn:aws:kms:eu-west-1:111122223333:key/k"},"Null":{"s3:x-amz-server-side-encryption-aws-kms-key-id":"false"}}`
+	const kmsOnly = `{"StringNotEquals":{"s3:x-amz-server-side-encryption":"aws:kms"}}`
+	const kmsOrAES = `{"StringNotEquals":{"s3:x-amz-server-side-encryption":["aws:kms","AES256"]}}`
+	cases := []struct {
+		name   string
+		doc    string
+		status findings.Status
+	}{
+		// A request carrying SSE-S3 has no KMS key ID header, so a negated
+		// match on the key ID denies it: digests cannot be delivered.
+		{"deny unless key id", deny(`"Principal":"*"`, keyID), findings.Fail},
+		{"deny unless key id if exists", deny(`"Principal":"*"`, keyIDIfExists), findings.Fail},
+		// A NotPrincipal deny reaches CloudTrail unless it names it.
+		{"NotPrincipal deny", deny(`"NotPrincipal":{"AWS":"arn:aws:iam::111122223333:role/admin"}`, kmsOnly), findings.Fail},
+		{"NotPrincipal sparing cloudtrail", deny(`"NotPrincipal":{"Service":"cloudtrail.amazonaws.com"}`, kmsOnly), findings.Pass},
+		// Denying only requests that name another key lets SSE-S3 through.
+		{"deny other key when one is named", deny(`"Principal":"*"`, keyIDWhenNamed), findings.Pass},
+		{"AES256 allowed", deny(`"Principal":"*"`, kmsOrAES), findings.Pass},
+		{"deny to another principal", deny(`"Principal":{"AWS":"arn:aws:iam::111122223333:role/app"}`, keyID), findings.Pass},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			inv := bucketGoodInventory()
+			bucketWithPolicy(tc.doc)(inv)
+			r := bucketRunOne(t, "bucket.encryption", inv, DefaultOptions())
+			bucketExpect(t, r, tc.status)
+		})
+	}
+}
+
+func TestLifecyclePrefixWithTrailingSlash(t *testing.T) {
+	// If CloudTrail joins S3KeyPrefix and "/AWSLogs/" as written, a prefix
+	// written "audit/" yields keys under "audit//AWSLogs/". A rule on that
+	// exact prefix must be seen to reach the logs.
+	inv := bucketGoodInventory()
+	inv.Trails[0].S3KeyPrefix = "audit/"
+	inv.Buckets[0].Lifecycle = inventory.Ok(inventory.Lifecycle{Configured: true, Rules: []inventory.LifecycleRule{
+		{ID: "purge", Status: "Enabled", Prefix: "audit//AWSLogs/", ExpirationDays: 30},
+	}})
+	r := bucketRunOne(t, "bucket.lifecycle", inv, DefaultOptions())
+	bucketExpect(t, r, findings.Fail, "purge")
+
+	// The trimmed reading is still checked too.
+	inv.Buckets[0].Lifecycle = inventory.Ok(inventory.Lifecycle{Configured: true, Rules: []inventory.LifecycleRule{
+		{ID: "purge", Status: "Enabled", Prefix: "audit/AWSLogs/", ExpirationDays: 30},
+	}})
+	r = bucketRunOne(t, "bucket.lifecycle", inv, DefaultOptions())
+	bucketExpect(t, r, findings.Fail, "purge")
+
+	// A rule on another folder does not reach the logs, so no rule
+	// manages them.
+	inv.Buckets[0].Lifecycle = inventory.Ok(inventory.Lifecycle{Configured: true, Rules: []inventory.LifecycleRule{
+		{ID: "tmp", Status: "Enabled", Prefix: "audit/tmp/", ExpirationDays: 30},
+	}})
+	r = bucketRunOne(t, "bucket.lifecycle", inv, DefaultOptions())
+	bucketExpect(t, r, findings.Fail, "its prefix is outside the trail logs")
+	if r.Severity != "" {
+		t.Errorf("severity %q: a rule that does not reach the logs destroys no evidence", r.Severity)
+	}
+}

@@ -346,3 +346,39 @@ func TestEvidenceHardenedMostlyPasses(t *testing.T) {
 		t.Errorf("only %d of %d findings PASS on the hardened baseline", pass, len(fs))
 	}
 }
+
+// TestNoPassOnUncollectedEvidence runs every rule on an inventory whose
+// evidence was never collected (every Result empty, bucket ownership
+// unknown): no rule beyond the DescribeTrails fields may say PASS.
+func TestNoPassOnUncollectedEvidence(t *testing.T) {
+	const acct = "111122223333"
+	for _, member := range []bool{false, true} {
+		inv := &inventory.Inventory{
+			SchemaVersion: inventory.SchemaVersion,
+			Partition:     "aws",
+			Account:       inventory.Account{ID: acct},
+			Regions:       []string{"us-east-1"},
+			Trails: []inventory.Trail{{
+				ARN: "arn:aws:cloudtrail:us-east-1:111122223333:trail/t", Name: "t", HomeRegion: "us-east-1",
+				OwnerAccountID: acct, S3BucketName: "b", KMSKeyID: "arn:aws:kms:us-east-1:111122223333:key/k",
+				CloudWatchLogsLogGroupARN: "arn:aws:logs:us-east-1:111122223333:log-group:g:*",
+				IsMultiRegion:             true, LogFileValidationEnabled: true, IncludeGlobalServiceEvents: true,
+			}},
+			Buckets:   []inventory.Bucket{{Name: "b", ARN: "arn:aws:s3:::b"}},
+			Keys:      []inventory.KMSKey{{ARN: "arn:aws:kms:us-east-1:111122223333:key/k", Region: "us-east-1"}},
+			LogGroups: []inventory.LogGroup{{ARN: "arn:aws:logs:us-east-1:111122223333:log-group:g:*", Name: "g", Region: "us-east-1"}},
+		}
+		if member {
+			inv.Organization = inventory.Ok(inventory.Organization{Member: true, ID: "o-abc123"})
+		}
+		fromDescribeTrails := map[string]bool{
+			"trail.multi_region": true, "trail.log_file_validation": true,
+			"trail.global_service_events": true, "trail.kms_encryption": true,
+		}
+		for _, f := range Evaluate(inv, All(), DefaultOptions()) {
+			if f.Status == findings.Pass && !fromDescribeTrails[f.RuleID] {
+				t.Errorf("member=%v: %s on %s: PASS on evidence never collected: %s", member, f.RuleID, f.Resource, f.Message)
+			}
+		}
+	}
+}

@@ -124,3 +124,19 @@ func TestIAMRuleMetadata(t *testing.T) {
 		}
 	}
 }
+
+func TestIAMWildcardResourceInOtherPartitions(t *testing.T) {
+	for _, res := range []string{"arn:aws-us-gov:*", "arn:aws-cn:cloud*", "arn:aws:*"} {
+		t.Run(res, func(t *testing.T) {
+			doc := `{"Statement":{"Effect":"Allow","Action":"cloudtrail:*","Resource":"` + res + `"}}`
+			inv := iamInventory(inventory.IAMAuthorization{Principals: []inventory.Principal{{Type: "user", Name: "carol",
+				ARN: "arn:aws:iam::111122223333:user/carol", InlinePolicies: []inventory.InlinePolicy{{Name: "ct", Document: doc}}}}})
+			bucketExpect(t, iamRunOne(t, "iam.cloudtrail_wildcard", inv, DefaultOptions()), findings.Fail, "inline policy ct")
+		})
+	}
+	// A resource of another service in that partition grants no CloudTrail access.
+	doc := `{"Statement":{"Effect":"Allow","Action":"*","Resource":"arn:aws-us-gov:s3:::b/*"}}`
+	inv := iamInventory(inventory.IAMAuthorization{Principals: []inventory.Principal{{Type: "user", Name: "carol",
+		ARN: "arn:aws:iam::111122223333:user/carol", InlinePolicies: []inventory.InlinePolicy{{Name: "ct", Document: doc}}}}})
+	bucketExpect(t, iamRunOne(t, "iam.cloudtrail_wildcard", inv, DefaultOptions()), findings.Pass)
+}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trailseal/trailseal/internal/catalog"
 	"github.com/trailseal/trailseal/internal/filterpattern"
 	"github.com/trailseal/trailseal/internal/findings"
 	"github.com/trailseal/trailseal/internal/inventory"
@@ -48,8 +49,8 @@ func monInventory() *inventory.Inventory {
 			OwnerAccountID: monAccount,
 			Info:           inventory.Ok(inventory.LogGroupInfo{Exists: true}),
 			MetricFilters: inventory.Ok([]inventory.MetricFilter{
-				{Name: "trail-changes", Pattern: trailChangesPattern, Metrics: []inventory.MetricTarget{{Name: "TrailChanges", Namespace: "CIS"}}},
-				{Name: "bucket-policy", Pattern: bucketPolicyPattern, Metrics: []inventory.MetricTarget{{Name: "BucketPolicyChanges", Namespace: "CIS"}}},
+				{Name: "trail-changes", Pattern: catalog.TrailChangesPattern, Metrics: []inventory.MetricTarget{{Name: "TrailChanges", Namespace: "CIS"}}},
+				{Name: "bucket-policy", Pattern: catalog.BucketPolicyChangesPattern, Metrics: []inventory.MetricTarget{{Name: "BucketPolicyChanges", Namespace: "CIS"}}},
 			}),
 			Alarms: inventory.Ok([]inventory.Alarm{
 				{Name: "trail-changes-alarm", MetricName: "TrailChanges", Namespace: "CIS", ActionsEnabled: true, AlarmActions: []string{monTopicARN}},
@@ -237,7 +238,7 @@ func TestTrailChangesAlarm(t *testing.T) {
 			mutate: func(inv *inventory.Inventory) {
 				monSetFilters(inv, inventory.MetricFilter{
 					Name:    "by-event",
-					Pattern: trailChangesPattern,
+					Pattern: catalog.TrailChangesPattern,
 					Metrics: []inventory.MetricTarget{{Name: "TrailChanges", Namespace: "CIS", Dimensions: []string{"EventName"}}},
 				})
 			},
@@ -464,7 +465,7 @@ func TestBucketPolicyChangesAlarm(t *testing.T) {
 			mutate: func(inv *inventory.Inventory) {
 				monSetFilters(inv, inventory.MetricFilter{
 					Name:    "partial",
-					Pattern: strings.Replace(bucketPolicyPattern, ` || ($.eventName = DeleteBucketReplication)`, "", 1),
+					Pattern: strings.Replace(catalog.BucketPolicyChangesPattern, ` || ($.eventName = DeleteBucketReplication)`, "", 1),
 					Metrics: []inventory.MetricTarget{{Name: "BucketPolicyChanges", Namespace: "CIS"}},
 				})
 			},
@@ -475,7 +476,7 @@ func TestBucketPolicyChangesAlarm(t *testing.T) {
 			mutate: func(inv *inventory.Inventory) {
 				monSetFilters(inv, inventory.MetricFilter{
 					Name:    "wrong-source",
-					Pattern: strings.Replace(bucketPolicyPattern, "s3.amazonaws.com", "s3-control.amazonaws.com", 1),
+					Pattern: strings.Replace(catalog.BucketPolicyChangesPattern, "s3.amazonaws.com", "s3-control.amazonaws.com", 1),
 					Metrics: []inventory.MetricTarget{{Name: "BucketPolicyChanges", Namespace: "CIS"}},
 				})
 			},
@@ -667,8 +668,8 @@ func TestSampleRecordsMatchTheirOwnCISPattern(t *testing.T) {
 		pattern      string
 		events, none monitoredEvents
 	}{
-		{trailChangesPattern, trailChangeEvents, bucketPolicyEvents},
-		{bucketPolicyPattern, bucketPolicyEvents, trailChangeEvents},
+		{catalog.TrailChangesPattern, trailChangeEvents, bucketPolicyEvents},
+		{catalog.BucketPolicyChangesPattern, bucketPolicyEvents, trailChangeEvents},
 	} {
 		p := filterpattern.MustParse(tc.pattern)
 		for _, name := range tc.events.names {
@@ -731,5 +732,42 @@ func TestConfigRecorderUnknownOwnerIsNotForeign(t *testing.T) {
 	inv.Buckets[0].OwnerAccountID = "444455556666"
 	if res := cfgRule.Check(inv, DefaultOptions()); len(res) != 1 || res[0].Status != findings.NA {
 		t.Fatalf("bucket of another account: got %+v, want N/A", res)
+	}
+}
+
+func TestAlarmFilterMustCatchEveryCaller(t *testing.T) {
+	// A filter that only matches calls by IAM users, or only in the log
+	// group's region, misses role sessions and other regions of a
+	// multi-region trail: it must not count as catching the events.
+	const names = `($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || ($.eventName = StartLogging) || ($.eventName = StopLogging)`
+	cases := []struct {
+		name    string
+		pattern string
+		status  findings.Status
+		// narrowed: the filter catches the plain sample but not every caller.
+		narrowed bool
+	}{
+		{"IAM users only", `{ (` + names + `) && ($.userIdentity.type = "IAMUser") }`, findings.Fail, true},
+		{"log group region only", `{ (` + names + `) && ($.awsRegion = "eu-west-1") }`, findings.Fail, true},
+		{"excludes one sample IP", `{ (` + names + `) && ($.sourceIPAddress != "203.0.113.10") }`, findings.Fail, false},
+		{"all callers", `{ ` + names + ` }`, findings.Pass, false},
+		{"all callers but AWS services", `{ (` + names + `) && ($.userIdentity.type != "AWSService") }`, findings.Pass, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			inv := monInventory()
+			monSetFilters(inv, inventory.MetricFilter{Name: "f", Pattern: tc.pattern,
+				Metrics: []inventory.MetricTarget{{Name: "TrailChanges", Namespace: "CIS"}}})
+			res := monRule(t, "monitoring.trail_changes_alarm").Check(inv, DefaultOptions())
+			if len(res) != 1 {
+				t.Fatalf("got %d results, want 1", len(res))
+			}
+			if res[0].Status != tc.status {
+				t.Errorf("status %s, want %s (%s)", res[0].Status, tc.status, res[0].Message)
+			}
+			if tc.narrowed && !strings.Contains(res[0].Message, "some identity types, addresses or regions") {
+				t.Errorf("message %q does not say the filter is narrowed to some callers", res[0].Message)
+			}
+		})
 	}
 }

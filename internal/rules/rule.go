@@ -1,17 +1,21 @@
-// Package rules holds trailseal's posture rules: pure functions of an
-// inventory.Inventory that return findings, each with the metadata that
-// explains, audits and fixes it.
+// Package rules judges an account: each rule's check is a pure function of
+// an inventory.Inventory that returns findings. What a rule is (title,
+// severity, rationale, remediation, frameworks) lives in internal/catalog;
+// this package pairs each catalog entry with its check.
 //
-// Rules are registered explicitly in All (no init-time registry). Each rule
-// lives in a file of its family (trail.go, bucket.go, ...) with its
-// should-fire and should-not-fire tests beside it.
+// Rules are registered explicitly in All (no init-time registry). Each
+// rule's check lives in a file of its family (trail.go, bucket.go, ...),
+// beside the catalog file of the same name, with its should-fire and
+// should-not-fire tests.
 package rules
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
+	"github.com/trailseal/trailseal/internal/catalog"
 	"github.com/trailseal/trailseal/internal/findings"
 	"github.com/trailseal/trailseal/internal/inventory"
 )
@@ -35,38 +39,10 @@ func DefaultOptions() Options {
 	return Options{MinRetentionDays: 365}
 }
 
-// Framework mapping of a rule to a control.
-type Framework struct {
-	// Framework is a compliance view ID: cis-1.4, cis-3.0, cis-4.0, cis-5.0,
-	// fsbp, conformity, ...
-	Framework string `json:"framework"`
-	Control   string `json:"control"`
-}
-
-// Remediation tells how to fix a FAIL, per engine.
-type Remediation struct {
-	Console   string `json:"console"`
-	CLI       string `json:"cli"`
-	Terraform string `json:"terraform"`
-}
-
-// Rule is one posture rule with its metadata.
+// Rule is a catalog entry with the check that judges it.
 type Rule struct {
-	ID       string            `json:"id"`
-	Aliases  []string          `json:"aliases,omitempty"`
-	Severity findings.Severity `json:"severity"`
-	Title    string            `json:"title"`
-	// Scope is "account", "trail", "bucket", "key", "iam", "monitoring" or "config".
-	Scope       string      `json:"scope"`
-	Rationale   string      `json:"rationale"`
-	Audit       string      `json:"audit"`
-	Remediation Remediation `json:"remediation"`
-	References  []string    `json:"references,omitempty"`
-	Frameworks  []Framework `json:"frameworks,omitempty"`
-
-	// Check evaluates the rule. It returns one Result per resource examined
-	// (at least one: N/A when there is nothing to examine).
-	Check func(inv *inventory.Inventory, opts Options) []Result `json:"-"`
+	catalog.Rule
+	Check Check `json:"-"`
 }
 
 // Result is what a Check returns for one resource; Evaluate turns it into a
@@ -88,13 +64,8 @@ type Result struct {
 // Lookup finds a rule by ID or alias.
 func Lookup(rules []Rule, id string) (Rule, bool) {
 	for _, r := range rules {
-		if r.ID == id {
+		if r.ID == id || slices.Contains(r.Aliases, id) {
 			return r, true
-		}
-		for _, a := range r.Aliases {
-			if a == id {
-				return r, true
-			}
 		}
 	}
 	return Rule{}, false
@@ -128,11 +99,6 @@ func Select(all []Rule, ids []string) ([]Rule, error) {
 func Evaluate(inv *inventory.Inventory, rules []Rule, opts Options) []findings.Finding {
 	var out []findings.Finding
 	for _, r := range rules {
-		if r.Check == nil {
-			// Rules evaluated elsewhere (organization-level rules) carry
-			// metadata only.
-			continue
-		}
 		for _, res := range r.Check(inv, opts) {
 			acct := res.Account
 			if acct == "" {

@@ -310,3 +310,43 @@ func TestTrailRulesNameUnlistedRegions(t *testing.T) {
 		}
 	}
 }
+
+func TestCloudWatchLogsOnStoppedTrail(t *testing.T) {
+	// The spec fails a trail whose newest CloudWatch Logs delivery is older
+	// than 24 hours, logging or not: a stopped trail delivers nothing, and
+	// "delivers to ..., newest delivery at never" is not a PASS.
+	stopped := func(last *time.Time) inventory.Trail {
+		return trailWithStatus(func(s *inventory.TrailStatus) {
+			s.IsLogging = false
+			s.StopLoggingTime = trailAgo(48 * time.Hour)
+			s.LatestCloudWatchLogsDeliveryTime = last
+		})
+	}
+	trailRunCases(t, []trailCase{
+		{rule: "trail.cloudwatch_logs", name: "stopped, never delivered", inv: trailTestInventory(stopped(nil)), want: findings.Fail, message: "nothing was ever delivered"},
+		{rule: "trail.cloudwatch_logs", name: "stopped, stale", inv: trailTestInventory(stopped(trailAgo(48 * time.Hour))), want: findings.Fail, message: "48h0m0s before the scan"},
+		{rule: "trail.cloudwatch_logs", name: "stopped an hour ago, recent delivery", inv: trailTestInventory(stopped(trailAgo(time.Hour))), want: findings.Pass, message: "newest delivery"},
+	})
+}
+
+func TestFreshnessNeedsScanTime(t *testing.T) {
+	// Without CollectedAt the age of a delivery cannot be judged; a zero
+	// scan time made every delivery look fresh.
+	noTime := func(trails ...inventory.Trail) *inventory.Inventory {
+		inv := trailTestInventory(trails...)
+		inv.CollectedAt = time.Time{}
+		return inv
+	}
+	stale := trailWithStatus(func(s *inventory.TrailStatus) {
+		s.LatestDeliveryTime = trailAgo(30 * 24 * time.Hour)
+		s.LatestDigestDeliveryTime = trailAgo(30 * 24 * time.Hour)
+		s.LatestCloudWatchLogsDeliveryTime = trailAgo(30 * 24 * time.Hour)
+	})
+	var cases []trailCase
+	for _, id := range []string{"trail.digest_delivery", "trail.delivery_health", "trail.cloudwatch_logs"} {
+		cases = append(cases,
+			trailCase{rule: id, name: "no scan time", inv: noTime(stale), want: findings.Error, message: "scan time"},
+			trailCase{rule: id, name: "stale with scan time", inv: trailTestInventory(stale), want: findings.Fail, message: "before the scan"})
+	}
+	trailRunCases(t, cases)
+}

@@ -17,8 +17,9 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 
+	"github.com/trailseal/trailseal/internal/catalog"
 	"github.com/trailseal/trailseal/internal/findings"
-	"github.com/trailseal/trailseal/internal/rules"
+	"github.com/trailseal/trailseal/internal/wildcard"
 )
 
 // dateLayout is the only accepted form of expires.
@@ -224,9 +225,9 @@ func syntaxError(name string, err error) error {
 // Resolve replaces rule aliases with their canonical IDs and rejects rule
 // IDs the catalog does not know, so a typo does not silently suppress
 // nothing.
-func (f *File) Resolve(catalog []rules.Rule) error {
+func (f *File) Resolve(entries []catalog.Rule) error {
 	for i, e := range f.Entries {
-		r, ok := rules.Lookup(catalog, e.Rule)
+		r, ok := catalog.Lookup(entries, e.Rule)
 		if !ok {
 			return fmt.Errorf("%s:%d: unknown rule ID %q (see 'trailseal rules')", f.Path, e.Line, e.Rule)
 		}
@@ -268,28 +269,5 @@ func (f *File) Apply(rep *findings.Report, now time.Time) (expired []Entry) {
 // trail of that account; '?' matches exactly one character. There are no
 // other special characters, so ARNs need no escaping.
 func Match(pattern, resource string) bool {
-	// Iterative wildcard matching with backtracking to the last '*'.
-	p, r := []rune(pattern), []rune(resource)
-	pi, ri := 0, 0
-	star, mark := -1, 0
-	for ri < len(r) {
-		switch {
-		case pi < len(p) && (p[pi] == '?' || p[pi] == r[ri]):
-			pi++
-			ri++
-		case pi < len(p) && p[pi] == '*':
-			star, mark = pi, ri
-			pi++
-		case star >= 0:
-			pi = star + 1
-			mark++
-			ri = mark
-		default:
-			return false
-		}
-	}
-	for pi < len(p) && p[pi] == '*' {
-		pi++
-	}
-	return pi == len(p)
+	return wildcard.Match(pattern, resource)
 }

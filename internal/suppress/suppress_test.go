@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trailseal/trailseal/internal/catalog"
 	"github.com/trailseal/trailseal/internal/findings"
-	"github.com/trailseal/trailseal/internal/rules"
 )
 
 func TestMatch(t *testing.T) {
@@ -179,19 +179,19 @@ func TestExpiryBoundary(t *testing.T) {
 }
 
 func TestResolve(t *testing.T) {
-	catalog := []rules.Rule{{ID: "bucket.mfa_delete", Aliases: []string{"s3.mfa_delete"}}}
+	entries := []catalog.Rule{{ID: "bucket.mfa_delete", Aliases: []string{"s3.mfa_delete"}}}
 	f, err := Parse("s.yaml", []byte("suppressions:\n  - rule: s3.mfa_delete\n    resource: x\n    reason: r\n    expires: 2030-01-01\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.Resolve(catalog); err != nil {
+	if err := f.Resolve(entries); err != nil {
 		t.Fatal(err)
 	}
 	if f.Entries[0].Rule != "bucket.mfa_delete" {
 		t.Errorf("alias not resolved: %q", f.Entries[0].Rule)
 	}
 	f.Entries[0].Rule = "bucket.mfa_delet"
-	err = f.Resolve(catalog)
+	err = f.Resolve(entries)
 	if err == nil || !strings.HasPrefix(err.Error(), "s.yaml:2:") || !strings.Contains(err.Error(), "bucket.mfa_delet") {
 		t.Errorf("want unknown-rule error at s.yaml:2, got %v", err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -28,15 +27,7 @@ import (
 var testMoto *Moto
 
 func TestMain(m *testing.M) {
-	var err error
-	testMoto, err = StartMoto()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "testenv tests:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	testMoto.Stop()
-	os.Exit(code)
+	Main(m, Setup{Package: "testenv", Ready: func(moto *Moto, _ *Proxy) error { testMoto = moto; return nil }})
 }
 
 // TestFaultsDenyEveryProtocol sends one real SDK call per protocol the

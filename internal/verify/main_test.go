@@ -3,7 +3,6 @@ package verify_test
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -42,42 +41,36 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	flag.Parse()
 	var err error
 	// 1024-bit keys keep the tests fast; the protocol does not depend on
-	// the size.
+	// the size. Fuzz workers need them too: their seeds are signed archives.
 	signers, err = chaingen.NewSigners(1024, first.Add(-24*time.Hour), first.Add(365*24*time.Hour), testRegions...)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	signer = signers["us-east-1"]
-	// Fuzz workers run only the fuzz target, which needs no emulator.
-	if fw := flag.Lookup("test.fuzzworker"); fw != nil && fw.Value.String() == "true" {
-		os.Exit(m.Run())
-	}
-	moto, err = testenv.StartMoto()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	cfg, err := testenv.Config(context.Background(), moto.Endpoint, "us-east-1")
-	if err != nil {
-		moto.Stop()
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	s3client = s3.NewFromConfig(cfg, func(o *s3.Options) {
-		o.UsePathStyle = true
-		// The verifier hashes every object itself.
-		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+	testenv.Main(m, testenv.Setup{
+		Package: "verify",
+		Ready: func(m *testenv.Moto, _ *testenv.Proxy) error {
+			moto = m
+			cfg, err := testenv.Config(context.Background(), moto.Endpoint, "us-east-1")
+			if err != nil {
+				return err
+			}
+			s3client = s3.NewFromConfig(cfg, func(o *s3.Options) {
+				o.UsePathStyle = true
+				// The verifier hashes every object itself.
+				o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+			})
+			return nil
+		},
+		Cleanup: func() {
+			if benchArchive.dir != "" {
+				os.RemoveAll(benchArchive.dir)
+			}
+		},
 	})
-	code := m.Run()
-	moto.Stop()
-	if benchArchive.dir != "" {
-		os.RemoveAll(benchArchive.dir)
-	}
-	os.Exit(code)
 }
 
 // testRegions are the regions test archives use, each with its own key.

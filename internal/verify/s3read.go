@@ -20,6 +20,8 @@ import (
 	smithyauth "github.com/aws/smithy-go/auth"
 	"github.com/aws/smithy-go/encoding/httpbinding"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/trailseal/trailseal/internal/awsclient"
 )
 
 // objectReader reads the objects of one bucket with plain SigV4-signed GET
@@ -52,8 +54,7 @@ type objectReader struct {
 
 // isClockSkew tells whether S3 refused a request for its time.
 func isClockSkew(err error) bool {
-	var ae smithy.APIError
-	return errors.As(err, &ae) && (ae.ErrorCode() == "RequestTimeTooSkewed" || ae.ErrorCode() == "RequestExpired")
+	return awsclient.HasCode(err, "RequestTimeTooSkewed", "RequestExpired")
 }
 
 // emptySHA256 is the SHA-256 of an empty body, the payload hash of a GET.

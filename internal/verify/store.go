@@ -16,7 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
+
+	"github.com/trailseal/trailseal/internal/awsclient"
 )
 
 // ErrNotFound is returned by Store.Open for an object that does not exist.
@@ -160,8 +161,7 @@ func (s *S3Store) Open(ctx context.Context, bucket, key string) (io.ReadCloser, 
 	out, err := s.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil {
 		var nsk *s3types.NoSuchKey
-		var ae smithy.APIError
-		if errors.As(err, &nsk) || (errors.As(err, &ae) && (ae.ErrorCode() == "NoSuchKey" || ae.ErrorCode() == "NotFound")) {
+		if errors.As(err, &nsk) || awsclient.HasCode(err, "NoSuchKey", "NotFound") {
 			return nil, ObjectInfo{}, ErrNotFound
 		}
 		return nil, ObjectInfo{}, err

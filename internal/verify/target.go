@@ -457,13 +457,7 @@ func clientForBucket(ctx context.Context, logger *slog.Logger, cfg aws.Config, c
 		logger.Debug("GetBucketLocation failed; using the trail's home region for S3", "bucket", bucket, "err", err)
 		return c
 	}
-	region := string(loc.LocationConstraint)
-	switch region {
-	case "":
-		region = "us-east-1"
-	case "EU": // the legacy name of eu-west-1
-		region = "eu-west-1"
-	}
+	region := awsclient.BucketRegion(string(loc.LocationConstraint))
 	if region == cfg.Region {
 		return c
 	}

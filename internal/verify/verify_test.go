@@ -3,10 +3,14 @@ package verify_test
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/trailseal/trailseal/internal/testenv"
 	"github.com/trailseal/trailseal/internal/verify"
 	"github.com/trailseal/trailseal/internal/verify/chaingen"
 )
@@ -393,4 +397,117 @@ func flipFirstByte(h string) string {
 		return "ff" + h[2:]
 	}
 	return "00" + h[2:]
+}
+
+// TestDuplicateLogEntryConflictingHash: a digest that names one log file
+// twice with different hashes cannot be satisfied; the entry that does not
+// match must be reported, whichever comes first.
+func TestDuplicateLogEntryConflictingHash(t *testing.T) {
+	for _, wrongFirst := range []bool{false, true} {
+		a := generate(t, newSpec(freshBucket(t)))
+		k := a.DigestKeys("us-east-1")[5]
+		var dup string
+		if _, err := a.Resign(k, signer, func(d map[string]any) {
+			logs := d["logFiles"].([]any)
+			e := map[string]any{}
+			for kk, vv := range logs[0].(map[string]any) {
+				e[kk] = vv
+			}
+			dup = e["s3Object"].(string)
+			e["hashValue"] = flipFirstByte(e["hashValue"].(string))
+			if wrongFirst {
+				d["logFiles"] = append([]any{e}, logs...)
+			} else {
+				d["logFiles"] = append(logs, e)
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		upload(t, a)
+		r := run(t, options(a))
+		expectExactly(t, r, finding{reason: verify.LogModified, keyPart: dup})
+		if r.Outcome != verify.OutcomeInvalid {
+			t.Errorf("wrong entry first=%v: outcome %s, want invalid", wrongFirst, r.Outcome)
+		}
+	}
+}
+
+// TestSignatureMetadataCaseAndSpace: a signature in upper case with
+// surrounding white space (a hand-edited metadata file) is the same
+// signature; neither the digest nor its successor's link is reported.
+func TestSignatureMetadataCaseAndSpace(t *testing.T) {
+	a := generate(t, newSpec("sigspace-bucket"))
+	k := a.DigestKeys("us-east-1")[2]
+	md := a.Get(k).Metadata
+	md["signature"] = " " + strings.ToUpper(md["signature"]) + "\n"
+	dir := t.TempDir()
+	if err := a.WriteDir(dir, true); err != nil {
+		t.Fatal(err)
+	}
+	o := options(a)
+	o.Store, o.Offline = verify.DirStore{Root: dir}, true
+	r := run(t, o)
+	expectExactly(t, r)
+	if r.Outcome != verify.OutcomeValid {
+		t.Errorf("outcome %s, want valid", r.Outcome)
+	}
+}
+
+// TestEmptyAndPaddedObjects: zero-length objects and gzip members followed
+// by zero bytes are never valid, and an unreadable digest's own logs are
+// not reported again as unnamed.
+func TestEmptyAndPaddedObjects(t *testing.T) {
+	a := generate(t, newSpec(freshBucket(t)))
+	digests, logs := a.DigestKeys("us-east-1"), a.LogKeys("us-east-1")
+	a.Get(digests[2]).Body = nil
+	a.Get(logs[0]).Body = nil
+	a.Get(logs[16]).Body = append(a.Get(logs[16]).Body, 0, 0, 0, 0)
+	a.Get(digests[4]).Body = append(a.Get(digests[4]).Body, 0, 0)
+	upload(t, a)
+	r := run(t, options(a))
+	expectExactly(t, r, finding{reason: verify.DigestBadFormat, keyPart: digests[2]}, finding{reason: verify.LogBadFormat, keyPart: logs[0]},
+		finding{reason: verify.LogTrailingData, keyPart: logs[16]}, finding{reason: verify.DigestTrailingData, keyPart: digests[4]})
+	if r.Outcome != verify.OutcomeInvalid {
+		t.Errorf("outcome %s, want invalid", r.Outcome)
+	}
+}
+
+// TestUnreadableBackfillDigest: the log files of a backfill digest that
+// cannot be read are unknown, not unnamed. A corrupt backfill digest is
+// reported once; one that cannot be fetched leaves the run unverifiable
+// (exit 4), not invalid.
+func TestUnreadableBackfillDigest(t *testing.T) {
+	a := generate(t, newSpec(freshBucket(t)))
+	bf, err := a.AddBackfill("us-east-1", first.Add(2*time.Hour), 2, first.Add(30*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := bf.Body
+	bf.Body = nil
+	upload(t, a)
+	r := run(t, options(a))
+	expectExactly(t, r, finding{reason: verify.DigestBadFormat, keyPart: bf.Key})
+
+	bf.Body = good
+	upload(t, a)
+	p, err := testenv.StartKeysProxy(moto.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	cfg, err := testenv.Config(context.Background(), p.URL, "us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := options(a)
+	o.Store = verify.NewS3Store(s3.NewFromConfig(cfg, func(o *s3.Options) {
+		o.UsePathStyle = true
+		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+	}))
+	p.Fail(bf.Key, http.StatusForbidden, "AccessDenied", 1000)
+	r = run(t, o)
+	expectExactly(t, r, finding{reason: verify.DigestReadError, keyPart: bf.Key})
+	if r.Outcome != verify.OutcomeUnverifiable {
+		t.Errorf("outcome %s with an unreadable backfill digest, want unverifiable", r.Outcome)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trailseal/trailseal/internal/catalog"
 	"github.com/trailseal/trailseal/internal/compliance"
 	"github.com/trailseal/trailseal/internal/findings"
 	"github.com/trailseal/trailseal/internal/inventory"
@@ -14,11 +15,11 @@ import (
 // real catalog, and that the trailseal view covers every rule. It fails
 // while rule families are still being written.
 func TestMappedRulesExist(t *testing.T) {
-	catalog := rules.All()
+	entries := catalog.Account()
 	for _, fw := range compliance.List() {
 		for _, c := range fw.Controls {
 			for _, id := range c.Rules {
-				if r, ok := rules.Lookup(catalog, id); !ok || r.ID != id {
+				if r, ok := catalog.Lookup(entries, id); !ok || r.ID != id {
 					t.Errorf("%s control %s maps unknown rule %q", fw.ID, c.ID, id)
 				}
 			}
@@ -34,7 +35,7 @@ func TestMappedRulesExist(t *testing.T) {
 			mapped[id] = true
 		}
 	}
-	for _, r := range catalog {
+	for _, r := range entries {
 		if !mapped[r.ID] {
 			t.Errorf("rule %s is missing from trailseal-best-practices", r.ID)
 		}
@@ -55,7 +56,7 @@ func TestMappingsAgreeWithRuleMetadata(t *testing.T) {
 		}
 	}
 	fromRules := map[string]bool{}
-	for _, r := range rules.All() {
+	for _, r := range catalog.Account() {
 		for _, f := range r.Frameworks {
 			if known[f.Framework] {
 				fromRules[f.Framework+" "+f.Control+" "+r.ID] = true

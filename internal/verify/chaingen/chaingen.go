@@ -177,7 +177,10 @@ func Generate(s Spec) (*Archive, error) {
 			key := layout.DigestKey(region, end, false)
 			doc["digestS3Bucket"], doc["digestS3Object"] = bucket, key
 			if prev != nil {
-				raw := gunzip(prev.Body)
+				raw, err := Decompress(prev.Body)
+				if err != nil {
+					return nil, err
+				}
 				sum := sha256.Sum256(raw)
 				doc["previousDigestS3Bucket"] = prev.Bucket
 				doc["previousDigestS3Object"] = prev.Key
@@ -292,8 +295,12 @@ func (a *Archive) Resign(key string, signer *Signer, mutate func(doc map[string]
 	if o == nil {
 		return nil, fmt.Errorf("no object %s", key)
 	}
+	raw, err := Decompress(o.Body)
+	if err != nil {
+		return nil, err
+	}
 	var doc map[string]any
-	if err := json.Unmarshal(gunzip(o.Body), &doc); err != nil {
+	if err := json.Unmarshal(raw, &doc); err != nil {
 		return nil, err
 	}
 	mutate(doc)
@@ -380,9 +387,16 @@ func (a *Archive) WriteDir(root string, sidecars bool) error {
 // Gzip compresses b as one gzip member.
 func Gzip(b []byte) []byte { return gz(b) }
 
-// Gunzip decompresses one gzip member; it panics on corrupt input, which
-// only generated data reaches.
-func Gunzip(b []byte) []byte { return gunzip(b) }
+// Gunzip decompresses one gzip member for a test, which has made b itself;
+// it panics on corrupt input. Code a command runs (the demo) calls
+// Decompress instead.
+func Gunzip(b []byte) []byte {
+	out, err := Decompress(b)
+	if err != nil {
+		panic(err)
+	}
+	return out
+}
 
 func gz(b []byte) []byte {
 	var buf bytes.Buffer
@@ -392,17 +406,18 @@ func gz(b []byte) []byte {
 	return buf.Bytes()
 }
 
-func gunzip(b []byte) []byte {
+// Decompress decompresses one gzip member.
+func Decompress(b []byte) ([]byte, error) {
 	r, err := gzip.NewReader(bytes.NewReader(b))
 	if err != nil {
-		panic(err)
+		return nil, err
 	}
 	r.Multistream(false)
 	var out bytes.Buffer
 	if _, err := out.ReadFrom(r); err != nil {
-		panic(err)
+		return nil, err
 	}
-	return out.Bytes()
+	return out.Bytes(), nil
 }
 
 // logBody makes a CloudTrail-shaped log file of about size bytes.

@@ -1,0 +1,190 @@
+package cli
+
+import (
+	"fmt"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/pflag"
+
+	"github.com/trailseal/trailseal/internal/regions"
+	"github.com/trailseal/trailseal/internal/verify"
+)
+
+// The flags several commands share, spelled and explained once.
+
+// addAWSFlags adds the credential flags of every command that calls AWS.
+func addAWSFlags(f *pflag.FlagSet, a *awsOptions) {
+	f.StringVar(&a.profile, "profile", "", "use this profile from the AWS config files")
+	f.StringVar(&a.roleARN, "role-arn", "", "assume this IAM role first")
+	f.StringVar(&a.externalID, "external-id", "", "external ID for --role-arn")
+}
+
+// accountFlags are the flags of commands that read a whole account (scan
+// and fix): credentials, regions and the bound on concurrent calls.
+type accountFlags struct {
+	aws         awsOptions
+	regions     string
+	concurrency int
+}
+
+func addAccountFlags(f *pflag.FlagSet, a *accountFlags) {
+	addAWSFlags(f, &a.aws)
+	f.StringVar(&a.regions, "regions", "", "comma-separated regions to scan (default: every region enabled in the account)")
+	f.IntVar(&a.concurrency, "concurrency", 16, "maximum concurrent AWS API calls while scanning")
+}
+
+// trailFlags name a trail's files, a period and the credentials to read
+// them: the flags verify and pull share, spelled as 'aws cloudtrail
+// validate-logs' spells them.
+type trailFlags struct {
+	arn, start, end, bucket, prefix, account, regions string
+	// fromDir is verify's offline copy; pull has no such flag.
+	fromDir string
+	aws     awsOptions
+}
+
+func addTrailFlags(f *pflag.FlagSet, t *trailFlags) {
+	f.StringVar(&t.arn, "trail-arn", "", "ARN of the trail (required)")
+	f.StringVar(&t.start, "start-time", "", "verify log files delivered at or after this UTC time, e.g. 2026-01-08T05:21:42Z (required)")
+	f.StringVar(&t.end, "end-time", "", "verify log files delivered at or before this UTC time (default: now)")
+	f.StringVar(&t.bucket, "s3-bucket", "", "bucket of the digests, when it differs from the trail's current bucket")
+	f.StringVar(&t.prefix, "s3-prefix", "", "key prefix of the digests, when it differs from the trail's current prefix")
+	f.StringVar(&t.account, "account-id", "", "account whose files to verify (member account of an organization trail; default: the trail's account)")
+	f.StringVar(&t.regions, "regions", "", "comma-separated source regions to verify, each of which must have digests, or 'all' (default): every region the trail must record and every region with folders")
+	addAWSFlags(f, &t.aws)
+}
+
+// validate checks the credential flags before any AWS call.
+func (a awsOptions) validate() error {
+	if a.externalID != "" && a.roleARN == "" {
+		return usageError("--external-id needs --role-arn")
+	}
+	if a.roleARN != "" && !roleARNPattern.MatchString(a.roleARN) {
+		return usageError("--role-arn %q is not an IAM role ARN (want arn:aws:iam::111122223333:role/Name)", a.roleARN)
+	}
+	return nil
+}
+
+var roleARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$`)
+
+// parseRegions reads --regions: nil (every region) for "" or "all".
+func parseRegions(s string) ([]string, error) {
+	if s == "" || s == "all" {
+		return nil, nil
+	}
+	out, err := regions.Parse(s)
+	if err != nil {
+		return nil, usageError("--regions: %v", err)
+	}
+	return out, nil
+}
+
+// progressBar draws progress on stderr when it is a terminal: collection
+// tasks for scan, objects (and an archive run's chains) for verify and
+// pull. It is the one
+// place that knows the progress bar library.
+type progressBar struct {
+	g       *globals
+	bar     *progressbar.ProgressBar
+	objects int
+	// chainsPlanned and chains are an archive run's chains.
+	chainsPlanned, chains int
+	mu                    sync.Mutex // called from many goroutines
+}
+
+// scanProgress returns a progress callback that draws a bar of collection
+// tasks (nil when stderr is not a terminal, or with --debug, whose log
+// lines would tear it), and a function that clears it.
+func scanProgress(g *globals) (func(done, total int), func()) {
+	if !isTerminal(g.stderr) || g.debug {
+		return nil, func() {}
+	}
+	p := &progressBar{g: g, bar: progressbar.NewOptions(-1,
+		progressbar.OptionSetWriter(g.stderr),
+		progressbar.OptionSetDescription("collecting"),
+		progressbar.OptionShowCount(),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+	)}
+	return p.tasks, p.finish
+}
+
+func (p *progressBar) tasks(done, total int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.bar.ChangeMax(total)
+	p.bar.Set(done)
+}
+
+// newProgress returns a progress bar for verify and pull when stderr is a
+// terminal (nil otherwise, so nothing is drawn into logs), and the function
+// that clears it.
+func newProgress(g *globals) (verify.Progress, func()) {
+	if !isTerminal(g.stderr) {
+		return nil, func() {}
+	}
+	p := &progressBar{g: g}
+	return p, p.finish
+}
+
+func (p *progressBar) describe() string {
+	if p.chainsPlanned == 0 {
+		return "verifying"
+	}
+	return fmt.Sprintf("chains %d/%d", p.chains, p.chainsPlanned)
+}
+
+// Plan is called as objects are found to read (digests, then logs, of
+// every chain at once in an archive run); totals add up. The bar counts
+// objects: done of found, their rate and the time left.
+func (p *progressBar) Plan(objects int, _ int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.objects += objects
+	if p.bar != nil {
+		p.bar.ChangeMax(p.objects)
+		return
+	}
+	p.bar = progressbar.NewOptions(p.objects,
+		progressbar.OptionSetWriter(p.g.stderr),
+		progressbar.OptionSetDescription(p.describe()),
+		progressbar.OptionSetItsString("objects"),
+		progressbar.OptionShowIts(),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+	)
+}
+
+// Done is called once per object read.
+func (p *progressBar) Done(int64) {
+	p.mu.Lock()
+	bar := p.bar
+	p.mu.Unlock()
+	if bar != nil {
+		bar.Add(1)
+	}
+}
+
+// Chains is told the chains planned and done of an archive run (verify
+// over many accounts), shown before the objects.
+func (p *progressBar) Chains(planned, done int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.chainsPlanned, p.chains = planned, done
+	if p.bar != nil {
+		p.bar.Describe(p.describe())
+	}
+}
+
+func (p *progressBar) finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar != nil {
+		p.bar.Finish()
+	}
+}
