@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/trailseal/trailseal/internal/hunt/detection"
 	"github.com/trailseal/trailseal/internal/verify"
 )
 
@@ -73,6 +74,13 @@ func runArchive(ctx context.Context, g *globals, o *verifyOptions, spec verify.T
 		}
 		as.State = st
 	}
+	vh, err := startVerifyHunt(ctx, g, o, spec)
+	if err != nil {
+		return err
+	}
+	if vh != nil {
+		as.LogSink = vh.hunter.LogSink()
+	}
 	bar := newArchiveProgress(g, o.archive.quiet)
 	as.Progress = bar
 	r, err := verify.RunArchive(ctx, as)
@@ -81,10 +89,16 @@ func runArchive(ctx context.Context, g *globals, o *verifyOptions, spec verify.T
 		return targetError(err)
 	}
 	r.Tool, r.Version = "trailseal", Version()
-	if err := writeArchiveReport(ctx, g, spec, r, o.format, o.verbose, expandShard(o.archive.output, as.Shard)); err != nil {
+	var hunted *detection.Report
+	if vh != nil {
+		if hunted, err = vh.finishArchive(ctx, spec, r, o.now); err != nil {
+			return err
+		}
+	}
+	if err := writeArchiveReport(ctx, g, spec, r, hunted, o.format, o.verbose, expandShard(o.archive.output, as.Shard)); err != nil {
 		return err
 	}
-	if code := archiveExit(r); code != nil {
+	if code := archiveExit(r, hunted); code != nil {
 		return code
 	}
 	if s := r.State; s != nil && !s.Saved {
@@ -93,13 +107,24 @@ func runArchive(ctx context.Context, g *globals, o *verifyOptions, spec verify.T
 	return nil
 }
 
-// archiveExit maps the archive's outcome to verify's exit codes.
-func archiveExit(r *verify.ArchiveReport) error {
+// archiveExit maps the archive's outcome, and with --hunt the hunt's, to
+// verify's exit codes.
+func archiveExit(r *verify.ArchiveReport, hunted *detection.Report) error {
+	if hunted != nil {
+		return verifyHuntExit(&verify.Report{Outcome: r.Outcome}, hunted)
+	}
 	return verifyExit(&verify.Report{Outcome: r.Outcome})
 }
 
+// archiveHuntReport is the archive's JSON report with the hunt's under
+// "hunt".
+type archiveHuntReport struct {
+	*verify.ArchiveReport
+	Hunt *detection.Report `json:"hunt"`
+}
+
 // writeArchiveReport writes r to stdout, a file or S3.
-func writeArchiveReport(ctx context.Context, g *globals, spec verify.TargetSpec, r *verify.ArchiveReport, format string, verbose bool, output string) error {
+func writeArchiveReport(ctx context.Context, g *globals, spec verify.TargetSpec, r *verify.ArchiveReport, hunted *detection.Report, format string, verbose bool, output string) error {
 	var buf bytes.Buffer
 	var w io.Writer = g.stdout
 	if output != "" {
@@ -108,11 +133,19 @@ func writeArchiveReport(ctx context.Context, g *globals, spec verify.TargetSpec,
 	if format == "json" {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(r); err != nil {
+		var doc any = r
+		if hunted != nil {
+			doc = archiveHuntReport{ArchiveReport: r, Hunt: hunted}
+		}
+		if err := enc.Encode(doc); err != nil {
 			return err
 		}
 	} else if err := r.WriteText(w, verbose); err != nil {
 		return err
+	} else if hunted != nil {
+		if err := writeHuntTimeline(w, hunted, output == "" && g.useColor(g.stdout)); err != nil {
+			return err
+		}
 	}
 	if output == "" {
 		return nil
@@ -204,10 +237,14 @@ func runVerifyMerge(ctx context.Context, g *globals, o *mergeOptions, paths []st
 	if err != nil {
 		return asUsage(err)
 	}
-	if err := writeArchiveReport(ctx, g, verify.TargetSpec{}, merged, o.format, o.verbose, o.output); err != nil {
+	hunted, err := mergeHuntReports(paths)
+	if err != nil {
 		return err
 	}
-	return archiveExit(merged)
+	if err := writeArchiveReport(ctx, g, verify.TargetSpec{}, merged, hunted, o.format, o.verbose, o.output); err != nil {
+		return err
+	}
+	return archiveExit(merged, hunted)
 }
 
 // archiveProgress draws chains and objects done of planned on a terminal.

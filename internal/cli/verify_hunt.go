@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -75,20 +77,35 @@ func startVerifyHunt(ctx context.Context, g *globals, o *verifyOptions, spec ver
 // gap, or named by no digest), explains the gaps, and returns the hunt's
 // report.
 func (vh *verifyHunt) finish(ctx context.Context, t *verify.Target, r *verify.Report, trail string, now time.Time) (*detection.Report, error) {
-	if err := vh.hunter.ReadUnchecked(ctx, t.Store, r, t.Spec.Concurrency); err != nil {
+	return vh.complete(ctx, t.Store, r.Logs, r.Gaps, r.Bucket, r.Prefix, r.FromDir, trail, t.Spec.Concurrency, now)
+}
+
+// finishArchive is finish for a run over many chains: the problems list
+// the files not hashed, and every account's gaps are explained.
+func (vh *verifyHunt) finishArchive(ctx context.Context, spec verify.TargetSpec, r *verify.ArchiveReport, now time.Time) (*detection.Report, error) {
+	var st verify.Store = verify.DirStore{Root: spec.FromDir}
+	if spec.FromDir == "" {
+		st = verify.NewS3Buckets(spec.AWS)
+	}
+	return vh.complete(ctx, st, r.Problems, r.Gaps, r.Bucket, r.Prefix, r.FromDir, spec.Trail.Raw, spec.Concurrency, now)
+}
+
+func (vh *verifyHunt) complete(ctx context.Context, st verify.Store, items []verify.Item, gaps []verify.Gap,
+	bucket, prefix, fromDir, trail string, concurrency int, now time.Time) (*detection.Report, error) {
+	if err := vh.hunter.ReadUnchecked(ctx, st, items, fromDir, concurrency); err != nil {
 		return nil, err
 	}
-	if err := hunt.ExplainGaps(ctx, r.Gaps, hunt.TrailIDOf(trail), vh.hunter.TrailEvents(), vh.history, now); err != nil {
+	if err := hunt.ExplainGaps(ctx, gaps, hunt.TrailIDOf(trail), vh.hunter.TrailEvents(), vh.history, now); err != nil {
 		return nil, err
 	}
 	rep := vh.hunter.Report()
 	rep.Version, rep.Context = Version(), vh.info
-	where := "s3://" + r.Bucket
-	if r.FromDir != "" {
-		where = filepath.Join(r.FromDir, r.Bucket)
+	where := "s3://" + bucket
+	if fromDir != "" {
+		where = filepath.Join(fromDir, bucket)
 	}
-	if r.Prefix != "" {
-		where += "/" + r.Prefix
+	if prefix != "" {
+		where += "/" + prefix
 	}
 	rep.Sources.Description = "the log files verified in " + where
 	return rep, nil
@@ -112,8 +129,47 @@ func writeVerifyHuntReport(g *globals, r *verify.Report, hr *detection.Report, f
 	if err := r.WriteText(g.stdout, verbose); err != nil {
 		return err
 	}
-	fmt.Fprintln(g.stdout)
-	return output.Write(g.stdout, "timeline", hr, output.Options{Color: g.useColor(g.stdout)})
+	return writeHuntTimeline(g.stdout, hr, g.useColor(g.stdout))
+}
+
+// writeHuntTimeline writes the hunt's timeline after verify's text report.
+func writeHuntTimeline(w io.Writer, hr *detection.Report, color bool) error {
+	fmt.Fprintln(w)
+	return output.Write(w, "timeline", hr, output.Options{Color: color})
+}
+
+// mergeHuntReports reads the hunt reports of sharded 'verify --hunt' runs
+// from their JSON reports and combines them; nil when no shard hunted.
+// Shards that hunted and shards that did not cannot be merged: the
+// merged report would claim a hunt over files it never read.
+func mergeHuntReports(paths []string) (*detection.Report, error) {
+	var parts []*detection.Report
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, usageError("verify merge: %v", err)
+		}
+		var doc struct {
+			Hunt *detection.Report `json:"hunt"`
+		}
+		if err := json.Unmarshal(b, &doc); err != nil {
+			return nil, usageError("verify merge: %s is not a JSON report: %v", p, err)
+		}
+		parts = append(parts, doc.Hunt)
+	}
+	hunted := 0
+	for _, h := range parts {
+		if h != nil {
+			hunted++
+		}
+	}
+	switch {
+	case hunted == 0:
+		return nil, nil
+	case hunted < len(parts):
+		return nil, usageError("verify merge: %d of %d reports were made with --hunt; merge the shards of one run", hunted, len(parts))
+	}
+	return hunt.MergeReports(parts), nil
 }
 
 // verifyHuntExit is verify's exit code, with the hunt's results ranked in:

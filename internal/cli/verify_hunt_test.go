@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -395,4 +397,111 @@ func TestVerifyHuntExitCodes(t *testing.T) {
 	}
 	assertUserError(t, ExitUsage, "go with --hunt", "verify", "--trail-arn", hvTrail, "--start-time", "2026-01-01", "--snapshot", "x.json")
 	assertUserError(t, ExitUsage, "exclude each other", "verify", "--trail-arn", hvTrail, "--start-time", "2026-01-01", "--hunt", "--snapshot", "x.json", "--no-context")
+}
+
+// TestVerifyHuntOrganizationArchive: an organization trail's whole archive
+// is verified in one run (the management account's chain and a member's),
+// and --hunt hunts every chain's log files. The attacker stops the
+// organization trail from the management account and an operator starts
+// it again; CloudTrail records both calls in the management account's
+// logs, and both accounts' chains break and restart. Each account's gap is
+// named by those two calls, the member's too (its own logs do not hold
+// them). Run as four shards merged with 'verify merge', the result is the
+// same: each shard's hunt is kept and merged, and the member's gap, whose
+// calls are in another shard's files, is explained from event history.
+func TestVerifyHuntOrganizationArchive(t *testing.T) {
+	e := startHuntVerifyEnv(t)
+	ctx := context.Background()
+	const bucket, member, org = "org-archive", "444455556666", "o-a1b2c3d4e5"
+	e.trail(t, bucket)
+	stopAt, startAt := e.first.Add(time.Hour+29*time.Minute), e.first.Add(4*time.Hour+time.Minute)
+	e.at(t, stopAt, func() error {
+		_, err := e.trailClient(t, "ASIAEXAMPLEMALLORY01").StopLogging(ctx, &cloudtrail.StopLoggingInput{Name: aws.String("org-audit")})
+		return err
+	})
+	e.at(t, startAt, func() error {
+		_, err := e.trailClient(t, "AKIAEXAMPLEOPSALICE1").StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: aws.String("org-audit")})
+		return err
+	})
+	stop, start := e.recorded(t, "StopLogging"), e.recorded(t, "StartLogging")
+	stopRaw, _ := json.Marshal(stop)
+	startRaw, _ := json.Marshal(start)
+	for _, account := range []string{hvAccount, member} {
+		spec := chaingen.Spec{Bucket: bucket, Layout: verify.Layout{AccountID: account, OrgID: org, TrailName: "org-audit", HomeRegion: "us-east-1"},
+			Regions: []string{"us-east-1"}, First: e.first, Hours: 6, LogsPerDigest: 3, LogBytes: 600, Signers: e.signers, Seed: 7,
+			GapHours: map[int]bool{2: true, 3: true}}
+		if account == hvAccount {
+			spec.Records = func(_ string, h, i int) [][]byte {
+				switch {
+				case h == 1 && i == 2:
+					return [][]byte{stopRaw}
+				case h == 4 && i == 0:
+					return [][]byte{startRaw}
+				}
+				return nil
+			}
+		}
+		e.store(t, spec, func(a *chaingen.Archive) {
+			for _, k := range a.LogKeys("us-east-1")[6:12] {
+				a.Delete(k)
+			}
+		})
+	}
+	args := []string{"verify", "--trail-arn", hvTrail, "--start-time", e.first.Truncate(time.Hour).Format(time.RFC3339),
+		"--end-time", e.first.Add(6 * time.Hour).Format(time.RFC3339), "--regions", "us-east-1", "--hunt", "--no-context"}
+	type archiveJSON struct {
+		verify.ArchiveReport
+		Hunt detection.Report `json:"hunt"`
+	}
+	check := func(name string, code int, out string) {
+		t.Helper()
+		var r archiveJSON
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatalf("%s: exit %d, not JSON: %v\n%s", name, code, err, out)
+		}
+		if code != ExitGaps || len(r.Gaps) != 2 || len(r.Accounts) != 2 {
+			t.Fatalf("%s: exit %d, %d accounts, gaps %+v", name, code, len(r.Accounts), r.Gaps)
+		}
+		for _, g := range r.Gaps {
+			if g.OpenedBy == nil || g.OpenedBy.EventID != stop["eventID"] || g.OpenedBy.ActorARN != hvAttacker ||
+				g.ClosedBy == nil || g.ClosedBy.EventID != start["eventID"] || g.ClosedBy.ActorARN != hvOperator {
+				t.Errorf("%s: account %s's gap opened by %+v, closed by %+v", name, g.Account, g.OpenedBy, g.ClosedBy)
+			}
+		}
+		stops := 0
+		for _, d := range r.Hunt.Detections {
+			if d.EventID == stop["eventID"] && d.Origin.Verification == "valid" {
+				stops++
+			}
+		}
+		if stops != 1 || r.Hunt.Sources.Files != 24 {
+			t.Errorf("%s: %d StopLogging detections, %d files hunted; want 1 and the 24 files of both chains", name, stops, r.Hunt.Sources.Files)
+		}
+	}
+	code, out, errOut := runCLI(t, append(args, "--format", "json")...)
+	if errOut != "" {
+		t.Logf("stderr: %s", errOut)
+	}
+	check("one run", code, out)
+	code, text, _ := runCLI(t, args...)
+	if code != ExitGaps || strings.Count(text, "opened by StopLogging") != 2 || strings.Count(text, "closed by StartLogging") != 2 || !strings.Contains(text, "hunt.trail_logging_stopped") {
+		t.Errorf("text: exit %d:\n%s", code, text)
+	}
+
+	// Four shards: the management account's chain falls in shard 0, the
+	// member's in shard 2 (FNV-1a of account/region, as verify shards).
+	dir := t.TempDir()
+	var shards []string
+	lookups := len(e.rec.Lookups())
+	for i := range 4 {
+		if code, _, errOut := runCLI(t, append(args, "--format", "json", "--shard", fmt.Sprintf("%d/4", i), "--output", filepath.Join(dir, "shard-{shard}.json"))...); code != ExitGaps && code != ExitOK {
+			t.Fatalf("shard %d: exit %d: %s", i, code, errOut)
+		}
+		shards = append(shards, filepath.Join(dir, fmt.Sprintf("shard-%d.json", i)))
+	}
+	if len(e.rec.Lookups()) == lookups {
+		t.Error("no LookupEvents: the member's shard should have asked event history")
+	}
+	code, out, _ = runCLI(t, append([]string{"verify", "merge", "--format", "json"}, shards...)...)
+	check("merged shards", code, out)
 }

@@ -358,3 +358,39 @@ func Run(ctx context.Context, src Source, opts Options) (*detection.Report, erro
 func oneLine(err error) string {
 	return strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; ")
 }
+
+// MergeReports combines the reports of hunts over disjoint parts of one
+// source (the shards of a sharded 'verify --hunt'): sources added up,
+// detections and notes of every part, the same event once. The context
+// and period are the first report's.
+func MergeReports(parts []*detection.Report) *detection.Report {
+	out := &detection.Report{SchemaVersion: detection.SchemaVersion, Detections: []detection.Detection{}}
+	seen := map[string]bool{}
+	for i, p := range parts {
+		if i == 0 {
+			out.Tool, out.Version, out.GeneratedAt, out.Start, out.End, out.Context = p.Tool, p.Version, p.GeneratedAt, p.Start, p.End, p.Context
+			out.Sources.Description = p.Sources.Description
+		}
+		out.Sources.Files += p.Sources.Files
+		out.Sources.Records += p.Sources.Records
+		out.Sources.Selected += p.Sources.Selected
+		out.Sources.Bytes += p.Sources.Bytes
+		out.Sources.Errors = append(out.Sources.Errors, p.Sources.Errors...)
+		out.Notes = append(out.Notes, p.Notes...)
+		for _, d := range p.Detections {
+			k := d.EventID + "\x00" + d.DetectionID
+			if d.EventID != "" && seen[k] {
+				continue
+			}
+			seen[k] = true
+			out.Detections = append(out.Detections, d)
+		}
+	}
+	slices.SortFunc(out.Detections, func(a, b detection.Detection) int {
+		return cmp.Or(a.EventTime.Compare(b.EventTime), cmp.Compare(a.EventID, b.EventID), cmp.Compare(a.DetectionID, b.DetectionID))
+	})
+	slices.SortFunc(out.Sources.Errors, func(a, b detection.SourceError) int { return cmp.Compare(a.Location, b.Location) })
+	slices.Sort(out.Notes)
+	out.Notes = slices.Compact(out.Notes)
+	return out
+}

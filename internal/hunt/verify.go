@@ -47,21 +47,22 @@ func Verification(status verify.Status, reasons []verify.Reason) string {
 	return string(status) + ": " + strings.Join(names, ",")
 }
 
-// ReadUnchecked hunts, after verify, the log files it listed but did not
-// hash: those written in a gap (LOG_NOT_COVERED), which hold the calls
-// around it, and those no digest names (LOG_UNREFERENCED). Their
-// detections say so.
-func (h *Hunter) ReadUnchecked(ctx context.Context, st verify.Store, r *verify.Report, concurrency int) error {
+// ReadUnchecked hunts, after verify, the log files among items (a report's
+// logs, or an archive report's problems) that it listed but did not hash:
+// those written in a gap (LOG_NOT_COVERED), which hold the calls around
+// it, and those no digest names (LOG_UNREFERENCED). Their detections say
+// so. fromDir is the report's offline copy, if any.
+func (h *Hunter) ReadUnchecked(ctx context.Context, st verify.Store, items []verify.Item, fromDir string, concurrency int) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(concurrency, 1))
-	for _, it := range r.Logs {
-		if it.Status != verify.StatusGap && !hasReason(it.Reasons, verify.LogUnreferenced) {
+	for _, it := range items {
+		if it.Kind != "log" || it.Status != verify.StatusGap && !hasReason(it.Reasons, verify.LogUnreferenced) {
 			continue
 		}
 		origin := detection.Origin{Kind: "s3", Location: "s3://" + it.Bucket + "/" + it.Key, Key: it.Key,
 			Verification: Verification(it.Status, it.Reasons)}
-		if r.FromDir != "" {
-			origin.Kind, origin.Location = "file", fromDirPath(r.FromDir, it.Bucket, it.Key)
+		if fromDir != "" {
+			origin.Kind, origin.Location = "file", fromDirPath(fromDir, it.Bucket, it.Key)
 		}
 		g.Go(func() error {
 			h.ReadUnit(gctx, Unit{Origin: origin, Open: func(ctx context.Context) (io.ReadCloser, error) {
