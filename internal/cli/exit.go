@@ -161,8 +161,8 @@ var exitTable = []commandExits{
 		{ExitOK, "every digest and log file of every shard is valid", nil},
 		{ExitRuntime, "something is invalid, missing or unreferenced in some shard", errInvalid},
 		{ExitUsage, "usage error: a report unreadable or not of the same run, a shard\n     missing or given twice", anyUsage},
-		{ExitFindings, "gaps only", errGaps},
-		{ExitUnverifiable, "something could not be verified, and nothing is invalid", errUnreadable},
+		{ExitFindings, "gaps only (or, for shards run with --hunt, detections)", errGaps},
+		{ExitUnverifiable, "something could not be verified (or hunted), and nothing is invalid", errUnreadable},
 	}, order: "as verify: 1 wins over 4 and 3; 4 wins over 3"},
 	{commands: []string{"fix"}, rows: []exitRow{
 		{ExitOK, "nothing to fix, every change applied, every undoable change reverted,\n     or --emit written", nil},
