@@ -275,6 +275,12 @@ func executeVerify(ctx context.Context, g *globals, o *verifyOptions) (*verify.R
 		o.spec = spec
 		return nil, nil, errArchive
 	}
+	return verifyTarget(ctx, g, o, t, spec, now)
+}
+
+// verifyTarget verifies one chain's target (with --hunt, hunting its log
+// files in the same pass).
+func verifyTarget(ctx context.Context, g *globals, o *verifyOptions, t *verify.Target, spec verify.TargetSpec, now time.Time) (*verify.Report, *detection.Report, error) {
 	vh, err := startVerifyHunt(ctx, g, o, spec)
 	if err != nil {
 		return nil, nil, err
