@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/trailseal/trailseal/internal/awsclient"
 	"github.com/trailseal/trailseal/internal/testenv"
 	"github.com/trailseal/trailseal/internal/verify"
 )
@@ -353,14 +354,23 @@ func BenchmarkS3StoreOpen(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
+	opts := func(o *s3.Options) {
 		o.UsePathStyle = true
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
-	})
+	}
+	client := s3.NewFromConfig(cfg, opts)
+	// The same through the Network every command puts under its clients
+	// (awsclient.Network: per-attempt bookkeeping, a watched body).
+	netCfg := cfg.Copy()
+	awsclient.NewNetwork(awsclient.NetworkOptions{}).Apply(&netCfg)
+	netClient := s3.NewFromConfig(netCfg, opts)
 	for _, c := range []struct {
 		name string
 		st   verify.Store
-	}{{"sdk", &verify.S3Store{Client: client}}, {"signed-get", verify.NewS3Store(client)}} {
+	}{
+		{"sdk", &verify.S3Store{Client: client}}, {"signed-get", verify.NewS3Store(client)},
+		{"sdk+network", &verify.S3Store{Client: netClient}}, {"signed-get+network", verify.NewS3Store(netClient)},
+	} {
 		b.Run(c.name, func(b *testing.B) {
 			ctx := context.Background()
 			b.ReportAllocs()
