@@ -50,6 +50,9 @@ func callNameOf(ctx context.Context) string {
 // call's own context (a streamed body outlives the loop).
 func (n *Network) callMiddleware(stack *middleware.Stack) error {
 	start := middleware.FinalizeMiddlewareFunc("trailsealCallStart", n.handleCall)
+	if _, ok := stack.Finalize.Get(start.ID()); ok {
+		return nil // a configuration the Network was applied to twice
+	}
 	if _, ok := stack.Finalize.Get("Retry"); !ok {
 		return stack.Finalize.Add(start, middleware.Before)
 	}

@@ -4,9 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 func TestErrorHelpers(t *testing.T) {
@@ -43,5 +50,35 @@ func TestErrorHelpers(t *testing.T) {
 	}
 	if got := Describe(plain); got != "dial tcp: connection refused" {
 		t.Errorf("Describe(network error) = %q", got)
+	}
+}
+
+// TestIdentityError: the first call's failure is blamed on what failed.
+func TestIdentityError(t *testing.T) {
+	refused := &url.Error{Op: "Post", URL: "https://sts.us-east-1.amazonaws.com/",
+		Err: &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}}
+	for _, tt := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"given up", fmt.Errorf("operation error STS: GetCallerIdentity, %w", &UnreachableError{
+			Endpoint: "https://sts.us-east-1.amazonaws.com", For: time.Minute, Last: "connection refused", Hint: "--network-timeout 1m0s"}),
+			"cannot reach AWS: sts:GetCallerIdentity: https://sts.us-east-1.amazonaws.com did not answer for 1m0s (last: connection refused); gave up (--network-timeout 1m0s); check the network"},
+		{"refused", fmt.Errorf("operation error STS: GetCallerIdentity, %w", &smithyhttp.RequestSendError{Err: refused}),
+			"cannot reach AWS: sts:GetCallerIdentity at https://sts.us-east-1.amazonaws.com: connection refused; check the network"},
+		{"expired", fmt.Errorf("operation error STS: GetCallerIdentity, %w", &smithy.GenericAPIError{Code: "ExpiredToken", Message: "expired"}),
+			"no usable AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run 'aws sso login' (sts:GetCallerIdentity: ExpiredToken)"},
+		{"none found", errors.New("operation error STS: GetCallerIdentity, get identity: get credentials: failed to refresh cached credentials, no EC2 IMDS role found, operation error ec2imds: GetMetadata, request canceled"),
+			"no usable AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run 'aws sso login' (sts:GetCallerIdentity: no credentials found)"},
+		{"something else", fmt.Errorf("operation error STS: GetCallerIdentity, %w", &smithy.GenericAPIError{Code: "AccessDenied", Message: "explicit deny in an SCP"}),
+			"cannot confirm the AWS identity: sts:GetCallerIdentity: AccessDenied: explicit deny in an SCP"},
+	} {
+		if got := IdentityError(tt.err, "").Error(); !strings.HasPrefix(got, tt.want) {
+			t.Errorf("%s:\n got %s\nwant %s...", tt.name, got, tt.want)
+		}
+	}
+	if got := IdentityError(errors.New("x"), "for the management account").Error(); !strings.Contains(got, "identity for the management account") {
+		t.Errorf("whose is not said: %s", got)
 	}
 }
