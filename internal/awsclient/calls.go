@@ -6,6 +6,7 @@ import (
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // callState is one call's record across its attempts. Its fields are
@@ -70,7 +71,9 @@ func (n *Network) handleCall(ctx context.Context, in middleware.FinalizeInput, n
 	out, md, err := next.HandleFinalize(loop, in)
 	stop()
 	if cause := n.endCall(cs); err != nil && cause != nil && ctx.Err() == nil {
-		err = cause
+		// As a send error: an earlier attempt may have reached AWS and
+		// been applied, so a caller that writes must read back.
+		err = &smithyhttp.RequestSendError{Err: cause}
 	}
 	return out, md, err
 }
@@ -242,4 +245,14 @@ func (n *Network) endCall(cs *callState) *UnreachableError {
 		cs.timer.Stop()
 	}
 	return cs.cause
+}
+
+type tryOnceKey struct{}
+
+// TryOnce marks ctx so that each call made with it sends its first attempt
+// even to an endpoint the run has given up on. It is for the reads that
+// settle the outcome of a write whose answer was lost: one more attempt
+// costs little, and if the endpoint is back it tells the truth.
+func TryOnce(ctx context.Context) context.Context {
+	return context.WithValue(ctx, tryOnceKey{}, true)
 }

@@ -26,7 +26,7 @@ func (c *httpClient) Do(req *http.Request) (*http.Response, error) {
 	call := callNameOf(ctx)
 	cs := callOf(ctx)
 	n := c.net
-	if err := n.admit(ep, call, cs); err != nil {
+	if err := n.admit(ep, call, cs, ctx.Value(tryOnceKey{}) != nil); err != nil {
 		n.logRequest(ctx, req, call, cs, nil, err, 0)
 		return nil, err
 	}

@@ -186,7 +186,8 @@ func (n *Network) wrap(c aws.HTTPClient) *httpClient {
 }
 
 // admit decides whether an attempt may be sent, and counts it.
-func (n *Network) admit(ep, call string, cs *callState) error {
+// A first attempt marked TryOnce goes out even to an endpoint given up on.
+func (n *Network) admit(ep, call string, cs *callState, tryOnce bool) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	now := n.now()
@@ -197,10 +198,13 @@ func (n *Network) admit(ep, call string, cs *callState) error {
 		n.joinCall(cs, ep, call)
 		cs.attempts++
 	}
+	first := cs == nil || cs.attempts == 1
 	switch {
 	case cs != nil && cs.cause != nil:
 		e := *cs.cause
 		return &e
+	case tryOnce && first:
+		return nil
 	case h.down != nil:
 		e := *h.down
 		e.Call = call

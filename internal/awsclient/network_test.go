@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // fakeClock is a clock the test moves by hand.
@@ -82,7 +83,7 @@ const (
 func TestNetworkGivesUpOnAnEndpoint(t *testing.T) {
 	n, clock, log := testNetwork(time.Minute, slog.LevelWarn)
 	for range 6 {
-		if err := n.admit(epS3, "s3:GetObject", nil); err != nil {
+		if err := n.admit(epS3, "s3:GetObject", nil, false); err != nil {
 			t.Fatalf("given up after %s: %v", clock.now().Sub(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)), err)
 		}
 		start := clock.now()
@@ -90,7 +91,7 @@ func TestNetworkGivesUpOnAnEndpoint(t *testing.T) {
 		n.failed(epS3, "s3:GetObject", nil, start, "connection refused")
 		n.answered(epCT, nil) // another endpoint answers: no help to this one
 	}
-	err := n.admit(epS3, "s3:GetObject", nil)
+	err := n.admit(epS3, "s3:GetObject", nil, false)
 	var u *UnreachableError
 	if !errors.As(err, &u) || u.Endpoint != epS3 || u.Call != "s3:GetObject" || u.Last != "connection refused" || u.Anywhere {
 		t.Fatalf("after 60s of failures: %#v, want an UnreachableError for %s", err, epS3)
@@ -101,7 +102,7 @@ func TestNetworkGivesUpOnAnEndpoint(t *testing.T) {
 	if !IsUnreachable(err) || u.RetryableError() {
 		t.Error("an UnreachableError must be recognised and not be retried")
 	}
-	if err := n.admit(epCT, "cloudtrail:DescribeTrails", nil); err != nil {
+	if err := n.admit(epCT, "cloudtrail:DescribeTrails", nil, false); err != nil {
 		t.Errorf("an endpoint that answers was given up too: %v", err)
 	}
 	if got := n.Unreachable(); len(got) != 1 || got[0].Endpoint != epS3 {
@@ -111,9 +112,19 @@ func TestNetworkGivesUpOnAnEndpoint(t *testing.T) {
 		t.Errorf("no notice of giving up:\n%s", log)
 	}
 
+	// A read that settles a lost write's outcome gets its first attempt.
+	settle := newCallState()
+	defer n.endCall(settle)
+	if err := n.admit(epS3, "s3:GetPublicAccessBlock", settle, true); err != nil {
+		t.Errorf("TryOnce's first attempt was refused: %v", err)
+	}
+	if err := n.admit(epS3, "s3:GetPublicAccessBlock", settle, true); !IsUnreachable(err) {
+		t.Errorf("TryOnce's second attempt: %v, want it refused", err)
+	}
+
 	// One answer is enough to take it back.
 	n.answered(epS3, nil)
-	if err := n.admit(epS3, "s3:GetObject", nil); err != nil {
+	if err := n.admit(epS3, "s3:GetObject", nil, false); err != nil {
 		t.Errorf("after an answer: %v", err)
 	}
 }
@@ -128,7 +139,7 @@ func TestNetworkAnswersResetTheCount(t *testing.T) {
 		n.failed(epS3, "s3:GetObject", nil, start, "HTTP 503 Service Unavailable")
 		n.answered(epS3, nil)
 	}
-	if err := n.admit(epS3, "s3:GetObject", nil); err != nil {
+	if err := n.admit(epS3, "s3:GetObject", nil, false); err != nil {
 		t.Errorf("an endpoint that answers every other request was given up: %v", err)
 	}
 }
@@ -143,7 +154,7 @@ func TestNetworkGivesUpEverywhere(t *testing.T) {
 	clock.add(40 * time.Second)
 	n.failed(epCT, "", nil, clock.now(), "network unreachable")
 	clock.add(25 * time.Second)
-	err := n.admit(epKM, "kms:DescribeKey", nil)
+	err := n.admit(epKM, "kms:DescribeKey", nil, false)
 	var u *UnreachableError
 	if !errors.As(err, &u) || !u.Anywhere || u.Call != "kms:DescribeKey" {
 		t.Fatalf("got %v, want every endpoint given up", err)
@@ -160,7 +171,7 @@ func TestNetworkBoundsOneCall(t *testing.T) {
 	cs := newCallState()
 	defer n.endCall(cs)
 	for range 3 {
-		if err := n.admit(epS3, "s3:GetObject", cs); err != nil {
+		if err := n.admit(epS3, "s3:GetObject", cs, false); err != nil {
 			t.Fatalf("attempt %d refused: %v", cs.attempts, err)
 		}
 		start := clock.now()
@@ -168,7 +179,7 @@ func TestNetworkBoundsOneCall(t *testing.T) {
 		n.failed(epS3, "s3:GetObject", cs, start, "connection reset")
 		n.answered(epS3, nil) // other calls get answers
 	}
-	err := n.admit(epS3, "s3:GetObject", cs)
+	err := n.admit(epS3, "s3:GetObject", cs, false)
 	var u *UnreachableError
 	if !errors.As(err, &u) || !u.PerCall || u.Last != "connection reset" {
 		t.Fatalf("got %v, want this call given up", err)
@@ -178,7 +189,7 @@ func TestNetworkBoundsOneCall(t *testing.T) {
 	}
 	other := newCallState()
 	defer n.endCall(other)
-	if err := n.admit(epS3, "s3:GetObject", other); err != nil {
+	if err := n.admit(epS3, "s3:GetObject", other, false); err != nil {
 		t.Errorf("a new call was refused: %v", err)
 	}
 }
@@ -374,6 +385,11 @@ func TestNetworkCutsBackoff(t *testing.T) {
 	var u *UnreachableError
 	if !errors.As(err, &u) || u.Call != "sts:GetCallerIdentity" || u.Last != "HTTP 502 Bad Gateway" {
 		t.Fatalf("got %v, want the call given up during its backoff", err)
+	}
+	// An earlier attempt may have been applied: writers must read back.
+	var send *smithyhttp.RequestSendError
+	if !errors.As(err, &send) {
+		t.Errorf("%v is not a send error", err)
 	}
 	if got := requests.Load(); got != 1 {
 		t.Errorf("%d requests, want 1", got)

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 
 	"github.com/trailseal/trailseal/internal/findings"
+	"github.com/trailseal/trailseal/internal/fix"
 	"github.com/trailseal/trailseal/internal/testenv"
 	"github.com/trailseal/trailseal/internal/verify/chaingen"
 )
@@ -342,5 +343,39 @@ func TestHuntLookupEndpointGone(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "giving up on "+p.URL) || !strings.Contains(lastLine(stderr), p.URL+" did not answer for") {
 		t.Errorf("stderr does not end naming the endpoint given up on:\n%s", stderr)
+	}
+}
+
+// TestFixApplyCallGivenUpIsReadBack: S3 makes the change but its answer
+// never comes. The call is given up after --network-timeout; since the
+// change may have been made, fix reads the bucket back, finds it made and
+// records the step as applied (so that --undo can revert it), instead of
+// waiting for ever or recording a failure.
+func TestFixApplyCallGivenUpIsReadBack(t *testing.T) {
+	m := startScanMoto(t)
+	seed, err := testenv.SeedMisconfigured(context.Background(), mustConfig(t, m.Endpoint), "us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := testenv.StartProxy(m.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	hold := testenv.HoldAnswers(p, isPutPublicAccessBlock)
+	defer hold.Release()
+	t.Setenv("AWS_ENDPOINT_URL", p.URL)
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	journal := filepath.Join(t.TempDir(), "journal.json")
+	code, stdout, stderr := runFixCLI(t, "", "fix", "--regions", "us-east-1", "--rules", "bucket.public_access",
+		"--apply", "--yes", "--journal", journal, "--network-timeout", "2s")
+	if code != ExitOK {
+		t.Errorf("exit %d, want 0 (the change was made)\n%s\n%s", code, stdout, stderr)
+	}
+	if e := loadEntries(t, journal)["bucket.public_access:"+seed.TrailBucket]; e.Status != fix.Applied {
+		t.Errorf("step %+v, want it read back as applied", e)
+	}
+	if !strings.Contains(stderr, "retrying s3:PutPublicAccessBlock at "+p.URL) {
+		t.Errorf("stderr does not say what was retrying:\n%s", stderr)
 	}
 }

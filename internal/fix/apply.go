@@ -7,6 +7,8 @@ import (
 	"time"
 
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/trailseal/trailseal/internal/awsclient"
 )
 
 // Applier runs a plan's steps in order.
@@ -184,6 +186,9 @@ func (a *Applier) step(ctx, calls context.Context, s Step, st *applyState) (Entr
 func (a *Applier) readBack(ctx context.Context, ops kindOps, r *stepRun, callErr error) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), readBackTimeout)
 	defer cancel()
+	// The call may have failed because its endpoint stopped answering
+	// and was given up: reading back still gets one attempt.
+	rctx = awsclient.TryOnce(rctx)
 	if err := ops.resolve(rctx, r); err != nil {
 		r.entry().Error = fmt.Sprintf("interrupted during a call (%v), and reading the result back failed (%v): the next 'trailseal fix' or 'fix --undo' reads it again", callErr, err)
 	}
