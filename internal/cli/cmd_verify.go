@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -19,6 +20,8 @@ type verifyOptions struct {
 	trailFlags
 	publicKeys  []string
 	format      string
+	output      string
+	configFile  string
 	verbose     bool
 	concurrency int
 	// concurrencySet: --concurrency was given; otherwise --from-dir reads
@@ -65,7 +68,9 @@ version against its digest, and prints the command that restores it.
 Without the metadata files a digest's signature is taken from the next
 digest, so the newest digest of each chain is reported as unverifiable.
 Offline runs need --public-keys ('trailseal keys export --regions all');
---public-keys may be repeated to merge files.
+--public-keys may be repeated to merge files, and may come from
+TRAILSEAL_PUBLIC_KEYS or the settings file's public-keys key. --regions
+never comes from there: what verify proves is what the command line says.
 
 Exit codes:
 ` + exitCodesHelp("verify")
@@ -102,9 +107,11 @@ func newVerifyCommand(g *globals) *cobra.Command {
 	addTrailFlags(f, &o.trailFlags)
 	f.StringArrayVar(&o.publicKeys, "public-keys", nil, "read public keys from this JSON file ('trailseal keys export' or 'aws cloudtrail list-public-keys') instead of calling ListPublicKeys; repeat to merge files")
 	f.StringVar(&o.fromDir, "from-dir", "", "verify an offline copy laid out as DIR/<bucket>/<key> (made by 'trailseal pull') instead of S3")
-	f.StringVarP(&o.format, "format", "f", "text", "output format: text or json")
+	addFormatFlag(f, &o.format, "text", []string{"text", "json"}, "")
+	addOutputFlag(f, &o.output)
+	addConfigFlag(f, &o.configFile)
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "list every valid digest and log file too")
-	f.IntVar(&o.concurrency, "concurrency", 128, "maximum objects read at once (with --from-dir the default is 4 per CPU)")
+	addConcurrencyFlag(f, &o.concurrency, 128, "objects read", "with --from-dir the default is 4 per CPU")
 	return cmd
 }
 
@@ -141,19 +148,20 @@ func periodFlags(start, end string, now time.Time) (time.Time, time.Time, error)
 }
 
 func runVerify(ctx context.Context, g *globals, o *verifyOptions) error {
-	report, err := executeVerify(ctx, g, o)
+	out := newOutput(g, "--output", o.output)
+	report, err := executeVerify(ctx, g, o, out)
 	if err != nil {
 		return err
 	}
-	if err := writeVerifyReport(g, report, o.format, o.verbose); err != nil {
+	if err := out.write(func(w io.Writer) error { return writeVerifyReport(w, report, o.format, o.verbose) }); err != nil {
 		return err
 	}
 	return verifyExit(report)
 }
 
-// executeVerify validates the flags and runs the verification; the caller
-// prints the report.
-func executeVerify(ctx context.Context, g *globals, o *verifyOptions) (*verify.Report, error) {
+// executeVerify validates the flags, checks the outputs the caller will
+// write, and runs the verification; the caller prints the report.
+func executeVerify(ctx context.Context, g *globals, o *verifyOptions, outs ...*outputFile) (*verify.Report, error) {
 	now := o.now
 	if now.IsZero() {
 		now = time.Now()
@@ -161,8 +169,11 @@ func executeVerify(ctx context.Context, g *globals, o *verifyOptions) (*verify.R
 	if o.format != "text" && o.format != "json" {
 		return nil, usageError("--format must be text or json, not %q", o.format)
 	}
-	if o.concurrency < 1 || o.concurrency > 1024 {
-		return nil, usageError("--concurrency must be between 1 and 1024, not %d", o.concurrency)
+	if err := checkConcurrency("--concurrency", o.concurrency); err != nil {
+		return nil, err
+	}
+	if err := checkOutputs(outs...); err != nil {
+		return nil, err
 	}
 	concurrency := o.concurrency
 	if o.fromDir != "" && !o.concurrencySet {
@@ -205,7 +216,7 @@ func targetSpec(ctx context.Context, g *globals, f trailFlags, now time.Time) (v
 	if err != nil {
 		return verify.TargetSpec{}, err
 	}
-	regions, err := parseRegions(f.regions)
+	regions, err := parseRegions("--regions", f.regions)
 	if err != nil {
 		return verify.TargetSpec{}, err
 	}
@@ -255,13 +266,13 @@ func setProcessLimits(args []string) {
 	}
 }
 
-func writeVerifyReport(g *globals, r *verify.Report, format string, verbose bool) error {
+func writeVerifyReport(w io.Writer, r *verify.Report, format string, verbose bool) error {
 	if format == "json" {
-		enc := json.NewEncoder(g.stdout)
+		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(r)
 	}
-	return r.WriteText(g.stdout, verbose)
+	return r.WriteText(w, verbose)
 }
 
 // verifyExit maps the outcome to an exit outcome; the report already says

@@ -81,7 +81,7 @@ type orgScanPlan struct {
 	defaultedParallel bool
 }
 
-func resolveOrgScan(o *scanOptions) (*orgScanPlan, error) {
+func resolveOrgScan(g *globals, o *scanOptions) (*orgScanPlan, error) {
 	set := o.set
 	if set == nil {
 		set = func(string) bool { return false }
@@ -121,7 +121,7 @@ func resolveOrgScan(o *scanOptions) (*orgScanPlan, error) {
 	// --role-arn; in an organization scan it goes with --role-name.
 	shared := *o
 	shared.aws.externalID = ""
-	r, err := resolveScan(&shared)
+	r, err := resolveScan(g, &shared)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +150,7 @@ func resolveOrgScan(o *scanOptions) (*orgScanPlan, error) {
 // a runtime error; only an organization that cannot be read at all, or with
 // no account scanned, exits 1.
 func runOrgScan(ctx context.Context, g *globals, o *scanOptions) error {
-	plan, err := resolveOrgScan(o)
+	plan, err := resolveOrgScan(g, o)
 	if err != nil {
 		return err
 	}
@@ -190,7 +190,7 @@ func runOrgScan(ctx context.Context, g *globals, o *scanOptions) error {
 	if !interrupted {
 		hist.addDrift(rep)
 	}
-	emitErr := emit(g, rep, plan.r, o.output, func(w io.Writer) {
+	emitErr := emit(g, rep, plan.r, func(w io.Writer) {
 		writeAccountSummary(w, orgscan.Summarize(res, rep.Findings))
 	})
 
