@@ -65,7 +65,7 @@ Exit codes:
 	}
 	f := cmd.Flags()
 	addStoreReadFlags(f, &o.storeOptions)
-	f.StringVar(&o.account, "account", "", "compare only this account (and pick the newest runs that covered it)")
+	f.StringVar(&o.account, "account", "", "only this account ID: compare it alone, in the newest runs that covered it")
 	addFormatFlag(f, &o.format, "table", []string{"table", "json", "markdown"}, "")
 	addOutputFlag(f, &o.output)
 	return cmd

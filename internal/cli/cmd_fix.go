@@ -125,7 +125,7 @@ Exit codes:
 	f.StringVar(&o.kmsKey, "kms-key", "", "encrypt trails with this existing KMS key ARN instead of creating one")
 	f.IntVar(&o.retentionDays, "retention-days", 365, "default Object Lock retention for the trail bucket, in days")
 	f.StringVar(&o.lockMode, "lock-mode", "GOVERNANCE", "Object Lock retention mode: GOVERNANCE or COMPLIANCE (COMPLIANCE can never be shortened or removed)")
-	f.IntVar(&o.minRetentionDays, "min-retention-days", 365, "no lifecycle rule may expire trail logs sooner than this")
+	f.IntVar(&o.minRetentionDays, "min-retention-days", 365, "shortest acceptable retention of trail logs, in days (no lifecycle rule fix writes expires them sooner)")
 	f.IntVar(&o.logRetentionDays, "log-retention-days", 365, "retention of a CloudWatch Logs group created for a trail, in days")
 	f.StringVar(&o.accessLogBucket, "access-log-bucket", "", "bucket that receives the trail bucket's server access logs (same account and region, no Object Lock)")
 	f.StringVar(&o.alarmTopic, "alarm-topic", "", "SNS topic ARN the CIS 4.5 and 4.8 alarms notify")
@@ -366,7 +366,7 @@ func applyPlan(ctx context.Context, g *globals, o *fixOptions, clients *fix.Clie
 	abandon, stop := watchInterrupts(ctx, g.stderr)
 	defer stop()
 	a := &fix.Applier{Clients: clients, Journal: j, Abandon: abandon, Progress: func(e fix.Entry) {
-		fmt.Fprintf(g.stderr, "%-8s %s: %s\n", e.Status, e.Step.ID, orDash(e.Error))
+		g.info("%-8s %s: %s", e.Status, e.Step.ID, orDash(e.Error))
 	}}
 	out, err := a.Apply(ctx, plan)
 	if err != nil {

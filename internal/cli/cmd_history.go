@@ -89,7 +89,7 @@ Exit codes:
 	}
 	f := cmd.Flags()
 	addStoreReadFlags(f, &o.storeOptions)
-	f.StringVar(&o.account, "account", "", "only runs that covered this account ID")
+	f.StringVar(&o.account, "account", "", "only this account ID: the runs that covered it")
 	f.IntVar(&o.limit, "limit", 20, "show at most this many runs (0: all)")
 	addFormatFlag(f, &o.format, "table", []string{"table", "json"}, "")
 	addOutputFlag(f, &o.output)

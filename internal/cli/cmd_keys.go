@@ -56,8 +56,8 @@ Exit codes:
 	}
 	f := export.Flags()
 	f.StringVar(&o.regions, "regions", "", "comma-separated regions whose keys to export, or 'all' for every region enabled in the account (required)")
-	f.StringVar(&o.startTime, "start-time", "", "first moment the keys must cover (required)")
-	f.StringVar(&o.endTime, "end-time", "", "last moment the keys must cover (default: now)")
+	f.StringVar(&o.startTime, "start-time", "", "cover digests of log files delivered at or after this time (UTC; e.g. 2026-01-08T05:21:42Z; required)")
+	f.StringVar(&o.endTime, "end-time", "", "cover digests of log files delivered at or before this time (UTC; default: now)")
 	addOutputFlag(f, &o.output)
 	addAWSFlags(f, &o.aws)
 	keys.AddCommand(export)

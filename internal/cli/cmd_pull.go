@@ -47,7 +47,7 @@ Exit codes:
 		},
 	}
 	f := cmd.Flags()
-	addTrailFlags(f, &o.trailFlags)
+	addTrailFlags(f, &o.trailFlags, "copy")
 	f.StringVar(&o.to, "to", "", "folder to copy into (required); created if missing")
 	addConcurrencyFlag(f, &o.concurrency, 32, "objects copied", "")
 	return cmd

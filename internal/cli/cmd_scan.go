@@ -388,6 +388,7 @@ func runScan(ctx context.Context, g *globals, o *scanOptions) error {
 	}
 	hist.begin(ctx, []store.Account{{ID: inv.Account.ID, Name: inv.Account.Name, Inventory: inv}})
 	rep := evaluate(inv, r.ruleset, r.ruleOpts, source)
+	rep.Findings = keepSeverities(rep.Findings, r.severities)
 	hist.addDrift(rep)
 	return hist.save(ctx, g, rep, afterWrite(snapErr, emit(g, rep, r, nil)))
 }
@@ -439,6 +440,8 @@ func evaluate(inv *inventory.Inventory, ruleset []rules.Rule, opts rules.Options
 // per-account summary); it runs after suppressions are applied.
 func emit(g *globals, rep *findings.Report, r *resolvedScan, afterTable func(io.Writer)) error {
 	applySuppressions(g, rep, r)
+	shown := showStatuses(rep, r.statuses)
+	verbose := r.verbose || len(r.statuses) > 0 // --status decides what shows
 	var err error
 	switch {
 	case r.framework != nil:
@@ -446,17 +449,21 @@ func emit(g *globals, rep *findings.Report, r *resolvedScan, afterTable func(io.
 	case len(r.dir) > 0:
 		var errs []error
 		for _, d := range r.dir {
-			errs = append(errs, d.out.write(func(w io.Writer) error { return writeReport(w, d.format, rep) }))
+			errs = append(errs, d.out.write(func(w io.Writer) error { return writeReport(w, d.format, shown) }))
 		}
 		g.info(report.Summary(rep))
 		err = joinErrors(errs...)
 	case !r.report.toStdout():
-		err = r.report.write(func(w io.Writer) error { return writeReport(w, r.formats[0], rep) })
+		err = r.report.write(func(w io.Writer) error { return writeReport(w, r.formats[0], shown) })
 		g.info(report.Summary(rep))
 	default:
-		err = writeStdout(g, rep, r.formats[0], r.verbose)
+		err = writeStdout(g, shown, r.formats[0], verbose)
 		if err == nil && r.formats[0] == "table" && afterTable != nil {
 			afterTable(g.stdout)
+		}
+		if err == nil && len(r.statuses) > 0 {
+			// The report counts what it shows; the run is more.
+			g.info("all findings (--status shows some): " + report.Summary(rep))
 		}
 	}
 	if err != nil {
@@ -471,6 +478,23 @@ func emit(g *globals, rep *findings.Report, r *resolvedScan, afterTable func(io.
 		return errUnreadable
 	}
 	return nil
+}
+
+// showStatuses is the report as --status shows it: only findings of those
+// statuses (all without --status). The exit code and the store use the
+// whole report.
+func showStatuses(rep *findings.Report, statuses []findings.Status) *findings.Report {
+	if len(statuses) == 0 {
+		return rep
+	}
+	shown := *rep
+	shown.Findings = nil
+	for _, f := range rep.Findings {
+		if slices.Contains(statuses, f.Status) {
+			shown.Findings = append(shown.Findings, f)
+		}
+	}
+	return &shown
 }
 
 // emitCompliance writes the compliance view of the report.

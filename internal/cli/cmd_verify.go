@@ -104,7 +104,7 @@ func newVerifyCommand(g *globals) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	addTrailFlags(f, &o.trailFlags)
+	addTrailFlags(f, &o.trailFlags, "verify")
 	f.StringArrayVar(&o.publicKeys, "public-keys", nil, "read public keys from this JSON file ('trailseal keys export' or 'aws cloudtrail list-public-keys') instead of calling ListPublicKeys; repeat to merge files")
 	f.StringVar(&o.fromDir, "from-dir", "", "verify an offline copy laid out as DIR/<bucket>/<key> (made by 'trailseal pull') instead of S3")
 	addFormatFlag(f, &o.format, "text", []string{"text", "json"}, "")

@@ -95,14 +95,16 @@ type trailFlags struct {
 	aws     awsOptions
 }
 
-func addTrailFlags(f *pflag.FlagSet, t *trailFlags) {
+// verb says what the command does with the files ("verify", "copy"), so
+// that each command's help describes that command.
+func addTrailFlags(f *pflag.FlagSet, t *trailFlags, verb string) {
 	f.StringVar(&t.arn, "trail-arn", "", "ARN of the trail (required)")
-	f.StringVar(&t.start, "start-time", "", "verify log files delivered at or after this UTC time, e.g. 2026-01-08T05:21:42Z (required)")
-	f.StringVar(&t.end, "end-time", "", "verify log files delivered at or before this UTC time (default: now)")
+	f.StringVar(&t.start, "start-time", "", verb+" log files delivered at or after this time (UTC; e.g. 2026-01-08T05:21:42Z; required)")
+	f.StringVar(&t.end, "end-time", "", verb+" log files delivered at or before this time (UTC; default: now)")
 	f.StringVar(&t.bucket, "s3-bucket", "", "bucket of the digests, when it differs from the trail's current bucket")
 	f.StringVar(&t.prefix, "s3-prefix", "", "key prefix of the digests, when it differs from the trail's current prefix")
-	f.StringVar(&t.account, "account-id", "", "account whose files to verify (member account of an organization trail; default: the trail's account)")
-	f.StringVar(&t.regions, "regions", "", "comma-separated source regions to read, each of which must have digests, or 'all' (default): every region the trail must record and every region with folders")
+	f.StringVar(&t.account, "account-id", "", "account whose files to "+verb+" (member account of an organization trail; default: the trail's account)")
+	f.StringVar(&t.regions, "regions", "", "comma-separated source regions to "+verb+", each of which must have digests, or 'all' (default): every region the trail must record and every region with folders")
 	addAWSFlags(f, &t.aws)
 }
 

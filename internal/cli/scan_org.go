@@ -165,7 +165,11 @@ func runOrgScan(ctx context.Context, g *globals, o *scanOptions) error {
 	}
 	opts := plan.opts
 	opts.Logger = g.logger
-	prog := newOrgProgress(g.stderr, isTerminal(g.stderr), plan.r.ruleset, plan.r.ruleOpts)
+	var progressTo io.Writer = g.stderr
+	if g.quiet {
+		progressTo = io.Discard
+	}
+	prog := newOrgProgress(progressTo, isTerminal(g.stderr) && !g.quiet, plan.r.ruleset, plan.r.ruleOpts)
 	opts.Started, opts.Finished = prog.started, prog.finished
 	stop := prog.run()
 	res, scanErr := orgscan.Scan(ctx, cfg, opts)
@@ -186,7 +190,8 @@ func runOrgScan(ctx context.Context, g *globals, o *scanOptions) error {
 	if !interrupted {
 		hist.begin(ctx, orgStoreAccounts(res))
 	}
-	rep := orgReport(res, orgscan.Evaluate(res, plan.r.ruleset, plan.r.ruleOpts, plan.fullRuleset), plan.r.regions)
+	fs := keepSeverities(orgscan.Evaluate(res, plan.r.ruleset, plan.r.ruleOpts, plan.fullRuleset), plan.r.severities)
+	rep := orgReport(res, fs, plan.r.regions)
 	if !interrupted {
 		hist.addDrift(rep)
 	}

@@ -252,7 +252,7 @@ func (h *scanHistory) save(ctx context.Context, g *globals, rep *findings.Report
 	if err != nil {
 		return storeError(err)
 	}
-	fmt.Fprintf(g.stderr, "run %d stored in %s\n", id, h.st.Location())
+	g.info("run %d stored in %s", id, h.st.Location())
 	return emitErr
 }
 

@@ -40,8 +40,8 @@ const (
 	List
 )
 
-// words says what a value of the kind is written as.
-func (k Kind) words() string {
+// String says what a value of the kind is written as.
+func (k Kind) String() string {
 	switch k {
 	case Number:
 		return "a whole number"
@@ -203,7 +203,7 @@ func (v *Value) read(node ast.Node) (at ast.Node, err error) {
 		}
 		n, ok := node.(*ast.IntegerNode)
 		if !ok {
-			return wrong(v.Key, node, v.Kind.words())
+			return wrong(v.Key, node, v.Kind.String())
 		}
 		i, err := strconv.Atoi(fmt.Sprint(n.Value))
 		if err != nil {
@@ -213,13 +213,13 @@ func (v *Value) read(node ast.Node) (at ast.Node, err error) {
 	case Bool:
 		b, ok := node.(*ast.BoolNode)
 		if !ok {
-			return wrong(v.Key, node, v.Kind.words())
+			return wrong(v.Key, node, v.Kind.String())
 		}
 		v.Bool, v.Text = b.Value, strconv.FormatBool(b.Value)
 	case Text:
 		s, ok := scalar(node)
 		if !ok {
-			return wrong(v.Key, node, v.Kind.words())
+			return wrong(v.Key, node, v.Kind.String())
 		}
 		v.Text = s
 	case List:
