@@ -46,7 +46,7 @@ var settings = []setting{
 	{name: "fail-on-error", kind: config.Bool, commands: []string{"scan"}, help: "whether ERROR findings exit 4"},
 	{name: "rules", kind: config.List, commands: scanFix, help: "only these rule IDs"},
 	{name: "exclude-rules", kind: config.List, commands: scanFix, help: "not these rule IDs"},
-	{name: "severity", kind: config.List, commands: scanFix, help: "only rules of these severities"},
+	{name: "severity", kind: config.List, commands: scanFix, help: "only findings of these severities"},
 	{name: "status", kind: config.List, commands: []string{"scan"}, help: "show only findings of these statuses"},
 	{name: "min-retention-days", kind: config.Number, commands: []string{"scan", "fix", "hunt"}, help: "shortest acceptable retention of trail logs"},
 	{name: "log-archive-account", kind: config.Text, commands: scanFix, help: "account ID of the log archive account (fix: file and variable only)"},
@@ -247,3 +247,54 @@ func loadSettingsFile(cmd *cobra.Command) (*config.File, error) {
 	}
 	return f, nil
 }
+
+// settingsMarkdown is the Settings section of docs/scan.md, between its
+// markers.
+func settingsMarkdown() string {
+	var b strings.Builder
+	b.WriteString(`A setting's value comes from the first of:
+
+1. the flag on the command line: ` + "`--regions us-east-1`" + `
+2. the environment variable ` + "`TRAILSEAL_<FLAG>`" + `: ` + "`TRAILSEAL_REGIONS=us-east-1`" + ` (lists comma-separated; empty counts as unset)
+3. the key in the settings file: ` + "`regions: [us-east-1]`" + `. The file is ` + "`--config FILE`" + `, else
+   ` + "`$TRAILSEAL_CONFIG`" + `, else ` + "`" + configFileName + "`" + ` in the working folder when there is one;
+   ` + "`--config=`" + ` reads none
+4. the flag's default.
+
+A wrong value from the environment or the file is blamed on its variable, or
+on the file, line and key (` + "`config trailseal.yaml:3: concurrency must be between 1 and 1024, got 2000`" + `),
+never on a flag that was not given. Unknown keys are errors that suggest the
+closest key, and types are checked (` + "`concurrency: 1.5`" + ` is an error, not 1). Flags
+that change an account or name one run's files (` + "`--apply`, `--yes`, `--output`, `--journal`" + `)
+never come from the environment or the file, and neither does ` + "`verify --regions`" + `:
+what verify proves is what its command line says. A region list from the
+environment or the file is for live scans: it does not conflict with
+` + "`--snapshot`" + `.
+
+| key | variable | type | commands | meaning |
+|---|---|---|---|---|
+`)
+	for _, s := range settings {
+		env := "`" + envName(s.name) + "`"
+		if s.fileOnly {
+			env = "(file only)"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", s.name, env, s.kind, strings.Join(s.commands, ", "), s.help)
+	}
+	b.WriteString("\n```yaml\n" + settingsExample + "```\n")
+	return b.String()
+}
+
+const settingsExample = `# trailseal.yaml: every key is optional; TRAILSEAL_* variables and flags win over it
+regions: [us-east-1, eu-west-1]
+min-retention-days: 400
+log-archive-account: "444455556666"
+fail-on: high
+exclude-rules: [bucket.mfa_delete]
+concurrency: 32
+full-access-allow-list:            # principals allowed to hold AWSCloudTrail_FullAccess
+  - arn:aws:iam::111122223333:role/BreakGlass
+full-access-limit: 0               # how many more may hold it
+store: sqlite:/var/lib/trailseal/history.db   # history store for every scan (--store=off skips it)
+public-keys: [keys/cloudtrail-keys.json]     # verify --public-keys
+`

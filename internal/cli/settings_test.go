@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/trailseal/trailseal/internal/config"
 )
 
 // ruleIDsIn runs a JSON scan of the sample snapshot and returns the rule
@@ -206,6 +208,40 @@ func TestCompletion(t *testing.T) {
 		code, stdout, stderr := runCLI(t, append([]string{"__complete"}, tc.args...)...)
 		if code != ExitOK || !strings.Contains(stdout, tc.want) {
 			t.Errorf("complete %v: exit %d, got %q (%s), want %q", tc.args, code, stdout, stderr, tc.want)
+		}
+	}
+}
+
+// TestSettingsDoc keeps the Settings section of docs/scan.md in step with
+// the table of settings, and checks that its example file reads.
+func TestSettingsDoc(t *testing.T) {
+	const path = "../../docs/scan.md"
+	const begin, end = "<!-- settings: generated from internal/cli/settings.go; go test ./internal/cli -run TestSettingsDoc -update -->\n", "<!-- end settings -->"
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, rest, ok1 := strings.Cut(string(doc), begin)
+	_, after, ok2 := strings.Cut(rest, end)
+	if !ok1 || !ok2 {
+		t.Fatal("docs/scan.md lacks the settings markers")
+	}
+	want := before + begin + settingsMarkdown() + end + after
+	if *update {
+		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		doc = []byte(want)
+	}
+	if string(doc) != want {
+		t.Fatal("docs/scan.md's settings are out of date: run go test ./internal/cli -run TestSettingsDoc -update")
+	}
+	if _, err := config.Load(writeFile(t, "trailseal.yaml", settingsExample), configKeys()); err != nil {
+		t.Fatalf("the documented example does not read: %v", err)
+	}
+	for _, want := range []string{"TRAILSEAL_<FLAG>", "trailseal.yaml", "--config"} {
+		if !strings.Contains(settingsHelp, want) {
+			t.Errorf("the help's settings paragraph lacks %q", want)
 		}
 	}
 }
