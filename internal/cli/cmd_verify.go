@@ -9,10 +9,12 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/trailseal/trailseal/internal/hunt/detection"
 	"github.com/trailseal/trailseal/internal/verify"
 )
 
@@ -29,7 +31,17 @@ type verifyOptions struct {
 	concurrencySet bool
 	// now pins the current time in tests.
 	now time.Time
+	// hunt: --hunt and its context flags.
+	hunt verifyHuntOptions
+	// archive holds the flags of runs over many chains; spec is the target
+	// an archive run starts from.
+	archive archiveFlags
+	spec    verify.TargetSpec
 }
+
+// errArchive tells runVerify that the flags or the trail ask for a run
+// over many chains.
+var errArchive = errors.New("archive run")
 
 var verifyLong = `Verify proves that the CloudTrail log files of a period are complete and
 unchanged. It lists the trail's digest files for every source region, checks
@@ -72,6 +84,29 @@ Offline runs need --public-keys ('trailseal keys export --regions all');
 TRAILSEAL_PUBLIC_KEYS or the settings file's public-keys key. --regions
 never comes from there: what verify proves is what the command line says.
 
+--hunt also runs hunt's detections (see 'trailseal hunt --help') over the
+log files verified, from the same bytes as the hash, and names on each gap
+the calls that stopped and restarted logging or validation: who, when, from
+where, read from the log files on either side of the gap or, when they do
+not hold them, from CloudTrail event history in the trail's home region.
+Which resources are the trail's comes from the account's inventory,
+--snapshot FILE or nothing (--no-context; offline, unless --snapshot).
+With --hunt, a detection exits 3 like a gap, and a file the hunt could not
+read 4.
+
+An organization trail's whole archive is verified in one run: every account
+of the organization (Organizations ListAccounts when allowed, else the
+account folders in the bucket; --account-id a,b narrows it), each region it
+must record, every chain (account x region) through one pool. The report
+lists problems first, then one line per account. --state FILE|s3://B/K makes
+runs incremental: only digests newer than the last one verified are read,
+and day folders verified before are listed again and verified again when
+they changed. --shard I/N (or auto, from JOB_COMPLETION_INDEX or
+AWS_BATCH_JOB_ARRAY_INDEX with --shards N) verifies one shard of the chains;
+'trailseal verify merge' combines the shards' JSON reports. A progress bar is
+drawn on stderr when it is a terminal (--quiet: never). -o writes the
+report to a file (or, for a run over many chains, to s3://BUCKET/KEY).
+
 Exit codes:
 ` + exitCodesHelp("verify")
 
@@ -83,6 +118,19 @@ const verifyExample = `  # the same flags as 'aws cloudtrail validate-logs', eve
   trailseal verify --trail-arn arn:aws:cloudtrail:us-east-1:111122223333:trail/org-audit \
       --account-id 444455556666 --regions eu-west-1,us-east-1 \
       --start-time 2026-01-01T00:00:00Z --format json > report.json
+
+  # who stopped the trail: each gap with the calls that opened and closed it
+  trailseal verify --trail-arn arn:aws:cloudtrail:us-east-1:111122223333:trail/org-audit \
+      --start-time 2026-01-01T00:00:00Z --hunt
+
+  # every account of an organization trail; then only what is new since
+  trailseal verify --trail-arn arn:aws:cloudtrail:us-east-1:111122223333:trail/org-audit \
+      --start-time 2026-01-01T00:00:00Z --state s3://audit-reports/trailseal/state.json
+
+  # shard 2 of 8 (Kubernetes Indexed Job: --shard auto), then merge the reports
+  trailseal verify --trail-arn ARN --start-time 2026-01-01T00:00:00Z --shard 2/8 \
+      --format json --output reports/shard-{shard}.json
+  trailseal verify merge reports/shard-*.json
 
   # air-gapped: verify a copy made by 'trailseal pull' with exported keys
   trailseal keys export --regions all --start-time 2026-01-01T00:00:00Z > keys.json
@@ -105,13 +153,20 @@ func newVerifyCommand(g *globals) *cobra.Command {
 	}
 	f := cmd.Flags()
 	addTrailFlags(f, &o.trailFlags, "verify")
+	f.Lookup("account-id").Usage = "comma-separated accounts to verify (default: the trail's account; for an organization trail every account of the organization)"
+	addArchiveFlags(f, o)
+	f.IntVar(&o.archive.shards, "shards", 0, "the number of shards, for --shard auto")
+	f.IntVar(&o.archive.chains, "chains", 0, "maximum chains (account x region) verified in full at once (default: --concurrency / 4)")
 	f.StringArrayVar(&o.publicKeys, "public-keys", nil, "read public keys from this JSON file ('trailseal keys export' or 'aws cloudtrail list-public-keys') instead of calling ListPublicKeys; repeat to merge files")
 	f.StringVar(&o.fromDir, "from-dir", "", "verify an offline copy laid out as DIR/<bucket>/<key> (made by 'trailseal pull') instead of S3")
 	addFormatFlag(f, &o.format, "text", []string{"text", "json"}, "")
 	addOutputFlag(f, &o.output)
+	f.Lookup("output").Usage += "; for a run over many chains also s3://BUCKET/KEY, and {shard} is replaced by the shard index"
 	addConfigFlag(f, &o.configFile)
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "list every valid digest and log file too")
 	addConcurrencyFlag(f, &o.concurrency, 128, "objects read", "with --from-dir the default is 4 per CPU")
+	addVerifyHuntFlags(f, &o.hunt)
+	cmd.AddCommand(newVerifyMergeCommand(g))
 	return cmd
 }
 
@@ -148,10 +203,22 @@ func periodFlags(start, end string, now time.Time) (time.Time, time.Time, error)
 }
 
 func runVerify(ctx context.Context, g *globals, o *verifyOptions) error {
-	out := newOutput(g, "--output", o.output)
-	report, err := executeVerify(ctx, g, o, out)
+	report, hunted, err := executeVerify(ctx, g, o)
+	if errors.Is(err, errArchive) {
+		return runArchive(ctx, g, o, o.spec)
+	}
 	if err != nil {
 		return err
+	}
+	if strings.HasPrefix(o.output, "s3://") {
+		return usageError("--output %s: s3:// is for runs over many chains (several accounts, --state or --shard); give a file", o.output)
+	}
+	out := newOutput(g, "--output", o.output)
+	if hunted != nil {
+		if err := out.write(func(w io.Writer) error { return writeVerifyHuntReport(g, w, report, hunted, o.format, o.verbose) }); err != nil {
+			return err
+		}
+		return verifyHuntExit(report, hunted)
 	}
 	if err := out.write(func(w io.Writer) error { return writeVerifyReport(w, report, o.format, o.verbose) }); err != nil {
 		return err
@@ -159,50 +226,102 @@ func runVerify(ctx context.Context, g *globals, o *verifyOptions) error {
 	return verifyExit(report)
 }
 
-// executeVerify validates the flags, checks the outputs the caller will
-// write, and runs the verification; the caller prints the report.
-func executeVerify(ctx context.Context, g *globals, o *verifyOptions, outs ...*outputFile) (*verify.Report, error) {
+// executeVerify validates the flags and runs the verification, with --hunt
+// the hunt too; the caller prints the reports.
+func executeVerify(ctx context.Context, g *globals, o *verifyOptions) (*verify.Report, *detection.Report, error) {
 	now := o.now
 	if now.IsZero() {
 		now = time.Now()
 	}
 	if o.format != "text" && o.format != "json" {
-		return nil, usageError("--format must be text or json, not %q", o.format)
+		return nil, nil, usageError("--format must be text or json, not %q", o.format)
 	}
 	if err := checkConcurrency("--concurrency", o.concurrency); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := checkOutputs(outs...); err != nil {
-		return nil, err
+	if err := o.hunt.check(); err != nil {
+		return nil, nil, err
+	}
+	o.archive.accounts = parseAccounts(o.account)
+	account := o.account
+	if len(o.archive.accounts) > 1 {
+		account = "" // each one is checked by the archive run
+	}
+	sh, err := verify.ParseShard(o.archive.shard, o.archive.shards, os.Getenv)
+	if err != nil {
+		return nil, nil, asUsage(err)
+	}
+	o.archive.shardSpec = sh
+	if o.archive.chains < 0 {
+		return nil, nil, usageError("--chains must be at least 1, not %d", o.archive.chains)
+	}
+	if err := o.checkOutputs(g); err != nil {
+		return nil, nil, err
 	}
 	concurrency := o.concurrency
 	if o.fromDir != "" && !o.concurrencySet {
 		concurrency = 4 * runtime.GOMAXPROCS(0)
 	}
-	spec, err := targetSpec(ctx, g, o.trailFlags, now)
+	tf := o.trailFlags
+	tf.account = account
+	spec, err := targetSpec(ctx, g, tf, now)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	spec.KeyFiles, spec.NeedKeys, spec.Concurrency, spec.Prefetch = o.publicKeys, true, concurrency, true
+	if o.now.IsZero() {
+		o.now = now
+	}
+	if o.archiveMode() {
+		spec.Prefetch = false
+		o.spec = spec
+		return nil, nil, errArchive
+	}
 	t, err := verify.ResolveTarget(ctx, spec)
 	if err != nil {
-		return nil, targetError(err)
+		return nil, nil, targetError(err)
 	}
 	defer t.Close()
+	if o.account == "" && t.Layout.OrgID != "" {
+		// An organization trail's archive: every account of it.
+		spec.Prefetch = false
+		o.spec = spec
+		return nil, nil, errArchive
+	}
+	return verifyTarget(ctx, g, o, t, spec, now)
+}
+
+// verifyTarget verifies one chain's target (with --hunt, hunting its log
+// files in the same pass).
+func verifyTarget(ctx context.Context, g *globals, o *verifyOptions, t *verify.Target, spec verify.TargetSpec, now time.Time) (*verify.Report, *detection.Report, error) {
+	vh, err := startVerifyHunt(ctx, g, o, spec)
+	if err != nil {
+		return nil, nil, err
+	}
 	vo := t.Options()
 	vo.Now, vo.ListValidLogs = now, o.format == "json" || o.verbose
+	if vh != nil {
+		vo.LogSink = vh.hunter.LogSink()
+	}
 	var finish func()
 	vo.Progress, finish = newProgress(g)
 	report, err := verify.Run(ctx, vo)
 	finish()
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			return nil, err
+			return nil, nil, err
 		}
-		return nil, explain(errUnreadable, fmt.Errorf("verify s3://%s: %w", t.Bucket, err))
+		return nil, nil, explain(errUnreadable, fmt.Errorf("verify s3://%s: %w", t.Bucket, err))
 	}
 	report.Trail, report.Tool, report.Version = spec.Trail.Raw, "trailseal", Version()
-	return report, nil
+	if vh == nil {
+		return report, nil, nil
+	}
+	hunted, err := vh.finish(ctx, t, report, spec.Trail.Raw, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	return report, hunted, nil
 }
 
 // targetSpec checks the shared flags and, online, loads the AWS
@@ -273,6 +392,20 @@ func writeVerifyReport(w io.Writer, r *verify.Report, format string, verbose boo
 		return enc.Encode(r)
 	}
 	return r.WriteText(w, verbose)
+}
+
+// checkOutputs checks, before any AWS call, the local files verify will
+// write: -o and --state (with {shard} replaced). An s3:// location is
+// checked when it is written.
+func (o *verifyOptions) checkOutputs(g *globals) error {
+	var outs []*outputFile
+	for _, f := range []struct{ flag, path string }{{"--output", o.output}, {"--state", o.archive.state}} {
+		path := expandShard(f.path, o.archive.shardSpec)
+		if path != "" && !strings.HasPrefix(path, "s3://") {
+			outs = append(outs, newOutput(g, f.flag, path))
+		}
+	}
+	return checkOutputs(outs...)
 }
 
 // verifyExit maps the outcome to an exit outcome; the report already says

@@ -48,7 +48,10 @@ var perCommand = map[string]*regexp.Regexp{
 	"start-time":         regexp.MustCompile(`at or after this time \(UTC; e\.g\. 2026-01-08T05:21:42Z`),
 	"end-time":           regexp.MustCompile(`at or before this time \(UTC; default: `),
 	"account":            regexp.MustCompile(`^only this account ID: `),
-	"account-id":         regexp.MustCompile(`^account whose files to `),
+	"account-id":         regexp.MustCompile(`^(comma-separated )?accounts? (whose files )?to (verify|copy|read)`),
+	"trail-arn":          regexp.MustCompile(`^ARN of the trail`),
+	"no-context":         regexp.MustCompile(`hunt without an inventory`),
+	"output":             regexp.MustCompile(`^` + regexp.QuoteMeta(outputUsage)),
 	"min-retention-days": regexp.MustCompile(`^shortest acceptable retention of trail logs, in days`),
 	"from-dir":           regexp.MustCompile(`'trailseal pull'`),
 	"snapshot":           regexp.MustCompile(`saved inventory`),
@@ -87,7 +90,7 @@ func TestSharedFlagsAlike(t *testing.T) {
 }
 
 // reportCommands write a report: each has -o/--output, the same one.
-var reportCommands = []string{"scan", "verify", "fix", "hunt", "history", "diff", "keys export", "rules", "detections", "compliance list", "demo"}
+var reportCommands = []string{"scan", "verify", "verify merge", "fix", "hunt", "history", "diff", "keys export", "rules", "detections", "compliance list", "demo"}
 
 // TestOneCLI checks the conventions every command shares.
 func TestOneCLI(t *testing.T) {
@@ -102,7 +105,7 @@ func TestOneCLI(t *testing.T) {
 		return nil
 	}
 	for _, path := range reportCommands {
-		if f := has(path, "output"); f == nil || f.Shorthand != "o" || f.Usage != outputUsage {
+		if f := has(path, "output"); f == nil || f.Shorthand != "o" || !strings.HasPrefix(f.Usage, outputUsage) {
 			t.Errorf("%s writes a report but has no -o/--output like the others", path)
 		}
 	}

@@ -152,11 +152,18 @@ var exitTable = []commandExits{
 	{commands: []string{"verify"}, rows: []exitRow{
 		{ExitOK, "every digest and log file in the period is valid", nil},
 		{ExitRuntime, "something is invalid, missing or unreferenced (tampering or deletion),\n     or a runtime error", errInvalid},
-		{ExitUsage, "usage error (bad flag, setting, time, ARN, key file or output path)", anyUsage},
-		{ExitFindings, "gaps: every file present is valid, but no digest covers part of the\n     period (LOG_NOT_COVERED files listed)", errGaps},
-		{ExitUnverifiable, "could not verify: objects, keys or the expected regions could not be\n     read, or a region needs a person's check (MANUAL); nothing invalid", errUnreadable},
+		{ExitUsage, "usage error (bad flag, setting, time, ARN, key file, or an output or state path)", anyUsage},
+		{ExitFindings, "gaps: every file present is valid, but no digest covers part of the\n     period (LOG_NOT_COVERED files listed); with --hunt, also detections", errGaps},
+		{ExitUnverifiable, "could not verify: objects, keys or the expected regions could not be\n     read, or a region needs a person's check (MANUAL); nothing invalid;\n     or the --state could not be saved; with --hunt, also a log file or\n     record the hunt could not read", errUnreadable},
 		interrupted,
 	}, order: "1 wins over 4 and 3; 4 wins over 3 (3 only when nothing is unreadable)"},
+	{commands: []string{"verify merge"}, rows: []exitRow{
+		{ExitOK, "every digest and log file of every shard is valid", nil},
+		{ExitRuntime, "something is invalid, missing or unreferenced in some shard", errInvalid},
+		{ExitUsage, "usage error: a report unreadable or not of the same run, a shard\n     missing or given twice, an output path that cannot be written", anyUsage},
+		{ExitFindings, "gaps only (or, for shards run with --hunt, detections)", errGaps},
+		{ExitUnverifiable, "something could not be verified (or hunted), and nothing is invalid", errUnreadable},
+	}, order: "as verify: 1 wins over 4 and 3; 4 wins over 3"},
 	{commands: []string{"fix"}, rows: []exitRow{
 		{ExitOK, "nothing to fix, every change applied, every undoable change reverted,\n     or --emit written", nil},
 		{ExitRuntime, "runtime error, or a partial failure: some change failed or was not\n     attempted because a change it depends on failed (the journal and the\n     report say exactly which); with --undo, a change was refused because\n     its resource changed after fix changed it (--force reverts it anyway)", anyRuntime},
@@ -188,7 +195,7 @@ var exitTable = []commandExits{
 		{ExitRuntime, "runtime error (no credentials, the output could not be written)", anyRuntime},
 		{ExitUsage, "usage error (bad flag, setting, time, region, snapshot, file list or output\n     path)", anyUsage},
 		{ExitFindings, "detections found", errDetections},
-		{ExitUnverifiable, "a source could not be read (a file, a region's event history, a\n     request that cannot be interpreted)", errUnreadable},
+		{ExitUnverifiable, "a source could not be read (a file, a folder of the trail's bucket, a\n     region's event history, a request that cannot be interpreted)", errUnreadable},
 		interrupted,
 	}, order: "3 wins over 4"},
 	{commands: []string{"rules", "explain", "detections", "compliance", "compliance list", "demo", "version"}, rows: []exitRow{

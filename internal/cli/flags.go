@@ -101,12 +101,19 @@ func addTrailFlags(f *pflag.FlagSet, t *trailFlags, verb string) {
 	f.StringVar(&t.arn, "trail-arn", "", "ARN of the trail (required)")
 	f.StringVar(&t.start, "start-time", "", verb+" log files delivered at or after this time (UTC; e.g. 2026-01-08T05:21:42Z; required)")
 	f.StringVar(&t.end, "end-time", "", verb+" log files delivered at or before this time (UTC; default: now)")
-	f.StringVar(&t.bucket, "s3-bucket", "", "bucket of the digests, when it differs from the trail's current bucket")
-	f.StringVar(&t.prefix, "s3-prefix", "", "key prefix of the digests, when it differs from the trail's current prefix")
+	f.StringVar(&t.bucket, "s3-bucket", "", trailBucketUsage)
+	f.StringVar(&t.prefix, "s3-prefix", "", trailPrefixUsage)
 	f.StringVar(&t.account, "account-id", "", "account whose files to "+verb+" (member account of an organization trail; default: the trail's account)")
 	f.StringVar(&t.regions, "regions", "", "comma-separated source regions to "+verb+", each of which must have digests, or 'all' (default): every region the trail must record and every region with folders")
 	addAWSFlags(f, &t.aws)
 }
+
+// Where a trail's files are, when the trail no longer says (verify, pull
+// and hunt --trail-arn).
+const (
+	trailBucketUsage = "bucket of the trail's files, when it differs from the trail's current bucket"
+	trailPrefixUsage = "key prefix of the trail's files, when it differs from the trail's current prefix"
+)
 
 // validate checks the credential flags before any AWS call.
 func (a awsOptions) validate() error {
@@ -138,13 +145,16 @@ func parseRegions(ref, s string) ([]string, error) {
 }
 
 // progressBar draws progress on stderr when it is a terminal: collection
-// tasks for scan, objects and bytes for verify and pull. It is the one
+// tasks for scan, objects (and an archive run's chains) for verify and
+// pull. It is the one
 // place that knows the progress bar library.
 type progressBar struct {
 	g       *globals
 	bar     *progressbar.ProgressBar
 	objects int
-	mu      sync.Mutex // tasks is called from many goroutines
+	// chainsPlanned and chains are an archive run's chains.
+	chainsPlanned, chains int
+	mu                    sync.Mutex // called from many goroutines
 }
 
 // scanProgress returns a progress callback that draws a bar of collection
@@ -182,18 +192,29 @@ func newProgress(g *globals) (verify.Progress, func()) {
 	return p, p.finish
 }
 
-// Plan is called once per phase (digests, then logs); totals add up.
-func (p *progressBar) Plan(objects int, bytes int64) {
+func (p *progressBar) describe() string {
+	if p.chainsPlanned == 0 {
+		return "verifying"
+	}
+	return fmt.Sprintf("chains %d/%d", p.chains, p.chainsPlanned)
+}
+
+// Plan is called as objects are found to read (digests, then logs, of
+// every chain at once in an archive run); totals add up. The bar counts
+// objects: done of found, their rate and the time left.
+func (p *progressBar) Plan(objects int, _ int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.objects += objects
 	if p.bar != nil {
-		p.bar.ChangeMax64(p.bar.GetMax64() + bytes)
-		p.bar.Describe(fmt.Sprintf("verifying %d objects", p.objects))
+		p.bar.ChangeMax(p.objects)
 		return
 	}
-	p.bar = progressbar.NewOptions64(bytes,
+	p.bar = progressbar.NewOptions(p.objects,
 		progressbar.OptionSetWriter(p.g.stderr),
-		progressbar.OptionSetDescription(fmt.Sprintf("verifying %d objects", p.objects)),
-		progressbar.OptionShowBytes(true),
+		progressbar.OptionSetDescription(p.describe()),
+		progressbar.OptionSetItsString("objects"),
+		progressbar.OptionShowIts(),
 		progressbar.OptionShowCount(),
 		progressbar.OptionSetPredictTime(true),
 		progressbar.OptionThrottle(100*time.Millisecond),
@@ -201,13 +222,30 @@ func (p *progressBar) Plan(objects int, bytes int64) {
 	)
 }
 
-func (p *progressBar) Done(bytes int64) {
+// Done is called once per object read.
+func (p *progressBar) Done(int64) {
+	p.mu.Lock()
+	bar := p.bar
+	p.mu.Unlock()
+	if bar != nil {
+		bar.Add(1)
+	}
+}
+
+// Chains is told the chains planned and done of an archive run (verify
+// over many accounts), shown before the objects.
+func (p *progressBar) Chains(planned, done int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.chainsPlanned, p.chains = planned, done
 	if p.bar != nil {
-		p.bar.Add64(bytes)
+		p.bar.Describe(p.describe())
 	}
 }
 
 func (p *progressBar) finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.bar != nil {
 		p.bar.Finish()
 	}

@@ -63,12 +63,22 @@ type KeysProxy struct {
 	calls    map[string]int // "cloudtrail:ListPublicKeys@us-east-1", "s3:ListObjectVersions", ...
 	faults   []*fault
 	trails   []Trail // answered for DescribeTrails when set (servers without CloudTrail)
+	org      *Organization
+}
+
+// Organization is what the simulated Organizations answers, for a target
+// that is an S3 server only (the benchmark's MinIO).
+type Organization struct {
+	ID, Management string
+	Accounts       []string // member accounts, the management account included
+	Joined         time.Time
 }
 
 // Trail is what the simulated DescribeTrails answers for a trail.
 type Trail struct {
 	ARN, Name, HomeRegion, Bucket string
 	MultiRegion                   bool
+	Organization                  bool // IsOrganizationTrail
 }
 
 // fault is an injected failure for requests whose path contains match.
@@ -125,6 +135,11 @@ func StartKeysProxy(target string, keys ...PublicKey) (*KeysProxy, error) {
 		case strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".DescribeTrails") && p.describesTrails():
 			p.count("cloudtrail:DescribeTrails")
 			p.describeTrails(w)
+			return
+		case strings.HasPrefix(r.Header.Get("X-Amz-Target"), "AWSOrganizationsV20161128.") && p.organization() != nil:
+			op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "AWSOrganizationsV20161128.")
+			p.count("organizations:" + op)
+			p.answerOrganizations(w, r, op)
 			return
 		case service == "account" && r.URL.Path == "/listRegions":
 			p.count("account:ListRegions")
@@ -260,18 +275,78 @@ func (p *KeysProxy) describeTrails(w http.ResponseWriter) {
 	trails := p.trails
 	p.mu.Unlock()
 	type trail struct {
-		Name, TrailARN, HomeRegion, S3BucketName     string
-		IsMultiRegionTrail, LogFileValidationEnabled bool
+		Name, TrailARN, HomeRegion, S3BucketName                          string
+		IsMultiRegionTrail, LogFileValidationEnabled, IsOrganizationTrail bool
 	}
 	out := struct {
 		TrailList []trail `json:"trailList"`
 	}{TrailList: []trail{}}
 	for _, t := range trails {
 		out.TrailList = append(out.TrailList, trail{Name: t.Name, TrailARN: t.ARN, HomeRegion: t.HomeRegion, S3BucketName: t.Bucket,
-			IsMultiRegionTrail: t.MultiRegion, LogFileValidationEnabled: true})
+			IsMultiRegionTrail: t.MultiRegion, LogFileValidationEnabled: true, IsOrganizationTrail: t.Organization})
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	json.NewEncoder(w).Encode(out)
+}
+
+// SetOrganization makes the proxy answer Organizations DescribeOrganization
+// and ListAccounts itself.
+func (p *KeysProxy) SetOrganization(o Organization) {
+	p.mu.Lock()
+	p.org = &o
+	p.mu.Unlock()
+}
+
+func (p *KeysProxy) organization() *Organization {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.org
+}
+
+// answerOrganizations answers DescribeOrganization and ListAccounts in the
+// response syntax of the Organizations API reference: ListAccounts pages
+// at most 20 accounts (MaxResults 1 to 20) and returns NextToken while
+// more remain; timestamps are epoch seconds as the JSON protocol sends
+// them.
+func (p *KeysProxy) answerOrganizations(w http.ResponseWriter, r *http.Request, op string) {
+	o := p.organization()
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	arn := "arn:aws:organizations::" + o.Management + ":organization/" + o.ID
+	switch op {
+	case "DescribeOrganization":
+		json.NewEncoder(w).Encode(map[string]any{"Organization": map[string]any{"Id": o.ID, "Arn": arn,
+			"MasterAccountId": o.Management, "MasterAccountArn": "arn:aws:organizations::" + o.Management + ":account/" + o.ID + "/" + o.Management,
+			"MasterAccountEmail": "management@example.com", "FeatureSet": "ALL"}})
+	case "ListAccounts":
+		var in struct {
+			MaxResults *int
+			NextToken  *string
+		}
+		body, _ := io.ReadAll(r.Body)
+		json.Unmarshal(body, &in)
+		size, from := 20, 0
+		if in.MaxResults != nil && *in.MaxResults >= 1 && *in.MaxResults <= 20 {
+			size = *in.MaxResults
+		}
+		if in.NextToken != nil {
+			from, _ = strconv.Atoi(*in.NextToken)
+		}
+		accounts := []map[string]any{}
+		for i := from; i < len(o.Accounts) && i < from+size; i++ {
+			id := o.Accounts[i]
+			accounts = append(accounts, map[string]any{"Id": id, "Arn": "arn:aws:organizations::" + o.Management + ":account/" + o.ID + "/" + id,
+				"Email": id + "@example.com", "Name": "account " + id, "Status": "ACTIVE", "State": "ACTIVE", "JoinedMethod": "CREATED",
+				"JoinedTimestamp": float64(o.Joined.Unix())})
+		}
+		out := map[string]any{"Accounts": accounts}
+		if from+size < len(o.Accounts) {
+			out["NextToken"] = strconv.Itoa(from + size)
+		}
+		json.NewEncoder(w).Encode(out)
+	default:
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"__type":"UnsupportedAPIEndpointException","Message":"simulated Organizations answers DescribeOrganization and ListAccounts only"}`)
+	}
 }
 
 // Counts returns every operation's count.

@@ -14,6 +14,10 @@ func linkCheck(ds, p *digestState) {
 	if p.d == nil || p.status != StatusValid || ds.d == nil {
 		return
 	}
+	if p.checkpoint {
+		linkToCheckpoint(ds, p)
+		return
+	}
 	if ds.d.PreviousDigestHashValue == nil || !strings.EqualFold(*ds.d.PreviousDigestHashValue, p.sha) {
 		got := "<none>"
 		if ds.d.PreviousDigestHashValue != nil {
@@ -89,6 +93,9 @@ func (v *verifier) checkChain(region string, chain []*digestState, index map[obj
 func (v *verifier) checkLink(region string, ds, older *digestState, index map[objRef]*digestState) ([]Item, []span) {
 	o := v.o
 	var missing []Item
+	if older != nil && older.checkpoint && !v.checkpointLink(ds, older) {
+		return nil, nil
+	}
 	if p, ok := index[prevRef(ds.d)]; ok {
 		if p.status != StatusMissing {
 			linkCheck(ds, p)

@@ -92,29 +92,9 @@ func (e Expectation) withHome(home string) Expectation {
 func (t *Target) expectRegions(ctx context.Context, cfg aws.Config, trail *trailLookup, from, to time.Time) func(context.Context) Expectation {
 	done := make(chan struct{})
 	var e Expectation
-	home := t.Spec.Trail.Region
 	go func() {
 		defer close(done)
-		tr, err := trail.wait(ctx)
-		switch {
-		case err != nil:
-			e.Unknown = fmt.Sprintf("the trail's configuration could not be read (%v): whether it records every region is unknown, so a region whose objects were all deleted would not be seen; name the regions to verify with --regions", err)
-		case !tr.IsMultiRegionTrail:
-			e.Regions = []ExpectedRegion{{Region: home, Why: WhyHome}}
-		default:
-			// A member account of an organization trail is asked about
-			// by the management account (or a delegated administrator).
-			member := ""
-			if t.Layout.AccountID != t.Spec.Trail.Account {
-				member = t.Layout.AccountID
-			}
-			e.Regions, err = EnabledRegions(ctx, cfg, member)
-			if err != nil {
-				e.Regions = nil
-				e.Unknown = fmt.Sprintf("the trail records every region, but the regions enabled in account %s could not be listed (%v); name the regions to verify with --regions", t.Layout.AccountID, err)
-			}
-		}
-		e = e.withHome(home)
+		e = accountExpectation(ctx, cfg, trail, t.Spec.Trail, t.Layout.AccountID)
 		for _, r := range e.Regions {
 			t.Keys.Prefetch(r.Region, from, to)
 		}
@@ -127,6 +107,33 @@ func (t *Target) expectRegions(ctx context.Context, cfg aws.Config, trail *trail
 			return Expectation{Unknown: ctx.Err().Error()}
 		}
 	}
+}
+
+// accountExpectation says which regions of account must have digests
+// for the trail: the home region, and for a multi-region trail every
+// region enabled in the account.
+func accountExpectation(ctx context.Context, cfg aws.Config, trail *trailLookup, arn TrailARN, account string) Expectation {
+	var e Expectation
+	tr, err := trail.wait(ctx)
+	switch {
+	case err != nil:
+		e.Unknown = fmt.Sprintf("the trail's configuration could not be read (%v): whether it records every region is unknown, so a region whose objects were all deleted would not be seen; name the regions to verify with --regions", err)
+	case !tr.IsMultiRegionTrail:
+		e.Regions = []ExpectedRegion{{Region: arn.Region, Why: WhyHome}}
+	default:
+		// A member account of an organization trail is asked about by
+		// the management account (or a delegated administrator).
+		member := ""
+		if account != arn.Account {
+			member = account
+		}
+		e.Regions, err = EnabledRegions(ctx, cfg, member)
+		if err != nil {
+			e.Regions = nil
+			e.Unknown = fmt.Sprintf("the trail records every region, but the regions enabled in account %s could not be listed (%v); name the regions to verify with --regions", account, err)
+		}
+	}
+	return e.withHome(arn.Region)
 }
 
 // EnabledRegions lists the regions enabled in an account with their

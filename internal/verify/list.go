@@ -101,13 +101,17 @@ func mergeRegions(a, b []string) []string {
 // whose name puts it inside the period. Day folders are listed in parallel.
 func (v *verifier) listLogs(ctx context.Context, region string, fn func(key string, t time.Time, size int64)) error {
 	o := v.o
+	from := o.Start
+	if !v.logsFrom.IsZero() {
+		from = v.logsFrom
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(o.Concurrency)
-	for _, day := range days(o.Start, o.End) {
+	for _, day := range days(from, o.End) {
 		g.Go(func() error {
 			return o.Store.List(gctx, o.Bucket, o.Layout.LogDayPrefix(region, day), func(obj Object) error {
 				t, ok := o.Layout.ParseLogKey(obj.Key, region)
-				if ok && !t.Before(o.Start) && !t.After(o.End) {
+				if ok && !t.Before(from) && !t.After(o.End) {
 					v.mu.Lock()
 					fn(obj.Key, t, obj.Size)
 					v.mu.Unlock()

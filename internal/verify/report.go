@@ -54,6 +54,7 @@ const (
 	DigestNoSignatureOffline Reason = "DIGEST_SIGNATURE_UNAVAILABLE_OFFLINE"
 	DigestReadError          Reason = "DIGEST_READ_ERROR"
 	DigestKeysUnavailable    Reason = "DIGEST_KEYS_UNAVAILABLE"
+	DigestCheckpoint         Reason = "DIGEST_CHECKPOINT_MISMATCH" // the digest a state file recorded as verified is gone, replaced, or not linked to
 	LogModified              Reason = "LOG_MODIFIED"
 	LogMissing               Reason = "LOG_MISSING"
 	LogTrailingData          Reason = "LOG_TRAILING_DATA"
@@ -65,11 +66,14 @@ const (
 )
 
 // Reasons lists every reason code, for the documentation test.
-var Reasons = []Reason{DigestMissing, DigestSlotMissing, DigestTailMissing, DigestChainEndsEarly, DigestNone, RegionOptInUnknown, RegionsUnknown, DigestBadFormat, DigestTrailingData, DigestMoved, DigestSignatureMissing, DigestSignatureInvalid, DigestAlgorithm, DigestKeyNotFound, DigestKeyNotValid, DigestPrevHash, DigestPrevSignature, DigestBackfillMetadata, DigestNoSignatureOffline, DigestReadError, DigestKeysUnavailable, LogModified, LogMissing, LogTrailingData, LogBadFormat, LogUnreferenced, LogReadError, LogNotCovered, ValidationGap}
+var Reasons = []Reason{DigestMissing, DigestSlotMissing, DigestTailMissing, DigestChainEndsEarly, DigestNone, RegionOptInUnknown, RegionsUnknown, DigestBadFormat, DigestTrailingData, DigestMoved, DigestSignatureMissing, DigestSignatureInvalid, DigestAlgorithm, DigestKeyNotFound, DigestKeyNotValid, DigestPrevHash, DigestPrevSignature, DigestBackfillMetadata, DigestNoSignatureOffline, DigestReadError, DigestKeysUnavailable, DigestCheckpoint, LogModified, LogMissing, LogTrailingData, LogBadFormat, LogUnreferenced, LogReadError, LogNotCovered, ValidationGap}
 
 // Item is the verdict on one digest or log file.
 type Item struct {
-	Kind     string    `json:"kind"` // digest or log
+	Kind string `json:"kind"` // digest, log or region
+	// Account is the account whose files the item is about, in the report
+	// of a run over several accounts (an organization's archive).
+	Account  string    `json:"account,omitempty"`
 	Region   string    `json:"region"`
 	Bucket   string    `json:"bucket,omitempty"`
 	Key      string    `json:"key,omitempty"`
@@ -99,14 +103,21 @@ type Item struct {
 // signed previousDigestSignature of null) after validation or logging was
 // off, or stopped delivering digests while log files were still written.
 type Gap struct {
-	Region string    `json:"region"`
-	From   time.Time `json:"from"`
-	To     time.Time `json:"to"`
-	Reason Reason    `json:"reason"`
+	Account string    `json:"account,omitempty"`
+	Region  string    `json:"region"`
+	From    time.Time `json:"from"`
+	To      time.Time `json:"to"`
+	Reason  Reason    `json:"reason"`
 	// Where: between two chains, before the first or after the last.
 	Where string `json:"where"`
 	// Logs counts the log files written in it (LOG_NOT_COVERED).
 	Logs int `json:"logs"`
+	// OpenedBy and ClosedBy, with verify --hunt, are the calls that
+	// stopped logging or validation before the gap and started it again
+	// after; Unexplained says what could not be found.
+	OpenedBy    *GapEvent `json:"openedBy,omitempty"`
+	ClosedBy    *GapEvent `json:"closedBy,omitempty"`
+	Unexplained string    `json:"unexplained,omitempty"`
 }
 
 // Where a gap is.
@@ -178,6 +189,9 @@ type Report struct {
 
 	// validLogs counts valid log files not listed in Logs.
 	validLogs map[string]*RegionSummary
+	// next is where a one-region run leaves its chain, for a state file;
+	// nil when there is nothing verified to record.
+	next *Checkpoint
 }
 
 func (r *Report) countValid(it Item) {
@@ -195,11 +209,12 @@ func (r *Report) countValid(it Item) {
 
 // Location is a bucket and prefix one region's chain was followed into.
 type Location struct {
-	Bucket string    `json:"bucket"`
-	Prefix string    `json:"prefix,omitempty"`
-	Region string    `json:"region"`
-	From   time.Time `json:"from"`
-	To     time.Time `json:"to"`
+	Account string    `json:"account,omitempty"`
+	Bucket  string    `json:"bucket"`
+	Prefix  string    `json:"prefix,omitempty"`
+	Region  string    `json:"region"`
+	From    time.Time `json:"from"`
+	To      time.Time `json:"to"`
 	// LinkedFrom is the digest whose previousDigestS3Bucket/Object point
 	// into this location.
 	LinkedFrom string `json:"linkedFrom"`
@@ -477,6 +492,7 @@ func (r *Report) writeProblems(b *strings.Builder) {
 		fmt.Fprintf(b, "  %-12s %-6s %-40s %s\n", "GAP", "period", string(g.Reason), g.Region)
 		fmt.Fprintf(b, "               no digest covers %s to %s (%s): validation or logging was off; %d log files written then are not covered\n",
 			g.From.Format(displayTime), g.To.Format(displayTime), g.Where, g.Logs)
+		writeGapEvents(b, g)
 	}
 	b.WriteString("\n")
 }

@@ -33,6 +33,10 @@ type digestState struct {
 	prevSig    compactHex // the digest's previousDigestSignature
 	prevHash   *string    // and its previousDigestHashValue
 	sigChecked bool
+	// checkpoint marks the digest a state file recorded as the last one a
+	// previous run verified: it is not read again, and the first new
+	// digest must link to it (hash and signature as recorded).
+	checkpoint bool
 	unpacked   int64
 	// logs is the digest's logFiles in compact form; d.LogFiles is dropped
 	// after parsing, since a long period names millions of log files.

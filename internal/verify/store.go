@@ -27,7 +27,21 @@ var ErrNotFound = errors.New("object not found")
 type Object struct {
 	Key  string
 	Size int64
+	// ETag is S3's entity tag ("" for a folder copy): with the key and
+	// size it fingerprints a folder's listing for incremental runs.
+	ETag string
 }
+
+// RangeLister is a Store that lists a prefix from a key on, so that one
+// paginated listing covers the day folders of a whole period (one request
+// per 1,000 keys rather than one per folder). fn returns ErrStopListing to
+// end the listing early.
+type RangeLister interface {
+	ListFrom(ctx context.Context, bucket, prefix, startAfter string, fn func(Object) error) error
+}
+
+// ErrStopListing ends a ListFrom listing without an error.
+var ErrStopListing = errors.New("stop listing")
 
 // ObjectInfo is what a read returns besides the body.
 type ObjectInfo struct {
@@ -85,14 +99,27 @@ func (s *S3Store) reader(ctx context.Context, bucket string) *objectReader {
 
 // List implements Store.
 func (s *S3Store) List(ctx context.Context, bucket, prefix string, fn func(Object) error) error {
-	p := s3.NewListObjectsV2Paginator(s.Client, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
+	return s.ListFrom(ctx, bucket, prefix, "", fn)
+}
+
+// ListFrom implements RangeLister with ListObjectsV2's StartAfter.
+func (s *S3Store) ListFrom(ctx context.Context, bucket, prefix, startAfter string, fn func(Object) error) error {
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)}
+	if startAfter != "" {
+		in.StartAfter = aws.String(startAfter)
+	}
+	p := s3.NewListObjectsV2Paginator(s.Client, in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return fmt.Errorf("list s3://%s/%s: %w", bucket, prefix, err)
 		}
 		for _, o := range page.Contents {
-			if err := fn(Object{Key: aws.ToString(o.Key), Size: aws.ToInt64(o.Size)}); err != nil {
+			err := fn(Object{Key: aws.ToString(o.Key), Size: aws.ToInt64(o.Size), ETag: aws.ToString(o.ETag)})
+			if errors.Is(err, ErrStopListing) {
+				return nil
+			}
+			if err != nil {
 				return err
 			}
 		}

@@ -231,17 +231,7 @@ func (t *Target) resolveOffline(ctx context.Context, keys StaticKeys) error {
 
 func (t *Target) resolveOnline(ctx context.Context, fileKeys StaticKeys) error {
 	s := t.Spec
-	cfg := s.AWS.Copy()
-	cfg.Region = s.Trail.Region
-	cfg.Retryer = func() aws.Retryer {
-		return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = 6 })
-	}
-	// Keep a connection per concurrent request: the default pool keeps
-	// ten, and reconnecting for every object costs more than the GET.
-	cfg.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
-		tr.MaxIdleConns = 0
-		tr.MaxIdleConnsPerHost = 1024
-	})
+	cfg := readConfig(s.AWS, s.Trail.Region)
 	ct := cloudtrail.NewFromConfig(cfg)
 	// DescribeTrails tells the bucket, when not given, and whether the
 	// trail records every region, when the regions are not named.
@@ -304,6 +294,22 @@ func (t *Target) resolveOnline(ctx context.Context, fileKeys StaticKeys) error {
 		t.Store, t.stop = p, p.Stop
 	}
 	return t.settleLayout(ctx, relocate)
+}
+
+// readConfig is cfg for reading a trail's objects from region: more
+// retries, and a connection kept per concurrent request (the default pool
+// keeps ten, and reconnecting for every object costs more than the GET).
+func readConfig(aws0 aws.Config, region string) aws.Config {
+	cfg := aws0.Copy()
+	cfg.Region = region
+	cfg.Retryer = func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = 6 })
+	}
+	cfg.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+		tr.MaxIdleConns = 0
+		tr.MaxIdleConnsPerHost = 1024
+	})
+	return cfg
 }
 
 // settleLayout finds the organization folder, if any, moving to the
@@ -498,6 +504,10 @@ func (b *s3Buckets) store(ctx context.Context, bucket string) *S3Store {
 
 func (b *s3Buckets) List(ctx context.Context, bucket, prefix string, fn func(Object) error) error {
 	return b.store(ctx, bucket).List(ctx, bucket, prefix, fn)
+}
+
+func (b *s3Buckets) ListFrom(ctx context.Context, bucket, prefix, startAfter string, fn func(Object) error) error {
+	return b.store(ctx, bucket).ListFrom(ctx, bucket, prefix, startAfter, fn)
 }
 
 func (b *s3Buckets) ListDirs(ctx context.Context, bucket, prefix string) ([]string, error) {

@@ -47,6 +47,9 @@ type Options struct {
 	// Offline allows a digest's signature to come from the next digest's
 	// previousDigestSignature when the store has no metadata for it.
 	Offline bool
+	// LogSink, when set, is given the uncompressed bytes of every log file
+	// hashed, in the same pass (verify --hunt).
+	LogSink LogSink
 	// FromDir is the folder an offline copy is read from; the report names
 	// files by their path in it.
 	FromDir string
@@ -56,6 +59,24 @@ type Options struct {
 	ListValidLogs bool
 	Progress      Progress
 	Logger        *slog.Logger
+
+	// Expect, with Regions, says which of the named regions must have
+	// digests and why (a chain of an organization's archive: one account's
+	// region, expected as the account's regions say); without it every
+	// named region must.
+	Expect *Expectation
+	// KeyFrom and KeyTo, when set, are the key validity window asked for
+	// instead of KeyRange(Start, End): runs that share a key cache (the
+	// chains of an archive, each with a start of its own) ask once.
+	KeyFrom, KeyTo time.Time
+	// Checkpoint, when set, is where a previous run left this chain (one
+	// region): only digests newer than it are read, the first of them must
+	// link to it, and log files are checked from Checkpoint.LogsBefore on.
+	Checkpoint *Checkpoint
+	// Recorded, when set, is a checkpoint a state file holds for a chain
+	// verified again in full (a day folder changed since): the digest it
+	// names must still be there, as it was.
+	Recorded *Checkpoint
 
 	// handoff is set for the run that follows a chain into the bucket or
 	// prefix the trail delivered to before it was moved.
@@ -162,6 +183,12 @@ type verifier struct {
 	// missingLogs holds the hash each missing log file should have, to
 	// check a version of it that survives.
 	missingLogs map[objRef][32]byte
+	// logsFrom is the first delivery time whose log files are checked for
+	// a digest that names them (Start, or a checkpoint's LogsBefore);
+	// logsTo each region's last (log files delivered until a minute before
+	// it were checked).
+	logsFrom time.Time
+	logsTo   map[string]time.Time
 }
 
 // phase is one step of a run; Run calls them in order.
@@ -219,6 +246,16 @@ func newVerifier(o Options) (*verifier, error) {
 		keys = NewKeyCache(context.Background(), o.Keys)
 	}
 	from, to := KeyRange(o.Start, o.End)
+	if !o.KeyFrom.IsZero() && !o.KeyTo.IsZero() {
+		from, to = o.KeyFrom, o.KeyTo
+	}
+	logsFrom := o.Start
+	if cp := o.Checkpoint; cp != nil {
+		// Digests up to the checkpoint were verified by the run that
+		// recorded it: the period's digests are the newer ones.
+		o.Start = cp.End.UTC().Add(time.Nanosecond)
+		logsFrom = cp.LogsBefore.UTC()
+	}
 	if h := o.handoff; h != nil {
 		// The period is inside the later run's, whose keys cover it.
 		keys, from, to = h.keys, h.keyFrom, h.keyTo
@@ -228,6 +265,7 @@ func newVerifier(o Options) (*verifier, error) {
 		sem = make(chan struct{}, o.Concurrency)
 	}
 	return &verifier{o: o, keys: keys, keyFrom: from, keyTo: to, began: time.Now(), sem: sem, referenced: map[objRef]*[32]byte{},
+		logsFrom: logsFrom, logsTo: map[string]time.Time{},
 		index: map[objRef]*digestState{}, byRegion: map[string][]*digestState{}, linkHash: map[objRef]*string{}, missingLogs: map[objRef][32]byte{},
 		report: &Report{Bucket: o.Bucket, Prefix: o.Layout.Prefix, Account: o.Layout.AccountID, Trail: o.Layout.TrailName, Start: o.Start, End: o.End},
 	}, nil
@@ -242,11 +280,15 @@ func (v *verifier) resolveRegions(ctx context.Context) error {
 		v.explicit = true
 		v.regions = slices.Clone(o.Regions)
 		sort.Strings(v.regions)
-		for _, r := range v.regions {
-			v.expect.Regions = append(v.expect.Regions, ExpectedRegion{Region: r, Why: WhyNamed})
+		if o.Expect != nil {
+			v.expect = *o.Expect
+		} else {
+			for _, r := range v.regions {
+				v.expect.Regions = append(v.expect.Regions, ExpectedRegion{Region: r, Why: WhyNamed})
+			}
 		}
 		v.report.Expected = v.expect
-		return nil
+		return v.placeCheckpoint()
 	}
 	expected := make(chan Expectation, 1)
 	go func() {
@@ -452,6 +494,7 @@ func (v *verifier) checkChains(ctx context.Context) error {
 		v.excluded = append(v.excluded, ex...)
 	}
 	v.checkBackfillLinks(v.digests, v.index)
+	v.checkRecorded()
 	for _, ds := range v.all {
 		ds.d = nil
 	}
@@ -470,10 +513,11 @@ func (v *verifier) findUnnamedLogs(ctx context.Context) error {
 		// (already in referenced), those after the newest digest by one
 		// that ends after --end-time. Only logs after the newest digest
 		// whose digest may still be on its way are left out.
-		from, to := o.Start, o.End
+		from, to := v.logsFrom, o.End
 		if pending := latestEnd(v.byRegion[region], o.Now.Add(-3*time.Hour)); pending.Before(to) {
 			to = pending
 		}
+		v.logsTo[region] = to
 		err := v.listLogs(ctx, region, func(key string, t time.Time, size int64) {
 			if v.named(key) {
 				plannedBytes += size
@@ -571,6 +615,7 @@ func (v *verifier) assemble(ctx context.Context) error {
 	v.report.Digests = append(v.report.Digests, v.missing...)
 	v.report.Logs = append(v.logItems, v.unreferenced...)
 	v.report.FromDir = o.FromDir
+	v.report.next = v.nextCheckpoint()
 	if h := o.handoff; h != nil && len(v.regions) == 1 {
 		v.report.Earlier = []Location{{Bucket: o.Bucket, Prefix: o.Layout.Prefix, Region: v.regions[0], From: o.Start, To: o.End, LinkedFrom: h.linkedFrom}}
 	}

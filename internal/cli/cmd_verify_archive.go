@@ -1,0 +1,269 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/trailseal/trailseal/internal/hunt/detection"
+	"github.com/trailseal/trailseal/internal/verify"
+)
+
+// archiveFlags are verify's flags for many accounts, incremental runs and
+// shards.
+type archiveFlags struct {
+	state     string
+	shard     string
+	shards    int
+	chains    int
+	accounts  []string
+	shardSpec verify.Shard
+}
+
+func addArchiveFlags(f *pflag.FlagSet, o *verifyOptions) {
+	f.StringVar(&o.archive.state, "state", "", "incremental: remember where each chain was left in this file or s3://BUCKET/KEY (written with a conditional put) and read only what is new next time; {shard} is replaced by the shard index")
+	f.StringVar(&o.archive.shard, "shard", "", "verify one shard of the chains (account x region): I/N (0-based), or auto (the index from JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX, N from --shards)")
+}
+
+// archiveMode tells whether the flags ask for a run over many chains: more
+// than one account, a state file or a shard. An organization trail without
+// --account-id is found to be one after the target is resolved.
+func (o *verifyOptions) archiveMode() bool {
+	return len(o.archive.accounts) > 1 || o.archive.state != "" || o.archive.shard != ""
+}
+
+// parseAccounts splits --account-id.
+func parseAccounts(s string) []string {
+	var out []string
+	for _, a := range strings.Split(s, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// expandShard replaces {shard} in a path given for a sharded run.
+func expandShard(path string, sh verify.Shard) string {
+	return strings.ReplaceAll(path, "{shard}", strconv.Itoa(sh.Index))
+}
+
+// runArchive verifies every chain of the trail (or of a shard) and writes
+// the archive report.
+func runArchive(ctx context.Context, g *globals, o *verifyOptions, spec verify.TargetSpec) error {
+	as := verify.ArchiveSpec{TargetSpec: spec, Accounts: o.archive.accounts, Shard: o.archive.shardSpec,
+		ListValidLogs: o.verbose, Now: o.now, Chains: o.archive.chains}
+	if o.archive.state != "" {
+		st, err := verify.OpenStateStore(ctx, expandShard(o.archive.state, as.Shard), spec.AWS)
+		if err != nil {
+			return targetError(err)
+		}
+		as.State = st
+	}
+	vh, err := startVerifyHunt(ctx, g, o, spec)
+	if err != nil {
+		return err
+	}
+	if vh != nil {
+		as.LogSink = vh.hunter.LogSink()
+	}
+	bar := newArchiveProgress(g, g.quiet)
+	as.Progress = bar
+	r, err := verify.RunArchive(ctx, as)
+	bar.finish()
+	if err != nil {
+		return targetError(err)
+	}
+	r.Tool, r.Version = "trailseal", Version()
+	var hunted *detection.Report
+	if vh != nil {
+		if hunted, err = vh.finishArchive(ctx, spec, r, o.now); err != nil {
+			return err
+		}
+	}
+	if err := writeArchiveReport(ctx, g, spec, r, hunted, o.format, o.verbose, expandShard(o.output, as.Shard)); err != nil {
+		return err
+	}
+	if code := archiveExit(r, hunted); code != nil {
+		return code
+	}
+	if s := r.State; s != nil && !s.Saved {
+		return explain(errUnreadable, fmt.Errorf("the state %s was not saved: %s", s.Path, s.Error))
+	}
+	return nil
+}
+
+// archiveExit maps the archive's outcome, and with --hunt the hunt's, to
+// verify's exit codes.
+func archiveExit(r *verify.ArchiveReport, hunted *detection.Report) error {
+	if hunted != nil {
+		return verifyHuntExit(&verify.Report{Outcome: r.Outcome}, hunted)
+	}
+	return verifyExit(&verify.Report{Outcome: r.Outcome})
+}
+
+// archiveHuntReport is the archive's JSON report with the hunt's under
+// "hunt".
+type archiveHuntReport struct {
+	*verify.ArchiveReport
+	Hunt *detection.Report `json:"hunt"`
+}
+
+// writeArchiveReport writes r to stdout, a file or S3.
+func writeArchiveReport(ctx context.Context, g *globals, spec verify.TargetSpec, r *verify.ArchiveReport, hunted *detection.Report, format string, verbose bool, output string) error {
+	write := func(w io.Writer, color bool) error {
+		if format == "json" {
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			var doc any = r
+			if hunted != nil {
+				doc = archiveHuntReport{ArchiveReport: r, Hunt: hunted}
+			}
+			return enc.Encode(doc)
+		}
+		if err := r.WriteText(w, verbose); err != nil {
+			return err
+		}
+		if hunted != nil {
+			return writeHuntTimeline(w, hunted, color)
+		}
+		return nil
+	}
+	if rest, ok := strings.CutPrefix(output, "s3://"); ok {
+		bucket, key, _ := strings.Cut(rest, "/")
+		if bucket == "" || key == "" {
+			return usageError("--output %q: want a file or s3://BUCKET/KEY", output)
+		}
+		var buf bytes.Buffer
+		if err := write(&buf, false); err != nil {
+			return err
+		}
+		c := s3.NewFromConfig(spec.AWS, verify.S3Options(spec.AWS))
+		if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(buf.Bytes())}); err != nil {
+			return fmt.Errorf("write the report to %s: %w", output, err)
+		}
+		return nil
+	}
+	out := newOutput(g, "--output", output)
+	return out.write(func(w io.Writer) error { return write(w, out.toStdout() && g.useColor(g.stdout)) })
+}
+
+// mergeOptions are the flags of 'verify merge'.
+type mergeOptions struct {
+	format  string
+	verbose bool
+	output  string
+}
+
+func newVerifyMergeCommand(g *globals) *cobra.Command {
+	o := &mergeOptions{}
+	cmd := &cobra.Command{
+		Use:   "merge REPORT.json...",
+		Short: "Combine the JSON reports of every shard of a sharded verify into one report",
+		Long: `Merge reads the JSON reports of the N shards of one 'trailseal verify --shard
+I/N --format json' run and writes the report one run over every chain would
+have written, with verify's exit codes. It refuses reports of different
+trails, buckets, prefixes, periods or shard counts, and a missing or
+duplicated shard: a merge of part of the shards would leave chains
+unverified.
+
+Exit codes:
+` + exitCodesHelp("verify merge"),
+		Example: `  trailseal verify merge reports/shard-0.json reports/shard-1.json reports/shard-2.json
+  trailseal verify merge --format json reports/*.json > archive.json`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runVerifyMerge(cmd.Context(), g, o, args)
+		},
+	}
+	f := cmd.Flags()
+	addFormatFlag(f, &o.format, "text", []string{"text", "json"}, "")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "list every chain (and valid object, when the shards listed them)")
+	addOutputFlag(f, &o.output)
+	return cmd
+}
+
+func runVerifyMerge(ctx context.Context, g *globals, o *mergeOptions, paths []string) error {
+	if o.format != "text" && o.format != "json" {
+		return usageError("--format must be text or json, not %q", o.format)
+	}
+	if strings.HasPrefix(o.output, "s3://") {
+		return usageError("--output of verify merge is a file")
+	}
+	if err := checkOutputs(newOutput(g, "--output", o.output)); err != nil {
+		return err
+	}
+	var reports []*verify.ArchiveReport
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return usageError("verify merge: %v", err)
+		}
+		var r verify.ArchiveReport
+		if err := json.Unmarshal(b, &r); err != nil {
+			return usageError("verify merge: %s is not a JSON report: %v", p, err)
+		}
+		if r.SchemaVersion != verify.ReportSchemaVersion {
+			return usageError("verify merge: %s has schema version %d, this build reads %d", p, r.SchemaVersion, verify.ReportSchemaVersion)
+		}
+		reports = append(reports, &r)
+	}
+	merged, err := verify.MergeArchiveReports(reports, paths)
+	if err != nil {
+		return asUsage(err)
+	}
+	hunted, err := mergeHuntReports(paths)
+	if err != nil {
+		return err
+	}
+	if err := writeArchiveReport(ctx, g, verify.TargetSpec{}, merged, hunted, o.format, o.verbose, o.output); err != nil {
+		return err
+	}
+	return archiveExit(merged, hunted)
+}
+
+// archiveProgress draws chains and objects done of planned on a terminal.
+type archiveProgress struct {
+	*progressBar
+}
+
+func newArchiveProgress(g *globals, quiet bool) *archiveProgress {
+	if quiet || !isTerminal(g.stderr) {
+		return &archiveProgress{}
+	}
+	return &archiveProgress{progressBar: &progressBar{g: g}}
+}
+
+func (p *archiveProgress) Plan(objects int, bytes int64) {
+	if p.progressBar != nil {
+		p.progressBar.Plan(objects, bytes)
+	}
+}
+
+func (p *archiveProgress) Done(bytes int64) {
+	if p.progressBar != nil {
+		p.progressBar.Done(bytes)
+	}
+}
+
+func (p *archiveProgress) Chains(planned, done int) {
+	if p.progressBar != nil {
+		p.progressBar.Chains(planned, done)
+	}
+}
+
+func (p *archiveProgress) finish() {
+	if p.progressBar != nil {
+		p.progressBar.finish()
+	}
+}
