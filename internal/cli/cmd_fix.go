@@ -179,8 +179,10 @@ func resolveFix(g *globals, o *fixOptions) (*resolvedFix, error) {
 		// The Object Lock default follows a raised minimum unless given.
 		lockDays = max(lockDays, minDays)
 	}
-	archive, _, _ := g.setting("log-archive-account")
-	if r.ruleOpts, err = ruleOptions(g, minDays, archive); err != nil {
+	// fix has no --log-archive-account: the value comes from the
+	// environment or the settings file only.
+	archive, archiveRef, _ := g.setting("log-archive-account")
+	if r.ruleOpts, err = ruleOptions(g, minDays, archive, archiveRef); err != nil {
 		return nil, err
 	}
 	if err := resolveFixValues(g, o, &r.plan, minDays, lockDays); err != nil {

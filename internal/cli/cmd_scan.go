@@ -225,7 +225,7 @@ func (r *resolvedScan) checkOutputs(more ...*outputFile) error {
 
 // ruleOptions are the options the rules read: flags and settings, and the
 // settings file's full-access keys, which have no flag.
-func ruleOptions(g *globals, minDays int, archive string) (rules.Options, error) {
+func ruleOptions(g *globals, minDays int, archive, archiveRef string) (rules.Options, error) {
 	opts := rules.DefaultOptions()
 	opts.MinRetentionDays, opts.LogArchiveAccount = minDays, archive
 	if v, _, ok := g.fileSetting("full-access-allow-list"); ok {
@@ -241,7 +241,7 @@ func ruleOptions(g *globals, minDays int, archive string) (rules.Options, error)
 		return opts, usageError("%s must be at least 1, got %d", g.ref("min-retention-days"), opts.MinRetentionDays)
 	}
 	if a := opts.LogArchiveAccount; a != "" && !accountIDPattern.MatchString(a) {
-		return opts, usageError("%s %q is not a 12-digit account ID", g.ref("log-archive-account"), a)
+		return opts, usageError("%s %q is not a 12-digit account ID", archiveRef, a)
 	}
 	return opts, nil
 }
@@ -256,7 +256,7 @@ func (r *resolvedScan) resolveEvaluation(g *globals, o *scanOptions) error {
 	if r.failOn, err = findings.ParseSeverity(o.failOn); err != nil {
 		return usageError("%s: %v", g.ref("fail-on"), err)
 	}
-	if r.ruleOpts, err = ruleOptions(g, o.minRetentionDays, o.logArchiveAccount); err != nil {
+	if r.ruleOpts, err = ruleOptions(g, o.minRetentionDays, o.logArchiveAccount, g.ref("log-archive-account")); err != nil {
 		return err
 	}
 	if err := checkConcurrency(g.ref("concurrency"), r.parallel); err != nil {

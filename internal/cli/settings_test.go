@@ -113,6 +113,8 @@ func TestSettingsBlameTheirSource(t *testing.T) {
 	}
 	bad := conf("regions: [us-est-1]\n")
 	assertUserError(t, ExitUsage, `trailseal.yaml:1: regions: unknown region "us-est-1"`, "fix", "--config", bad)
+	// fix has no --log-archive-account: the key is named, not a flag.
+	assertUserError(t, ExitUsage, `trailseal.yaml:1: log-archive-account "abc" is not a 12-digit account ID`, "fix", "--config", conf("log-archive-account: abc\n"))
 
 	t.Setenv("TRAILSEAL_CONCURRENCY", "2000")
 	assertUserError(t, ExitUsage, "TRAILSEAL_CONCURRENCY must be between 1 and 1024, got 2000", "scan", "--snapshot", snap)
