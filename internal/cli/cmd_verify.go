@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -20,6 +22,8 @@ type verifyOptions struct {
 	trailFlags
 	publicKeys  []string
 	format      string
+	output      string
+	configFile  string
 	verbose     bool
 	concurrency int
 	// concurrencySet: --concurrency was given; otherwise --from-dir reads
@@ -76,7 +80,9 @@ version against its digest, and prints the command that restores it.
 Without the metadata files a digest's signature is taken from the next
 digest, so the newest digest of each chain is reported as unverifiable.
 Offline runs need --public-keys ('trailseal keys export --regions all');
---public-keys may be repeated to merge files.
+--public-keys may be repeated to merge files, and may come from
+TRAILSEAL_PUBLIC_KEYS or the settings file's public-keys key. --regions
+never comes from there: what verify proves is what the command line says.
 
 --hunt also runs hunt's detections (see 'trailseal hunt --help') over the
 log files verified, from the same bytes as the hash, and names on each gap
@@ -98,7 +104,8 @@ and day folders verified before are listed again and verified again when
 they changed. --shard I/N (or auto, from JOB_COMPLETION_INDEX or
 AWS_BATCH_JOB_ARRAY_INDEX with --shards N) verifies one shard of the chains;
 'trailseal verify merge' combines the shards' JSON reports. A progress bar is
-drawn on stderr when it is a terminal (--quiet: never).
+drawn on stderr when it is a terminal (--quiet: never). -o writes the
+report to a file (or, for a run over many chains, to s3://BUCKET/KEY).
 
 Exit codes:
 ` + exitCodesHelp("verify")
@@ -145,17 +152,19 @@ func newVerifyCommand(g *globals) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	addTrailFlags(f, &o.trailFlags)
+	addTrailFlags(f, &o.trailFlags, "verify")
 	f.Lookup("account-id").Usage = "comma-separated accounts to verify (default: the trail's account; for an organization trail every account of the organization)"
 	addArchiveFlags(f, o)
 	f.IntVar(&o.archive.shards, "shards", 0, "the number of shards, for --shard auto")
-	f.BoolVarP(&o.archive.quiet, "quiet", "q", false, "no progress bar (drawn only when stderr is a terminal)")
 	f.IntVar(&o.archive.chains, "chains", 0, "maximum chains (account x region) verified in full at once (default: --concurrency / 4)")
 	f.StringArrayVar(&o.publicKeys, "public-keys", nil, "read public keys from this JSON file ('trailseal keys export' or 'aws cloudtrail list-public-keys') instead of calling ListPublicKeys; repeat to merge files")
 	f.StringVar(&o.fromDir, "from-dir", "", "verify an offline copy laid out as DIR/<bucket>/<key> (made by 'trailseal pull') instead of S3")
-	f.StringVarP(&o.format, "format", "f", "text", "output format: text or json")
+	addFormatFlag(f, &o.format, "text", []string{"text", "json"}, "")
+	addOutputFlag(f, &o.output)
+	f.Lookup("output").Usage += "; for a run over many chains also s3://BUCKET/KEY, and {shard} is replaced by the shard index"
+	addConfigFlag(f, &o.configFile)
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "list every valid digest and log file too")
-	f.IntVar(&o.concurrency, "concurrency", 128, "maximum objects read at once (with --from-dir the default is 4 per CPU)")
+	addConcurrencyFlag(f, &o.concurrency, 128, "objects read", "with --from-dir the default is 4 per CPU")
 	addVerifyHuntFlags(f, &o.hunt)
 	cmd.AddCommand(newVerifyMergeCommand(g))
 	return cmd
@@ -201,16 +210,17 @@ func runVerify(ctx context.Context, g *globals, o *verifyOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.archive.output != "" {
-		return usageError("--output is for runs over many chains (several accounts, --state or --shard); redirect the report instead")
+	if strings.HasPrefix(o.output, "s3://") {
+		return usageError("--output %s: s3:// is for runs over many chains (several accounts, --state or --shard); give a file", o.output)
 	}
+	out := newOutput(g, "--output", o.output)
 	if hunted != nil {
-		if err := writeVerifyHuntReport(g, report, hunted, o.format, o.verbose); err != nil {
+		if err := out.write(func(w io.Writer) error { return writeVerifyHuntReport(g, w, report, hunted, o.format, o.verbose) }); err != nil {
 			return err
 		}
 		return verifyHuntExit(report, hunted)
 	}
-	if err := writeVerifyReport(g, report, o.format, o.verbose); err != nil {
+	if err := out.write(func(w io.Writer) error { return writeVerifyReport(w, report, o.format, o.verbose) }); err != nil {
 		return err
 	}
 	return verifyExit(report)
@@ -226,8 +236,8 @@ func executeVerify(ctx context.Context, g *globals, o *verifyOptions) (*verify.R
 	if o.format != "text" && o.format != "json" {
 		return nil, nil, usageError("--format must be text or json, not %q", o.format)
 	}
-	if o.concurrency < 1 || o.concurrency > 1024 {
-		return nil, nil, usageError("--concurrency must be between 1 and 1024, not %d", o.concurrency)
+	if err := checkConcurrency("--concurrency", o.concurrency); err != nil {
+		return nil, nil, err
 	}
 	if err := o.hunt.check(); err != nil {
 		return nil, nil, err
@@ -244,6 +254,9 @@ func executeVerify(ctx context.Context, g *globals, o *verifyOptions) (*verify.R
 	o.archive.shardSpec = sh
 	if o.archive.chains < 0 {
 		return nil, nil, usageError("--chains must be at least 1, not %d", o.archive.chains)
+	}
+	if err := o.checkOutputs(g); err != nil {
+		return nil, nil, err
 	}
 	concurrency := o.concurrency
 	if o.fromDir != "" && !o.concurrencySet {
@@ -322,7 +335,7 @@ func targetSpec(ctx context.Context, g *globals, f trailFlags, now time.Time) (v
 	if err != nil {
 		return verify.TargetSpec{}, err
 	}
-	regions, err := parseRegions(f.regions)
+	regions, err := parseRegions("--regions", f.regions)
 	if err != nil {
 		return verify.TargetSpec{}, err
 	}
@@ -372,13 +385,27 @@ func setProcessLimits(args []string) {
 	}
 }
 
-func writeVerifyReport(g *globals, r *verify.Report, format string, verbose bool) error {
+func writeVerifyReport(w io.Writer, r *verify.Report, format string, verbose bool) error {
 	if format == "json" {
-		enc := json.NewEncoder(g.stdout)
+		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(r)
 	}
-	return r.WriteText(g.stdout, verbose)
+	return r.WriteText(w, verbose)
+}
+
+// checkOutputs checks, before any AWS call, the local files verify will
+// write: -o and --state (with {shard} replaced). An s3:// location is
+// checked when it is written.
+func (o *verifyOptions) checkOutputs(g *globals) error {
+	var outs []*outputFile
+	for _, f := range []struct{ flag, path string }{{"--output", o.output}, {"--state", o.archive.state}} {
+		path := expandShard(f.path, o.archive.shardSpec)
+		if path != "" && !strings.HasPrefix(path, "s3://") {
+			outs = append(outs, newOutput(g, f.flag, path))
+		}
+	}
+	return checkOutputs(outs...)
 }
 
 // verifyExit maps the outcome to an exit outcome; the report already says

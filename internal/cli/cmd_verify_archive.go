@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -26,8 +25,6 @@ type archiveFlags struct {
 	state     string
 	shard     string
 	shards    int
-	output    string
-	quiet     bool
 	chains    int
 	accounts  []string
 	shardSpec verify.Shard
@@ -36,7 +33,6 @@ type archiveFlags struct {
 func addArchiveFlags(f *pflag.FlagSet, o *verifyOptions) {
 	f.StringVar(&o.archive.state, "state", "", "incremental: remember where each chain was left in this file or s3://BUCKET/KEY (written with a conditional put) and read only what is new next time; {shard} is replaced by the shard index")
 	f.StringVar(&o.archive.shard, "shard", "", "verify one shard of the chains (account x region): I/N (0-based), or auto (the index from JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX, N from --shards)")
-	f.StringVar(&o.archive.output, "output", "", "write the report to this file or s3://BUCKET/KEY instead of stdout; {shard} is replaced by the shard index")
 }
 
 // archiveMode tells whether the flags ask for a run over many chains: more
@@ -81,7 +77,7 @@ func runArchive(ctx context.Context, g *globals, o *verifyOptions, spec verify.T
 	if vh != nil {
 		as.LogSink = vh.hunter.LogSink()
 	}
-	bar := newArchiveProgress(g, o.archive.quiet)
+	bar := newArchiveProgress(g, g.quiet)
 	as.Progress = bar
 	r, err := verify.RunArchive(ctx, as)
 	bar.finish()
@@ -95,7 +91,7 @@ func runArchive(ctx context.Context, g *globals, o *verifyOptions, spec verify.T
 			return err
 		}
 	}
-	if err := writeArchiveReport(ctx, g, spec, r, hunted, o.format, o.verbose, expandShard(o.archive.output, as.Shard)); err != nil {
+	if err := writeArchiveReport(ctx, g, spec, r, hunted, o.format, o.verbose, expandShard(o.output, as.Shard)); err != nil {
 		return err
 	}
 	if code := archiveExit(r, hunted); code != nil {
@@ -125,29 +121,22 @@ type archiveHuntReport struct {
 
 // writeArchiveReport writes r to stdout, a file or S3.
 func writeArchiveReport(ctx context.Context, g *globals, spec verify.TargetSpec, r *verify.ArchiveReport, hunted *detection.Report, format string, verbose bool, output string) error {
-	var buf bytes.Buffer
-	var w io.Writer = g.stdout
-	if output != "" {
-		w = &buf
-	}
-	if format == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		var doc any = r
+	write := func(w io.Writer, color bool) error {
+		if format == "json" {
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			var doc any = r
+			if hunted != nil {
+				doc = archiveHuntReport{ArchiveReport: r, Hunt: hunted}
+			}
+			return enc.Encode(doc)
+		}
+		if err := r.WriteText(w, verbose); err != nil {
+			return err
+		}
 		if hunted != nil {
-			doc = archiveHuntReport{ArchiveReport: r, Hunt: hunted}
+			return writeHuntTimeline(w, hunted, color)
 		}
-		if err := enc.Encode(doc); err != nil {
-			return err
-		}
-	} else if err := r.WriteText(w, verbose); err != nil {
-		return err
-	} else if hunted != nil {
-		if err := writeHuntTimeline(w, hunted, output == "" && g.useColor(g.stdout)); err != nil {
-			return err
-		}
-	}
-	if output == "" {
 		return nil
 	}
 	if rest, ok := strings.CutPrefix(output, "s3://"); ok {
@@ -155,25 +144,18 @@ func writeArchiveReport(ctx context.Context, g *globals, spec verify.TargetSpec,
 		if bucket == "" || key == "" {
 			return usageError("--output %q: want a file or s3://BUCKET/KEY", output)
 		}
+		var buf bytes.Buffer
+		if err := write(&buf, false); err != nil {
+			return err
+		}
 		c := s3.NewFromConfig(spec.AWS, verify.S3Options(spec.AWS))
 		if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(buf.Bytes())}); err != nil {
 			return fmt.Errorf("write the report to %s: %w", output, err)
 		}
 		return nil
 	}
-	if dir := filepath.Dir(output); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("--output: %w", err)
-		}
-	}
-	tmp := output + ".tmp"
-	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("--output: %w", err)
-	}
-	if err := os.Rename(tmp, output); err != nil {
-		return fmt.Errorf("--output: %w", err)
-	}
-	return nil
+	out := newOutput(g, "--output", output)
+	return out.write(func(w io.Writer) error { return write(w, out.toStdout() && g.useColor(g.stdout)) })
 }
 
 // mergeOptions are the flags of 'verify merge'.
@@ -205,9 +187,9 @@ Exit codes:
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&o.format, "format", "f", "text", "output format: text or json")
+	addFormatFlag(f, &o.format, "text", []string{"text", "json"}, "")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "list every chain (and valid object, when the shards listed them)")
-	f.StringVar(&o.output, "output", "", "write the report to this file instead of stdout")
+	addOutputFlag(f, &o.output)
 	return cmd
 }
 
@@ -217,6 +199,9 @@ func runVerifyMerge(ctx context.Context, g *globals, o *mergeOptions, paths []st
 	}
 	if strings.HasPrefix(o.output, "s3://") {
 		return usageError("--output of verify merge is a file")
+	}
+	if err := checkOutputs(newOutput(g, "--output", o.output)); err != nil {
+		return err
 	}
 	var reports []*verify.ArchiveReport
 	for _, p := range paths {

@@ -159,6 +159,32 @@ func TestUnreachableIsNotCredentials(t *testing.T) {
 	}
 }
 
+// TestNetworkTimeoutSetting: --network-timeout is a setting like the
+// others (flag, TRAILSEAL_NETWORK_TIMEOUT, trailseal.yaml), and a value
+// that is not a duration of at least a second is a usage error naming
+// where it came from.
+func TestNetworkTimeoutSetting(t *testing.T) {
+	refused, err := testenv.RefusedURL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range testenv.Env(refused, "us-east-1") {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("TRAILSEAL_NETWORK_TIMEOUT", "1s")
+	code, _, stderr := runCLI(t, "scan", "--regions", "us-east-1")
+	if code != ExitRuntime || !strings.Contains(stderr, "gave up (--network-timeout 1s)") {
+		t.Errorf("TRAILSEAL_NETWORK_TIMEOUT=1s: exit %d\n%s", code, stderr)
+	}
+	t.Setenv("TRAILSEAL_NETWORK_TIMEOUT", "soon")
+	assertUserError(t, ExitUsage, "TRAILSEAL_NETWORK_TIMEOUT", "scan", "--regions", "us-east-1")
+	t.Setenv("TRAILSEAL_NETWORK_TIMEOUT", "")
+	assertUserError(t, ExitUsage, "--network-timeout 100ms is too short", "verify", "--trail-arn",
+		"arn:aws:cloudtrail:us-east-1:123456789012:trail/main", "--start-time", "2026-01-01T00:00:00Z", "--network-timeout", "100ms")
+}
+
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	return lines[len(lines)-1]

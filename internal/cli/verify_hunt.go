@@ -120,16 +120,16 @@ type verifyHuntReport struct {
 // writeVerifyHuntReport writes verify's report (each gap with the calls
 // that opened and closed it) and the hunt's timeline after it, or both in
 // one JSON document.
-func writeVerifyHuntReport(g *globals, r *verify.Report, hr *detection.Report, format string, verbose bool) error {
+func writeVerifyHuntReport(g *globals, w io.Writer, r *verify.Report, hr *detection.Report, format string, verbose bool) error {
 	if format == "json" {
-		enc := json.NewEncoder(g.stdout)
+		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(verifyHuntReport{Report: r, Hunt: hr})
 	}
-	if err := r.WriteText(g.stdout, verbose); err != nil {
+	if err := r.WriteText(w, verbose); err != nil {
 		return err
 	}
-	return writeHuntTimeline(g.stdout, hr, g.useColor(g.stdout))
+	return writeHuntTimeline(w, hr, w == g.stdout && g.useColor(g.stdout))
 }
 
 // writeHuntTimeline writes the hunt's timeline after verify's text report.
