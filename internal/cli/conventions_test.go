@@ -158,7 +158,7 @@ func TestOneCLI(t *testing.T) {
 				t.Errorf("setting %s applies to %s, which has no --%s", s.name, path, s.name)
 				continue
 			}
-			want := map[config.Kind][]string{config.Text: {"string"}, config.Number: {"int"}, config.Bool: {"bool"}, config.List: {"stringSlice", "stringArray", "string"}}[s.kind]
+			want := map[config.Kind][]string{config.Text: {"string", "duration"}, config.Number: {"int"}, config.Bool: {"bool"}, config.List: {"stringSlice", "stringArray", "string"}}[s.kind]
 			if !slices.Contains(want, f.Value.Type()) {
 				t.Errorf("setting %s is %v in the file but %s --%s is %s", s.name, s.kind, path, s.name, f.Value.Type())
 			}
