@@ -105,23 +105,12 @@ func NewNetwork(o NetworkOptions) *Network {
 	return &Network{opts: o, now: now, endpoints: map[string]*health{}, gaveUp: map[string]*UnreachableError{}, calls: map[*callState]struct{}{}}
 }
 
-// GiveUpAfter is the limit in force.
-func (n *Network) GiveUpAfter() time.Duration { return n.opts.GiveUpAfter }
-
 // Apply puts the Network under cfg: its HTTP client is wrapped (a silent
 // connection fails after half of GiveUpAfter), and every call made through
 // a client built from cfg keeps track of its own retries.
 func (n *Network) Apply(cfg *aws.Config) {
 	cfg.HTTPClient = n.wrap(cfg.HTTPClient)
 	cfg.APIOptions = append(cfg.APIOptions, n.callMiddleware)
-}
-
-// NetworkOf returns the Network applied to cfg, or nil.
-func NetworkOf(cfg aws.Config) *Network {
-	if c, ok := cfg.HTTPClient.(*httpClient); ok {
-		return c.net
-	}
-	return nil
 }
 
 // WithTransportOptions returns an HTTP client like c with opts applied to
@@ -299,7 +288,8 @@ func (n *Network) failed(ep, call string, cs *callState, start time.Time, proble
 // noticeFailure tells, at most once per noticeEvery for an endpoint, that
 // it is failing, once it has failed for noticeAfter: a lone reset that the
 // next attempt gets past, or an endpoint that fails one request in ten,
-// is no news.
+// is no news. (x/time/rate.Sometimes would do the spacing, but reads the
+// wall clock, which the tests of these lines replace.)
 func (n *Network) noticeFailure(h *health, ep, call, problem string, now time.Time) {
 	age := now.Sub(h.since)
 	if age < min(noticeAfter, n.opts.GiveUpAfter/10) || (!h.noticed.IsZero() && now.Sub(h.noticed) < noticeEvery) {
