@@ -478,7 +478,7 @@ func writeReportFile(path, format string, rep *findings.Report) error {
 
 func fileExtension(format string) string {
 	switch format {
-	case "table":
+	case "table", "text":
 		return "txt"
 	case "sarif":
 		return "sarif.json"

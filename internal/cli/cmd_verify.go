@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +9,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 
 	"github.com/trailseal/trailseal/internal/verify"
@@ -17,8 +17,12 @@ import (
 
 type verifyOptions struct {
 	trailFlags
-	publicKeys  []string
-	format      string
+	publicKeys []string
+	format     string
+	outputDir  string
+	// out is where the reports go, from --format, --output and
+	// --output-dir.
+	out         verifyOutput
 	verbose     bool
 	concurrency int
 	// concurrencySet: --concurrency was given; otherwise --from-dir reads
@@ -136,7 +140,8 @@ func newVerifyCommand(g *globals) *cobra.Command {
 	f.IntVar(&o.archive.chains, "chains", 0, "maximum chains (account x region) verified in full at once (default: --concurrency / 4)")
 	f.StringArrayVar(&o.publicKeys, "public-keys", nil, "read public keys from this JSON file ('trailseal keys export' or 'aws cloudtrail list-public-keys') instead of calling ListPublicKeys; repeat to merge files")
 	f.StringVar(&o.fromDir, "from-dir", "", "verify an offline copy laid out as DIR/<bucket>/<key> (made by 'trailseal pull') instead of S3")
-	f.StringVarP(&o.format, "format", "f", "text", "output format: text or json")
+	f.StringVarP(&o.format, "format", "f", "text", verifyFormatUsage)
+	f.StringVar(&o.outputDir, "output-dir", "", verifyOutputDirUsage+"; {shard} is replaced by the shard index")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "list every valid digest and log file too")
 	f.IntVar(&o.concurrency, "concurrency", 128, "maximum objects read at once (with --from-dir the default is 4 per CPU)")
 	cmd.AddCommand(newVerifyMergeCommand(g))
@@ -186,7 +191,7 @@ func runVerify(ctx context.Context, g *globals, o *verifyOptions) error {
 	if o.archive.output != "" {
 		return usageError("--output is for runs over many chains (several accounts, --state or --shard); redirect the report instead")
 	}
-	if err := writeVerifyReport(g, report, o.format, o.verbose); err != nil {
+	if err := o.out.write(ctx, g, aws.Config{}, renderVerify(report, o.verbose), report.ResultLine()); err != nil {
 		return err
 	}
 	return verifyExit(report)
@@ -199,9 +204,12 @@ func executeVerify(ctx context.Context, g *globals, o *verifyOptions) (*verify.R
 	if now.IsZero() {
 		now = time.Now()
 	}
-	if o.format != "text" && o.format != "json" {
-		return nil, usageError("--format must be text or json, not %q", o.format)
+	out, err := parseVerifyOutput(o.format, o.archive.output, o.outputDir)
+	if err != nil {
+		return nil, err
 	}
+	out.verbose, out.quiet = o.verbose, o.archive.quiet
+	o.out = out
 	if o.concurrency < 1 || o.concurrency > 1024 {
 		return nil, usageError("--concurrency must be between 1 and 1024, not %d", o.concurrency)
 	}
@@ -249,7 +257,7 @@ func executeVerify(ctx context.Context, g *globals, o *verifyOptions) (*verify.R
 		return nil, errArchive
 	}
 	vo := t.Options()
-	vo.Now, vo.ListValidLogs = now, o.format == "json" || o.verbose
+	vo.Now, vo.ListValidLogs = now, o.out.wants("json") || o.verbose
 	var finish func()
 	vo.Progress, finish = newProgress(g)
 	report, err := verify.Run(ctx, vo)
@@ -323,15 +331,6 @@ func setProcessLimits(args []string) {
 			return
 		}
 	}
-}
-
-func writeVerifyReport(g *globals, r *verify.Report, format string, verbose bool) error {
-	if format == "json" {
-		enc := json.NewEncoder(g.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
-	}
-	return r.WriteText(g.stdout, verbose)
 }
 
 // verifyExit maps the outcome to an exit outcome; the report already says

@@ -1,18 +1,14 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -81,7 +77,9 @@ func runArchive(ctx context.Context, g *globals, o *verifyOptions, spec verify.T
 		return targetError(err)
 	}
 	r.Tool, r.Version = "trailseal", Version()
-	if err := writeArchiveReport(ctx, g, spec, r, o.format, o.verbose, expandShard(o.archive.output, as.Shard)); err != nil {
+	out := o.out
+	out.output, out.dir = expandShard(out.output, as.Shard), expandShard(out.dir, as.Shard)
+	if err := out.write(ctx, g, spec.AWS, renderArchive(r, o.verbose), r.ResultLine()); err != nil {
 		return err
 	}
 	if code := archiveExit(r); code != nil {
@@ -98,56 +96,12 @@ func archiveExit(r *verify.ArchiveReport) error {
 	return verifyExit(&verify.Report{Outcome: r.Outcome})
 }
 
-// writeArchiveReport writes r to stdout, a file or S3.
-func writeArchiveReport(ctx context.Context, g *globals, spec verify.TargetSpec, r *verify.ArchiveReport, format string, verbose bool, output string) error {
-	var buf bytes.Buffer
-	var w io.Writer = g.stdout
-	if output != "" {
-		w = &buf
-	}
-	if format == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(r); err != nil {
-			return err
-		}
-	} else if err := r.WriteText(w, verbose); err != nil {
-		return err
-	}
-	if output == "" {
-		return nil
-	}
-	if rest, ok := strings.CutPrefix(output, "s3://"); ok {
-		bucket, key, _ := strings.Cut(rest, "/")
-		if bucket == "" || key == "" {
-			return usageError("--output %q: want a file or s3://BUCKET/KEY", output)
-		}
-		c := s3.NewFromConfig(spec.AWS, verify.S3Options(spec.AWS))
-		if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(buf.Bytes())}); err != nil {
-			return fmt.Errorf("write the report to %s: %w", output, err)
-		}
-		return nil
-	}
-	if dir := filepath.Dir(output); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("--output: %w", err)
-		}
-	}
-	tmp := output + ".tmp"
-	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("--output: %w", err)
-	}
-	if err := os.Rename(tmp, output); err != nil {
-		return fmt.Errorf("--output: %w", err)
-	}
-	return nil
-}
-
 // mergeOptions are the flags of 'verify merge'.
 type mergeOptions struct {
-	format  string
-	verbose bool
-	output  string
+	format    string
+	verbose   bool
+	output    string
+	outputDir string
 }
 
 func newVerifyMergeCommand(g *globals) *cobra.Command {
@@ -172,16 +126,19 @@ Exit codes:
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&o.format, "format", "f", "text", "output format: text or json")
+	f.StringVarP(&o.format, "format", "f", "text", verifyFormatUsage)
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "list every chain (and valid object, when the shards listed them)")
 	f.StringVar(&o.output, "output", "", "write the report to this file instead of stdout")
+	f.StringVar(&o.outputDir, "output-dir", "", verifyOutputDirUsage)
 	return cmd
 }
 
 func runVerifyMerge(ctx context.Context, g *globals, o *mergeOptions, paths []string) error {
-	if o.format != "text" && o.format != "json" {
-		return usageError("--format must be text or json, not %q", o.format)
+	out, err := parseVerifyOutput(o.format, o.output, o.outputDir)
+	if err != nil {
+		return err
 	}
+	out.verbose = o.verbose
 	if strings.HasPrefix(o.output, "s3://") {
 		return usageError("--output of verify merge is a file")
 	}
@@ -204,7 +161,7 @@ func runVerifyMerge(ctx context.Context, g *globals, o *mergeOptions, paths []st
 	if err != nil {
 		return asUsage(err)
 	}
-	if err := writeArchiveReport(ctx, g, verify.TargetSpec{}, merged, o.format, o.verbose, o.output); err != nil {
+	if err := out.write(ctx, g, aws.Config{}, renderArchive(merged, o.verbose), merged.ResultLine()); err != nil {
 		return err
 	}
 	return archiveExit(merged)
