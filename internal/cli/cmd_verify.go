@@ -91,6 +91,11 @@ AWS_BATCH_JOB_ARRAY_INDEX with --shards N) verifies one shard of the chains;
 'trailseal verify merge' combines the shards' JSON reports. A progress bar is
 drawn on stderr when it is a terminal (--quiet: never).
 
+--format text (the default) or json, html (one page for people), junit (a
+test suite per region, a testcase per reason code) or sarif (a rule per
+reason code, a result per problem); several, comma-separated, go into
+--output-dir as report.<format>. The exit code is the same for every format.
+
 Exit codes:
 ` + exitCodesHelp("verify")
 
@@ -102,6 +107,10 @@ const verifyExample = `  # the same flags as 'aws cloudtrail validate-logs', eve
   trailseal verify --trail-arn arn:aws:cloudtrail:us-east-1:111122223333:trail/org-audit \
       --account-id 444455556666 --regions eu-west-1,us-east-1 \
       --start-time 2026-01-01T00:00:00Z --format json > report.json
+
+  # a page for people, JUnit for the CI test report and SARIF for code scanning
+  trailseal verify --trail-arn ARN --start-time 2026-01-01T00:00:00Z \
+      --format html,junit,sarif --output-dir verify-report/
 
   # every account of an organization trail; then only what is new since
   trailseal verify --trail-arn arn:aws:cloudtrail:us-east-1:111122223333:trail/org-audit \
