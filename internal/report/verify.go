@@ -113,6 +113,8 @@ type verifyDoc struct {
 	name           func(bucket, key string) string
 	// recovery says what a versioned bucket keeps of a missing object.
 	recovery func(verify.Item) []string
+	// byChain indexes the problems and gaps by account and region.
+	byChain  map[string]*chainIndex
 	location func(bucket, prefix string) string
 }
 
@@ -143,9 +145,7 @@ func accountDoc(r *verify.Report) *verifyDoc {
 			byRegion[s.Region] = c
 		}
 		addCounts(&c.Counts, s.Counts())
-		if s.Bucket != r.Bucket || s.Prefix != r.Prefix || len(c.Locations) > 0 {
-			c.Locations = append(c.Locations, r.LocationName(s.Bucket, s.Prefix))
-		}
+		c.Locations = append(c.Locations, r.LocationName(s.Bucket, s.Prefix))
 		if !s.CoveredFrom.IsZero() && (c.CoveredFrom.IsZero() || s.CoveredFrom.Before(c.CoveredFrom)) {
 			c.CoveredFrom = s.CoveredFrom
 		}
@@ -155,6 +155,10 @@ func accountDoc(r *verify.Report) *verifyDoc {
 	}
 	for _, c := range byRegion {
 		c.Outcome = c.Counts.Outcome()
+		// Locations are named only for a trail moved within the period.
+		if len(c.Locations) == 1 && c.Locations[0] == d.Where {
+			c.Locations = nil
+		}
 		d.Chains = append(d.Chains, *c)
 		addCounts(&d.Totals, c.Counts)
 	}
@@ -216,20 +220,36 @@ func sortChains(cs []verifyChain) {
 }
 
 // chainProblems returns the problems and gaps of one account and region.
+// An archive has thousands of chains: the index is built once.
 func (d *verifyDoc) chainProblems(account, region string) ([]verify.Item, []verify.Gap) {
-	var items []verify.Item
-	var gaps []verify.Gap
-	for _, it := range d.Problems {
-		if it.Account == account && it.Region == region {
-			items = append(items, it)
+	if d.byChain == nil {
+		d.byChain = map[string]*chainIndex{}
+		get := func(account, region string) *chainIndex {
+			k := account + "/" + region
+			if d.byChain[k] == nil {
+				d.byChain[k] = &chainIndex{}
+			}
+			return d.byChain[k]
+		}
+		for _, it := range d.Problems {
+			c := get(it.Account, it.Region)
+			c.items = append(c.items, it)
+		}
+		for _, g := range d.Gaps {
+			c := get(g.Account, g.Region)
+			c.gaps = append(c.gaps, g)
 		}
 	}
-	for _, g := range d.Gaps {
-		if g.Account == account && g.Region == region {
-			gaps = append(gaps, g)
-		}
+	c := d.byChain[account+"/"+region]
+	if c == nil {
+		return nil, nil
 	}
-	return items, gaps
+	return c.items, c.gaps
+}
+
+type chainIndex struct {
+	items []verify.Item
+	gaps  []verify.Gap
 }
 
 // fileTime matches the time in a CloudTrail log or digest file name:

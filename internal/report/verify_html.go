@@ -57,9 +57,9 @@ type verifyFilters struct {
 func writeVerifyHTML(w io.Writer, d *verifyDoc, _ VerifyOptions) error {
 	p := verifyPage{D: d, Verdict: verifyVerdict(d), Scope: verifyScope(d)}
 	p.DigestBar, p.LogBar = digestBar(d.Totals), logBar(d.Totals)
-	p.Timeline = newVerifyTimeline(d)
 	p.Accounts = verifyAccountRows(d)
 	p.Chains = verifyChainRows(d)
+	p.Timeline = newVerifyTimeline(d, p.Chains)
 	p.Cards = verifyCards(d)
 	p.Filters, p.Reasons = verifyFilterChoices(d, p.Cards)
 	p.Counts = verifyCountsLine(d)
@@ -89,9 +89,15 @@ func verifyVerdict(d *verifyDoc) htmlVerdict {
 
 func verifyCountsLine(d *verifyDoc) string {
 	t := d.Totals
-	parts := []string{plural(len(d.Problems), "problem", "problems"), plural(len(d.Gaps), "gap", "gaps"),
-		fmt.Sprintf("%d of %d digests valid", t.DigestsValid, t.DigestsValid+t.DigestsInvalid+t.DigestsMissing+t.DigestsUnverified),
-		fmt.Sprintf("%d of %d log files valid", t.LogsValid, t.LogsValid+t.LogsInvalid+t.LogsMissing+t.LogsUnreferenced+t.LogsUnverified+t.LogsNotCovered)}
+	var parts []string
+	if n := len(d.Problems) - t.LogsNotCovered; n > 0 {
+		parts = append(parts, plural(n, "problem", "problems"))
+	}
+	if len(d.Gaps) > 0 {
+		parts = append(parts, plural(len(d.Gaps), "gap", "gaps"))
+	}
+	parts = append(parts, fmt.Sprintf("%d of %d digests valid", t.DigestsValid, t.DigestsValid+t.DigestsInvalid+t.DigestsMissing+t.DigestsUnverified),
+		fmt.Sprintf("%d of %d log files valid", t.LogsValid, t.LogsValid+t.LogsInvalid+t.LogsMissing+t.LogsUnreferenced+t.LogsUnverified+t.LogsNotCovered))
 	if t.LogsNotCovered > 0 {
 		parts = append(parts, fmt.Sprintf("%d not covered by any digest", t.LogsNotCovered))
 	}

@@ -424,3 +424,38 @@ func TestVerifyJUnit(t *testing.T) {
 		t.Errorf("failures %d, skipped %d: want failures and the account not verified skipped", failures, skipped)
 	}
 }
+
+// verifyValid is an account report of a valid period: every digest and
+// log file of three regions valid.
+func verifyValid(t *testing.T) *verify.Report {
+	r := verifyAccount(t)
+	r.Logs, r.Gaps, r.Digests, r.Outcome = []verify.Item{}, []verify.Gap{}, []verify.Item{}, verify.OutcomeValid
+	for i, s := range r.Summary {
+		r.Summary[i] = verify.RegionSummary{Region: s.Region, Expected: s.Expected, Bucket: r.Bucket, DigestsValid: 8, LogsValid: 24,
+			CoveredFrom: r.Start, CoveredTo: r.End}
+	}
+	return r
+}
+
+// TestVerifyValidReport: a valid period is VALID in every format, with
+// nothing failing: no SARIF result, no JUnit failure or error, no card.
+func TestVerifyValidReport(t *testing.T) {
+	r := verifyValid(t)
+	var log sarifVerifyLog
+	if err := json.Unmarshal(renderVerify(t, "sarif", r), &log); err != nil || len(log.Runs[0].Results) != 0 || log.Runs[0].Properties["verdict"] != "VALID" {
+		t.Errorf("SARIF of a valid period: %v, %d results, verdict %v", err, len(log.Runs[0].Results), log.Runs[0].Properties["verdict"])
+	}
+	var j junitVerify
+	if err := xml.Unmarshal(renderVerify(t, "junit", r), &j); err != nil || j.Failures+j.Errors+j.Skipped != 0 || len(j.Suites) != 3 || j.Tests != 3 {
+		t.Errorf("JUnit of a valid period: %v, %d suites, %d tests, %d failures, %d errors, %d skipped", err, len(j.Suites), j.Tests, j.Failures, j.Errors, j.Skipped)
+	}
+	page := string(renderVerify(t, "html", r))
+	for _, want := range []string{`<h1 data-outcome="valid">VALID</h1>`, `<p id="none">Every digest and log file of the period is valid`, `id="filters" onsubmit="return false" hidden`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("HTML of a valid period lacks %q", want)
+		}
+	}
+	if strings.Contains(page, `<article class="card`) {
+		t.Error("HTML of a valid period has a problem card")
+	}
+}

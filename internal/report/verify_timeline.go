@@ -49,8 +49,7 @@ const timelineLimit = 60
 // hour of a year or one log file stays visible.
 const timelineMinWidth = 0.35
 
-func newVerifyTimeline(d *verifyDoc) verifyTimeline {
-	rows := verifyChainRows(d)
+func newVerifyTimeline(d *verifyDoc, rows []verifyChainRow) verifyTimeline {
 	tl := verifyTimeline{Total: len(rows), Shown: min(len(rows), timelineLimit), Ticks: timelineTicks(d.Start, d.End)}
 	for _, r := range rows[:tl.Shown] {
 		tl.Rows = append(tl.Rows, d.timelineRow(r))
@@ -77,7 +76,8 @@ func (d *verifyDoc) timelineRow(r verifyChainRow) timelineRow {
 	if !r.CoveredFrom.IsZero() {
 		add("covered", "pass", r.CoveredFrom, r.CoveredTo, "valid digests cover "+r.CoveredFrom.UTC().Format(verifyTime)+" to "+r.CoveredTo.UTC().Format(verifyTime))
 	}
-	items, gaps := d.chainProblems(r.Account, r.Region)
+	chainItems, gaps := d.chainProblems(r.Account, r.Region)
+	items := append([]verify.Item(nil), chainItems...)
 	for _, g := range gaps {
 		add("gap", "gap", g.From, g.To, fmt.Sprintf("gap %s to %s: %d log files not covered", g.From.UTC().Format(verifyTime), g.To.UTC().Format(verifyTime), g.Logs))
 	}
