@@ -2,9 +2,12 @@
 # Reproduces the 'trailseal hunt' benchmarks recorded in docs/benchmarks.md:
 #   speed   hunt --from-dir over 100,080 log files against `zcat | jq` selecting
 #           the same event names, in the same run, on the same files;
-#   memory  peak resident memory for 10,008 and 100,080 log files.
+#   memory  peak resident memory for 10,008 and 100,080 log files;
+#   verify  'verify --hunt' against 'verify' on the same signed archive
+#           (6,048 log files, offline), CPU time alternating in the same
+#           run, and peak memory of both at 6,048 and 48,384 log files.
 # Needs: go, jq, zcat, GNU time (/usr/bin/time).
-# Usage: bench/hunt/run.sh [speed|memory|all]
+# Usage: bench/hunt/run.sh [speed|memory|verify|all]
 # DATA=dir keeps the generated datasets there (and reuses them when present).
 # TRAILSEAL_BIN=path runs that trailseal binary instead of building one.
 set -euo pipefail
@@ -103,4 +106,60 @@ if [[ $what == memory || $what == all ]]; then
 	done
 	/usr/bin/time -f '%M' -o "$work/mem" "$work/trailseal" version >/dev/null
 	echo "trailseal version alone: $(($(cat "$work/mem") / 1024)) MB"
+fi
+
+# signed H: a signed archive of H hours, 3 regions x 12 log files an hour.
+signed() {
+	local h=$1 dir=$data/signed-$1
+	if [[ ! -f $dir/keys.json ]]; then
+		mkdir -p "$dir"
+		"$work/gen" -signed-hours "$h" -out "$dir/copy" >&2
+	fi
+	echo "$dir"
+}
+
+verify_args() { # dir hours
+	local end
+	end=$(date -u -d "2026-01-01 00:01:31 UTC + $2 hours" +%Y-%m-%dT%H:%M:%SZ)
+	echo verify --trail-arn arn:aws:cloudtrail:us-east-1:111122223333:trail/org-trail \
+		--start-time 2026-01-01T00:00:00Z --end-time "$end" --from-dir "$1/copy" --public-keys "$1/keys.json" \
+		--regions ap-southeast-2,eu-west-1,us-east-1
+}
+
+if [[ $what == verify || $what == all ]]; then
+	dir=$(signed 168)
+	read -r -a args <<<"$(verify_args "$dir" 168)"
+	hunt_flags=(--hunt --snapshot "$dir/snapshot.json")
+	echo "dataset: $(find "$dir/copy" -name '*.json.gz' -path '*/CloudTrail/*' | wc -l) log files," \
+		"$(du -sb "$dir/copy" | cut -f1) bytes on disk"
+	# Untimed runs fill the page cache; both must pass, and the hunt must
+	# have read every log file verify hashed.
+	"$work/trailseal" "${args[@]}" >/dev/null
+	"$work/trailseal" "${args[@]}" "${hunt_flags[@]}" --format json >"$work/vh.json"
+	[[ $(jq '.hunt.sources.files' "$work/vh.json") == $(jq '[.summary[].logsValid] | add' "$work/vh.json") ]] ||
+		{ echo "run.sh: verify --hunt did not hunt every log file verified" >&2; exit 1; }
+	echo "verified and hunted: $(jq '.hunt.sources.files' "$work/vh.json") log files, $(jq '.hunt.sources.records' "$work/vh.json") records"
+	# Alternate the two, ten rounds: the machine's speed drifts over
+	# minutes, and alternating spreads the drift over both.
+	printf '%-6s %10s %10s %7s\n' round verify_cpu hunt_cpu ratio
+	: >"$work/ratios"
+	for round in $(seq 1 10); do
+		/usr/bin/time -o "$work/v.cpu" -f '%U %S' "$work/trailseal" "${args[@]}" >/dev/null
+		/usr/bin/time -o "$work/h.cpu" -f '%U %S' "$work/trailseal" "${args[@]}" "${hunt_flags[@]}" >/dev/null
+		vc=$(cpu "$work/v.cpu") hc=$(cpu "$work/h.cpu")
+		r=$(awk -v a="$hc" -v b="$vc" 'BEGIN{printf "%.3f", a/b}')
+		echo "$r" >>"$work/ratios"
+		printf '%-6s %10s %10s %7s\n' "$round" "$vc" "$hc" "$r"
+	done
+	echo "median ratio (verify --hunt CPU / verify CPU): $(sort -n "$work/ratios" | awk '{a[NR]=$1} END{print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}')"
+	for h in 168 1344; do
+		dir=$(signed "$h")
+		read -r -a args <<<"$(verify_args "$dir" "$h")"
+		hunt_flags=(--hunt --snapshot "$dir/snapshot.json")
+		/usr/bin/time -f '%M' -o "$work/mem" "$work/trailseal" "${args[@]}" >/dev/null
+		vm=$(($(tail -1 "$work/mem") / 1024))
+		/usr/bin/time -f '%M' -o "$work/mem" "$work/trailseal" "${args[@]}" "${hunt_flags[@]}" >/dev/null
+		echo "$((h * 36)) log files: peak resident memory verify $vm MB, verify --hunt $(($(tail -1 "$work/mem") / 1024)) MB"
+	done
+	echo "machine: $(nproc) CPUs; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 fi

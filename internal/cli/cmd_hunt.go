@@ -17,6 +17,7 @@ import (
 	"github.com/trailseal/trailseal/internal/hunt/detection"
 	"github.com/trailseal/trailseal/internal/hunt/output"
 	"github.com/trailseal/trailseal/internal/inventory"
+	"github.com/trailseal/trailseal/internal/verify"
 )
 
 // huntOptions are the flags of 'trailseal hunt'.
@@ -27,6 +28,9 @@ type huntOptions struct {
 	lookupEvents bool
 	start, end   string
 	regions      string
+
+	// trail: --trail-arn and where its files are (verify's flags).
+	trailARN, bucket, prefix, accountID string
 
 	snapshot  string
 	noContext bool
@@ -48,6 +52,10 @@ Records come from one source:
   FILE...          CloudTrail log files ({"Records":[...]}, gzipped or not),
                    JSON Lines or JSON arrays of records (Lake, Athena, SIEM
                    exports); "-" reads standard input
+  --trail-arn ARN  the trail's log files in S3, found as verify finds them
+                   (its bucket and prefix, the organization folder of an
+                   organization trail: every member account's files, or
+                   --account-id's); needs --start-time
   --from-dir DIR   an offline copy of a trail's bucket, as 'trailseal pull'
                    writes it (DIR/<bucket>/AWSLogs/...)
   --lookup-events  CloudTrail event history (90 days of management events,
@@ -65,6 +73,10 @@ Exit codes:
 
 const huntExample = `  # log files copied from the trail's bucket, context from a saved scan
   trailseal hunt --snapshot acct.json logs/*.json.gz
+
+  # an organization trail's log files in S3, every member account, since March
+  trailseal hunt --trail-arn arn:aws:cloudtrail:us-east-1:111122223333:trail/org-audit \
+      --start-time 2026-03-01
 
   # an offline copy made by 'trailseal pull', without any AWS call
   trailseal hunt --from-dir evidence/ --snapshot acct.json --start-time 2026-01-01
@@ -90,9 +102,13 @@ func newHuntCommand(g *globals) *cobra.Command {
 	addAWSFlags(f, &o.aws)
 	f.StringVar(&o.fromDir, "from-dir", "", "read the offline copy of a trail's bucket in DIR (as 'trailseal pull' writes it)")
 	f.BoolVar(&o.lookupEvents, "lookup-events", false, "read CloudTrail event history (management events of the last 90 days) in every enabled region")
-	f.StringVar(&o.start, "start-time", "", "read events at or after this UTC time, e.g. 2026-01-08T05:21:42Z (required with --lookup-events)")
-	f.StringVar(&o.end, "end-time", "", "read events at or before this UTC time (default: no limit; now with --lookup-events)")
-	f.StringVar(&o.regions, "regions", "", "comma-separated regions for --lookup-events and the context (default: every enabled region)")
+	f.StringVar(&o.trailARN, "trail-arn", "", "read this trail's log files from S3 (with --start-time), as verify finds them")
+	f.StringVar(&o.bucket, "s3-bucket", "", "with --trail-arn: the bucket of the log files, when it differs from the trail's current bucket")
+	f.StringVar(&o.prefix, "s3-prefix", "", "with --trail-arn: the key prefix of the log files, when it differs from the trail's current prefix")
+	f.StringVar(&o.accountID, "account-id", "", "with --trail-arn: read only this account's files of an organization trail (default: every account)")
+	f.StringVar(&o.start, "start-time", "", "read events at or after this UTC time, e.g. 2026-01-08T05:21:42Z (required with --lookup-events and --trail-arn)")
+	f.StringVar(&o.end, "end-time", "", "read events at or before this UTC time (default: no limit; now with --lookup-events and --trail-arn)")
+	f.StringVar(&o.regions, "regions", "", "comma-separated regions for --lookup-events, --trail-arn and the context (default: every enabled region; every region folder with --trail-arn)")
 	f.StringVar(&o.snapshot, "snapshot", "", "take the context from this saved inventory ('scan --save-snapshot') instead of the account")
 	f.BoolVar(&o.noContext, "no-context", false, "hunt without an inventory: trail-resource detections fire only where the record shows the resource is a trail's")
 	f.StringVarP(&o.format, "format", "f", "timeline", "output format: "+strings.Join(output.Formats(), ", "))
@@ -107,22 +123,25 @@ type huntPlan struct {
 	source     hunt.Source
 	start, end time.Time
 	regions    []string
+	trail      verify.TrailARN
 }
 
 // resolveHunt validates every input before anything is read, so that a
 // typo costs nothing.
 func resolveHunt(g *globals, o *huntOptions, args []string, now time.Time) (*huntPlan, error) {
 	kinds := 0
-	for _, on := range []bool{len(args) > 0, o.fromDir != "", o.lookupEvents} {
+	for _, on := range []bool{len(args) > 0, o.fromDir != "", o.lookupEvents, o.trailARN != ""} {
 		if on {
 			kinds++
 		}
 	}
 	switch {
 	case kinds == 0:
-		return nil, usageError("nothing to read: give log files, --from-dir DIR or --lookup-events (see 'trailseal hunt --help')")
+		return nil, usageError("nothing to read: give log files, --from-dir DIR, --lookup-events or --trail-arn ARN (see 'trailseal hunt --help')")
 	case kinds > 1:
-		return nil, usageError("give one source: log files, --from-dir or --lookup-events")
+		return nil, usageError("give one source: log files, --from-dir, --lookup-events or --trail-arn")
+	case o.trailARN == "" && (o.bucket != "" || o.prefix != "" || o.accountID != ""):
+		return nil, usageError("--s3-bucket, --s3-prefix and --account-id go with --trail-arn")
 	case o.snapshot != "" && o.noContext:
 		return nil, usageError("--snapshot and --no-context exclude each other")
 	case o.minRetentionDays < 1:
@@ -164,6 +183,17 @@ func resolveHunt(g *globals, o *huntOptions, args []string, now time.Time) (*hun
 // history is made once the AWS configuration is loaded).
 func (p *huntPlan) pickSource(g *globals, o *huntOptions, args []string, now time.Time) error {
 	switch {
+	case o.trailARN != "":
+		var err error
+		if p.trail, err = verify.ParseTrailARN(o.trailARN); err != nil {
+			return asUsage(err)
+		}
+		if p.start.IsZero() {
+			return usageError("--trail-arn needs --start-time (the log files of the period are listed by day), e.g. --start-time %s", now.AddDate(0, 0, -7).Format("2006-01-02"))
+		}
+		if p.end.IsZero() {
+			p.end = now.UTC()
+		}
 	case o.lookupEvents:
 		if p.start.IsZero() {
 			return usageError("--lookup-events needs --start-time (event history keeps 90 days), e.g. --start-time %s", now.AddDate(0, 0, -7).Format("2006-01-02"))
@@ -233,7 +263,20 @@ func runHunt(ctx context.Context, g *globals, o *huntOptions, args []string) err
 				len(detection.EventNames(true)), hunt.LookupRate)
 		}
 	}
-	rep, err := hunt.Run(ctx, p.source, hunt.Options{Context: hctx, Start: p.start, End: p.end, Concurrency: o.concurrency})
+	concurrency := o.concurrency
+	if o.trailARN != "" {
+		t, err := trailTarget(ctx, g, o, p)
+		if err != nil {
+			return err
+		}
+		defer t.Close()
+		p.source = &hunt.TrailLogs{Store: t.Store, Bucket: t.Bucket, Layout: t.Layout, AllAccounts: o.accountID == "",
+			Regions: p.regions, Start: p.start, End: p.end}
+		if concurrency == 0 {
+			concurrency = s3HuntConcurrency
+		}
+	}
+	rep, err := hunt.Run(ctx, p.source, hunt.Options{Context: hctx, Start: p.start, End: p.end, Concurrency: concurrency})
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -249,6 +292,36 @@ func runHunt(ctx context.Context, g *globals, o *huntOptions, args []string) err
 		return err
 	}
 	return huntOutcome(rep)
+}
+
+// s3HuntConcurrency is how many log files hunt --trail-arn reads at once:
+// S3 GETs wait on the network more than on the CPU.
+const s3HuntConcurrency = 32
+
+// trailTarget finds where the trail's log files are, as verify does: the
+// bucket and prefix from DescribeTrails unless given, the bucket's region,
+// the organization folder.
+func trailTarget(ctx context.Context, g *globals, o *huntOptions, p *huntPlan) (*verify.Target, error) {
+	a := o.aws
+	a.region = p.trail.Region
+	cfg, err := loadAWSConfig(ctx, a, g.logger, g.debug)
+	if err != nil {
+		return nil, err
+	}
+	// Regions set (even empty) and keys given: hunt needs neither the
+	// regions that must have digests nor CloudTrail's public keys, and
+	// ResolveTarget then asks for neither.
+	spec := verify.TargetSpec{Trail: p.trail, Bucket: o.bucket, Prefix: o.prefix, AccountID: o.accountID,
+		Regions: []string{}, Start: p.start, End: p.end, AWS: cfg, Logger: g.logger,
+		Keys: verify.NewKeyCache(ctx, verify.StaticKeys{})}
+	t, err := verify.ResolveTarget(ctx, spec)
+	if err != nil {
+		if verify.IsSpecError(err) || ctx.Err() != nil {
+			return nil, targetError(err)
+		}
+		return nil, explain(errUnreadable, fmt.Errorf("--trail-arn: %w", err))
+	}
+	return t, nil
 }
 
 // huntOutcome decides the outcome from the report, as scan does:

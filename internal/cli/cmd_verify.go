@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 
+	"github.com/trailseal/trailseal/internal/hunt/detection"
 	"github.com/trailseal/trailseal/internal/verify"
 )
 
@@ -30,6 +31,8 @@ type verifyOptions struct {
 	concurrencySet bool
 	// now pins the current time in tests.
 	now time.Time
+	// hunt: --hunt and its context flags.
+	hunt verifyHuntOptions
 	// archive holds the flags of runs over many chains; spec is the target
 	// an archive run starts from.
 	archive archiveFlags
@@ -79,6 +82,16 @@ digest, so the newest digest of each chain is reported as unverifiable.
 Offline runs need --public-keys ('trailseal keys export --regions all');
 --public-keys may be repeated to merge files.
 
+--hunt also runs hunt's detections (see 'trailseal hunt --help') over the
+log files verified, from the same bytes as the hash, and names on each gap
+the calls that stopped and restarted logging or validation: who, when, from
+where, read from the log files on either side of the gap or, when they do
+not hold them, from CloudTrail event history in the trail's home region.
+Which resources are the trail's comes from the account's inventory,
+--snapshot FILE or nothing (--no-context; offline, unless --snapshot).
+With --hunt, a detection exits 3 like a gap, and a file the hunt could not
+read 4.
+
 An organization trail's whole archive is verified in one run: every account
 of the organization (Organizations ListAccounts when allowed, else the
 account folders in the bucket; --account-id a,b narrows it), each region it
@@ -111,6 +124,10 @@ const verifyExample = `  # the same flags as 'aws cloudtrail validate-logs', eve
   # a page for people, JUnit for the CI test report and SARIF for code scanning
   trailseal verify --trail-arn ARN --start-time 2026-01-01T00:00:00Z \
       --format html,junit,sarif --output-dir verify-report/
+
+  # who stopped the trail: each gap with the calls that opened and closed it
+  trailseal verify --trail-arn arn:aws:cloudtrail:us-east-1:111122223333:trail/org-audit \
+      --start-time 2026-01-01T00:00:00Z --hunt
 
   # every account of an organization trail; then only what is new since
   trailseal verify --trail-arn arn:aws:cloudtrail:us-east-1:111122223333:trail/org-audit \
@@ -153,6 +170,7 @@ func newVerifyCommand(g *globals) *cobra.Command {
 	f.StringVar(&o.outputDir, "output-dir", "", verifyOutputDirUsage+"; {shard} is replaced by the shard index")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "list every valid digest and log file too")
 	f.IntVar(&o.concurrency, "concurrency", 128, "maximum objects read at once (with --from-dir the default is 4 per CPU)")
+	addVerifyHuntFlags(f, &o.hunt)
 	cmd.AddCommand(newVerifyMergeCommand(g))
 	return cmd
 }
@@ -190,7 +208,7 @@ func periodFlags(start, end string, now time.Time) (time.Time, time.Time, error)
 }
 
 func runVerify(ctx context.Context, g *globals, o *verifyOptions) error {
-	report, err := executeVerify(ctx, g, o)
+	report, hunted, err := executeVerify(ctx, g, o)
 	if errors.Is(err, errArchive) {
 		return runArchive(ctx, g, o, o.spec)
 	}
@@ -200,27 +218,33 @@ func runVerify(ctx context.Context, g *globals, o *verifyOptions) error {
 	if o.archive.output != "" {
 		return usageError("--output is for runs over many chains (several accounts, --state or --shard); redirect the report instead")
 	}
-	if err := o.out.write(ctx, g, aws.Config{}, renderVerify(report, o.verbose), report.ResultLine()); err != nil {
+	if err := o.out.write(ctx, g, aws.Config{}, renderVerify(g, o.out, report, hunted), report.ResultLine()); err != nil {
 		return err
+	}
+	if hunted != nil {
+		return verifyHuntExit(report, hunted)
 	}
 	return verifyExit(report)
 }
 
-// executeVerify validates the flags and runs the verification; the caller
-// prints the report.
-func executeVerify(ctx context.Context, g *globals, o *verifyOptions) (*verify.Report, error) {
+// executeVerify validates the flags and runs the verification, with --hunt
+// the hunt too; the caller prints the reports.
+func executeVerify(ctx context.Context, g *globals, o *verifyOptions) (*verify.Report, *detection.Report, error) {
 	now := o.now
 	if now.IsZero() {
 		now = time.Now()
 	}
 	out, err := parseVerifyOutput(o.format, o.archive.output, o.outputDir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out.verbose, out.quiet = o.verbose, o.archive.quiet
 	o.out = out
 	if o.concurrency < 1 || o.concurrency > 1024 {
-		return nil, usageError("--concurrency must be between 1 and 1024, not %d", o.concurrency)
+		return nil, nil, usageError("--concurrency must be between 1 and 1024, not %d", o.concurrency)
+	}
+	if err := o.hunt.check(); err != nil {
+		return nil, nil, err
 	}
 	o.archive.accounts = parseAccounts(o.account)
 	account := o.account
@@ -229,11 +253,11 @@ func executeVerify(ctx context.Context, g *globals, o *verifyOptions) (*verify.R
 	}
 	sh, err := verify.ParseShard(o.archive.shard, o.archive.shards, os.Getenv)
 	if err != nil {
-		return nil, asUsage(err)
+		return nil, nil, asUsage(err)
 	}
 	o.archive.shardSpec = sh
 	if o.archive.chains < 0 {
-		return nil, usageError("--chains must be at least 1, not %d", o.archive.chains)
+		return nil, nil, usageError("--chains must be at least 1, not %d", o.archive.chains)
 	}
 	concurrency := o.concurrency
 	if o.fromDir != "" && !o.concurrencySet {
@@ -243,7 +267,7 @@ func executeVerify(ctx context.Context, g *globals, o *verifyOptions) (*verify.R
 	tf.account = account
 	spec, err := targetSpec(ctx, g, tf, now)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	spec.KeyFiles, spec.NeedKeys, spec.Concurrency, spec.Prefetch = o.publicKeys, true, concurrency, true
 	if o.now.IsZero() {
@@ -252,33 +276,53 @@ func executeVerify(ctx context.Context, g *globals, o *verifyOptions) (*verify.R
 	if o.archiveMode() {
 		spec.Prefetch = false
 		o.spec = spec
-		return nil, errArchive
+		return nil, nil, errArchive
 	}
 	t, err := verify.ResolveTarget(ctx, spec)
 	if err != nil {
-		return nil, targetError(err)
+		return nil, nil, targetError(err)
 	}
 	defer t.Close()
 	if o.account == "" && t.Layout.OrgID != "" {
 		// An organization trail's archive: every account of it.
 		spec.Prefetch = false
 		o.spec = spec
-		return nil, errArchive
+		return nil, nil, errArchive
+	}
+	return verifyTarget(ctx, g, o, t, spec, now)
+}
+
+// verifyTarget verifies one chain's target (with --hunt, hunting its log
+// files in the same pass).
+func verifyTarget(ctx context.Context, g *globals, o *verifyOptions, t *verify.Target, spec verify.TargetSpec, now time.Time) (*verify.Report, *detection.Report, error) {
+	vh, err := startVerifyHunt(ctx, g, o, spec)
+	if err != nil {
+		return nil, nil, err
 	}
 	vo := t.Options()
 	vo.Now, vo.ListValidLogs = now, o.out.wants("json") || o.verbose
+	if vh != nil {
+		vo.LogSink = vh.hunter.LogSink()
+	}
 	var finish func()
 	vo.Progress, finish = newProgress(g)
 	report, err := verify.Run(ctx, vo)
 	finish()
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			return nil, err
+			return nil, nil, err
 		}
-		return nil, explain(errUnreadable, fmt.Errorf("verify s3://%s: %w", t.Bucket, err))
+		return nil, nil, explain(errUnreadable, fmt.Errorf("verify s3://%s: %w", t.Bucket, err))
 	}
 	report.Trail, report.Tool, report.Version = spec.Trail.Raw, "trailseal", Version()
-	return report, nil
+	if vh == nil {
+		return report, nil, nil
+	}
+	hunted, err := vh.finish(ctx, t, report, spec.Trail.Raw, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	return report, hunted, nil
 }
 
 // targetSpec checks the shared flags and, online, loads the AWS

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/trailseal/trailseal/internal/hunt/detection"
 	"github.com/trailseal/trailseal/internal/verify"
 )
 
@@ -69,6 +70,13 @@ func runArchive(ctx context.Context, g *globals, o *verifyOptions, spec verify.T
 		}
 		as.State = st
 	}
+	vh, err := startVerifyHunt(ctx, g, o, spec)
+	if err != nil {
+		return err
+	}
+	if vh != nil {
+		as.LogSink = vh.hunter.LogSink()
+	}
 	bar := newArchiveProgress(g, o.archive.quiet)
 	as.Progress = bar
 	r, err := verify.RunArchive(ctx, as)
@@ -77,12 +85,18 @@ func runArchive(ctx context.Context, g *globals, o *verifyOptions, spec verify.T
 		return targetError(err)
 	}
 	r.Tool, r.Version = "trailseal", Version()
+	var hunted *detection.Report
+	if vh != nil {
+		if hunted, err = vh.finishArchive(ctx, spec, r, o.now); err != nil {
+			return err
+		}
+	}
 	out := o.out
 	out.output, out.dir = expandShard(out.output, as.Shard), expandShard(out.dir, as.Shard)
-	if err := out.write(ctx, g, spec.AWS, renderArchive(r, o.verbose), r.ResultLine()); err != nil {
+	if err := out.write(ctx, g, spec.AWS, renderArchive(g, out, r, hunted), r.ResultLine()); err != nil {
 		return err
 	}
-	if code := archiveExit(r); code != nil {
+	if code := archiveExit(r, hunted); code != nil {
 		return code
 	}
 	if s := r.State; s != nil && !s.Saved {
@@ -91,8 +105,12 @@ func runArchive(ctx context.Context, g *globals, o *verifyOptions, spec verify.T
 	return nil
 }
 
-// archiveExit maps the archive's outcome to verify's exit codes.
-func archiveExit(r *verify.ArchiveReport) error {
+// archiveExit maps the archive's outcome, and with --hunt the hunt's, to
+// verify's exit codes.
+func archiveExit(r *verify.ArchiveReport, hunted *detection.Report) error {
+	if hunted != nil {
+		return verifyHuntExit(&verify.Report{Outcome: r.Outcome}, hunted)
+	}
 	return verifyExit(&verify.Report{Outcome: r.Outcome})
 }
 
@@ -161,10 +179,14 @@ func runVerifyMerge(ctx context.Context, g *globals, o *mergeOptions, paths []st
 	if err != nil {
 		return asUsage(err)
 	}
-	if err := out.write(ctx, g, aws.Config{}, renderArchive(merged, o.verbose), merged.ResultLine()); err != nil {
+	hunted, err := mergeHuntReports(paths)
+	if err != nil {
 		return err
 	}
-	return archiveExit(merged)
+	if err := out.write(ctx, g, aws.Config{}, renderArchive(g, out, merged, hunted), merged.ResultLine()); err != nil {
+		return err
+	}
+	return archiveExit(merged, hunted)
 }
 
 // archiveProgress draws chains and objects done of planned on a terminal.

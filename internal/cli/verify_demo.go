@@ -54,7 +54,7 @@ func runVerifyDemo(ctx context.Context, g *globals) error {
 			end: first.Add(5 * time.Hour).Format(time.RFC3339), fromDir: archive},
 		publicKeys: []string{keysPath}, format: "text", concurrency: 8, now: first.Add(48 * time.Hour),
 	}
-	report, err := executeVerify(ctx, g, o)
+	report, _, err := executeVerify(ctx, g, o)
 	if err != nil {
 		return err
 	}

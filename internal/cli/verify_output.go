@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/trailseal/trailseal/internal/hunt/detection"
+	"github.com/trailseal/trailseal/internal/hunt/output"
 	"github.com/trailseal/trailseal/internal/report"
 	"github.com/trailseal/trailseal/internal/verify"
 )
@@ -133,16 +135,53 @@ func writeLocalReport(path string, data []byte) error {
 	return os.Rename(tmp, path)
 }
 
-// renderVerify renders one account's report in a format.
-func renderVerify(r *verify.Report, verbose bool) func(io.Writer, string) error {
+// renderVerify renders one account's report in a format; with --hunt,
+// the hunt's report with it.
+func renderVerify(g *globals, o verifyOutput, r *verify.Report, hunted *detection.Report) func(io.Writer, string) error {
+	opts := verifyReportOptions(o, hunted)
 	return func(w io.Writer, format string) error {
-		return report.WriteVerify(w, format, r, report.VerifyOptions{Verbose: verbose})
+		if format == "text" && hunted != nil {
+			if err := r.WriteText(w, o.verbose); err != nil {
+				return err
+			}
+			return writeHuntTimeline(w, hunted, o.toTerminal(g))
+		}
+		return report.WriteVerify(w, format, r, opts)
 	}
 }
 
-// renderArchive renders an archive's report in a format.
-func renderArchive(r *verify.ArchiveReport, verbose bool) func(io.Writer, string) error {
+// renderArchive renders an archive's report in a format; with --hunt, the
+// hunt's report with it.
+func renderArchive(g *globals, o verifyOutput, r *verify.ArchiveReport, hunted *detection.Report) func(io.Writer, string) error {
+	opts := verifyReportOptions(o, hunted)
 	return func(w io.Writer, format string) error {
-		return report.WriteVerifyArchive(w, format, r, report.VerifyOptions{Verbose: verbose})
+		if format == "text" && hunted != nil {
+			if err := r.WriteText(w, o.verbose); err != nil {
+				return err
+			}
+			return writeHuntTimeline(w, hunted, o.toTerminal(g))
+		}
+		return report.WriteVerifyArchive(w, format, r, opts)
 	}
+}
+
+// verifyReportOptions hands the hunt's report to the writers, its
+// timeline in the hunt's own words.
+func verifyReportOptions(o verifyOutput, hunted *detection.Report) report.VerifyOptions {
+	opts := report.VerifyOptions{Verbose: o.verbose, Hunt: hunted}
+	if hunted != nil {
+		var groups []report.TimelineGroup
+		for _, a := range output.ByActor(hunted.Detections) {
+			groups = append(groups, report.TimelineGroup{Actor: a.Actor, Detections: a.Detections})
+		}
+		t := report.TimelineFor(hunted, output.Summary(hunted), output.ContextLine(hunted.Context), groups)
+		opts.HuntTimeline = &t
+	}
+	return opts
+}
+
+// toTerminal tells whether the report goes to a terminal (and may be
+// coloured).
+func (o verifyOutput) toTerminal(g *globals) bool {
+	return o.dir == "" && o.output == "" && g.useColor(g.stdout)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"runtime"
 	"slices"
 	"strings"
@@ -47,6 +48,9 @@ type Options struct {
 	Concurrency int
 	// Progress, when set, is told how many units were read.
 	Progress func(done int)
+	// TrailEvents keeps the calls that stopped or started a trail's
+	// logging or validation (Hunter.TrailEvents), detections or not.
+	TrailEvents bool
 }
 
 // maxNotes bounds the notes a report keeps.
@@ -56,12 +60,18 @@ const maxNotes = 50
 type Hunter struct {
 	ev   *Evaluator
 	opts Options
+	// names are the event names decoded: the catalog's, and with
+	// TrailEvents those of trail events.
+	names map[string]bool
 
 	mu      sync.Mutex
 	found   map[string]detection.Detection // by event ID and detection ID
 	notes   []string
 	dropped int
 	sum     detection.SourceSummary
+	events  []TrailEvent
+	// eventsDropped: more than maxTrailEvents trail events were read.
+	eventsDropped bool
 }
 
 // NewHunter starts an empty hunt.
@@ -69,11 +79,19 @@ func NewHunter(opts Options) *Hunter {
 	if opts.Context == nil {
 		opts.Context = NoContext(DefaultThresholds())
 	}
-	return &Hunter{ev: NewEvaluator(), opts: opts, found: map[string]detection.Detection{}}
+	h := &Hunter{ev: NewEvaluator(), opts: opts, found: map[string]detection.Detection{}}
+	h.names = h.ev.Names()
+	if opts.TrailEvents {
+		h.names = maps.Clone(h.names)
+		for _, n := range TrailEventNames {
+			h.names[n] = true
+		}
+	}
+	return h
 }
 
-// Names is the set of event names the catalog reads.
-func (h *Hunter) Names() map[string]bool { return h.ev.Names() }
+// Names is the set of event names the hunt decodes.
+func (h *Hunter) Names() map[string]bool { return h.names }
 
 // File returns a writer that takes the uncompressed bytes of one log file
 // (or JSON Lines) and evaluates its records as they complete. It is how
@@ -82,7 +100,7 @@ func (h *Hunter) Names() map[string]bool { return h.ev.Names() }
 // status once known, and Close it.
 func (h *Hunter) File(origin detection.Origin) *FileScan {
 	f := &FileScan{h: h, origin: origin}
-	f.rd = record.Reader{Names: h.ev.Names(), Record: f.record}
+	f.rd = record.Reader{Names: h.names, Record: f.record}
 	f.w = f.rd.Writer()
 	return f
 }
@@ -97,6 +115,7 @@ type FileScan struct {
 	notes  []string
 	// unread are the records whose request could not be read.
 	unread []detection.SourceError
+	events []TrailEvent
 }
 
 // SetVerification records the file's verification status ("valid",
@@ -116,12 +135,26 @@ func (f *FileScan) Close() error {
 	}
 	f.h.add(f.origin, f.found, f.notes, f.w.Stats(), err)
 	f.h.addUnread(f.unread)
+	f.h.addEvents(f.origin, f.events)
 	return err
+}
+
+// Discard drops what was written: the read broke off and its records do
+// not count (verify retries it with a new FileScan).
+func (f *FileScan) Discard() {
+	f.found, f.notes, f.unread, f.events = nil, nil, nil, nil
 }
 
 func (f *FileScan) record(r *record.Record, index int) error {
 	if !f.h.inWindow(r.EventTime.Time) {
 		return nil
+	}
+	if f.h.opts.TrailEvents {
+		if e, ok := trailEventOf(r); ok {
+			e.Origin = f.origin
+			e.Origin.Record = index
+			f.events = append(f.events, e)
+		}
 	}
 	ds, notes := f.h.ev.Evaluate(r, f.h.opts.Context)
 	for i := range ds {
@@ -160,10 +193,37 @@ func (h *Hunter) ReadUnit(ctx context.Context, u Unit) {
 	}
 	defer body.Close()
 	f := &FileScan{h: h, origin: u.Origin}
-	rd := record.Reader{Names: h.ev.Names(), Record: f.record}
+	rd := record.Reader{Names: h.names, Record: f.record}
 	st, err := rd.Read(body)
 	h.add(u.Origin, f.found, f.notes, st, err)
 	h.addUnread(f.unread)
+	h.addEvents(u.Origin, f.events)
+}
+
+// addEvents keeps a file's trail events, with the file's verification
+// status.
+func (h *Hunter) addEvents(o detection.Origin, events []TrailEvent) {
+	if len(events) == 0 {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, e := range events {
+		if len(h.events) >= maxTrailEvents {
+			h.eventsDropped = true
+			return
+		}
+		e.Origin.Verification = o.Verification
+		h.events = append(h.events, e)
+	}
+}
+
+// TrailEvents returns the trail events read so far (with
+// Options.TrailEvents), oldest first.
+func (h *Hunter) TrailEvents() []TrailEvent {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return sortEvents(slices.Clone(h.events))
 }
 
 // addUnread lists records whose request could not be read with the
@@ -226,6 +286,9 @@ func (h *Hunter) Report() *detection.Report {
 	rep.Notes = slices.Compact(rep.Notes)
 	if h.dropped > 0 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("%d more notes like these", h.dropped))
+	}
+	if h.eventsDropped {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("more than %d calls stopped or started trails; only the first %d were kept to explain gaps", maxTrailEvents, maxTrailEvents))
 	}
 	if !h.opts.Start.IsZero() {
 		s := h.opts.Start
@@ -294,4 +357,40 @@ func Run(ctx context.Context, src Source, opts Options) (*detection.Report, erro
 // are separated by newlines).
 func oneLine(err error) string {
 	return strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; ")
+}
+
+// MergeReports combines the reports of hunts over disjoint parts of one
+// source (the shards of a sharded 'verify --hunt'): sources added up,
+// detections and notes of every part, the same event once. The context
+// and period are the first report's.
+func MergeReports(parts []*detection.Report) *detection.Report {
+	out := &detection.Report{SchemaVersion: detection.SchemaVersion, Detections: []detection.Detection{}}
+	seen := map[string]bool{}
+	for i, p := range parts {
+		if i == 0 {
+			out.Tool, out.Version, out.GeneratedAt, out.Start, out.End, out.Context = p.Tool, p.Version, p.GeneratedAt, p.Start, p.End, p.Context
+			out.Sources.Description = p.Sources.Description
+		}
+		out.Sources.Files += p.Sources.Files
+		out.Sources.Records += p.Sources.Records
+		out.Sources.Selected += p.Sources.Selected
+		out.Sources.Bytes += p.Sources.Bytes
+		out.Sources.Errors = append(out.Sources.Errors, p.Sources.Errors...)
+		out.Notes = append(out.Notes, p.Notes...)
+		for _, d := range p.Detections {
+			k := d.EventID + "\x00" + d.DetectionID
+			if d.EventID != "" && seen[k] {
+				continue
+			}
+			seen[k] = true
+			out.Detections = append(out.Detections, d)
+		}
+	}
+	slices.SortFunc(out.Detections, func(a, b detection.Detection) int {
+		return cmp.Or(a.EventTime.Compare(b.EventTime), cmp.Compare(a.EventID, b.EventID), cmp.Compare(a.DetectionID, b.DetectionID))
+	})
+	slices.SortFunc(out.Sources.Errors, func(a, b detection.SourceError) int { return cmp.Compare(a.Location, b.Location) })
+	slices.Sort(out.Notes)
+	out.Notes = slices.Compact(out.Notes)
+	return out
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trailseal/trailseal/internal/hunt/detection"
 	"github.com/trailseal/trailseal/internal/verify"
 )
 
@@ -21,12 +22,18 @@ import (
 type VerifyOptions struct {
 	// Verbose lists every valid object in the text report.
 	Verbose bool
+	// Hunt is the hunt's report of 'verify --hunt': the JSON report holds
+	// it under "hunt", SARIF and JUnit add its detections, and the HTML
+	// page its timeline (HuntTimeline, which the caller prepares with the
+	// hunt's own words: package hunt/output).
+	Hunt         *detection.Report
+	HuntTimeline *Timeline
 }
 
 // verifyWriters maps a verify --format name to its writer.
 var verifyWriters = map[string]func(io.Writer, *verifyDoc, VerifyOptions) error{
 	"text":  func(w io.Writer, d *verifyDoc, o VerifyOptions) error { return d.text(w, o.Verbose) },
-	"json":  func(w io.Writer, d *verifyDoc, _ VerifyOptions) error { return writeIndentedJSON(w, d.source) },
+	"json":  writeVerifyJSON,
 	"html":  writeVerifyHTML,
 	"junit": writeVerifyJUnit,
 	"sarif": writeVerifySARIF,
@@ -65,6 +72,27 @@ func WriteVerifyArchive(w io.Writer, format string, r *verify.ArchiveReport, opt
 		return err
 	}
 	return verifyWriters[format](w, archiveDoc(r), opts)
+}
+
+// writeVerifyJSON writes verify's JSON report; with --hunt, the hunt's
+// report under "hunt" in the same document.
+func writeVerifyJSON(w io.Writer, d *verifyDoc, o VerifyOptions) error {
+	if o.Hunt == nil {
+		return writeIndentedJSON(w, d.source)
+	}
+	switch r := d.source.(type) {
+	case *verify.Report:
+		return writeIndentedJSON(w, struct {
+			*verify.Report
+			Hunt *detection.Report `json:"hunt"`
+		}{r, o.Hunt})
+	case *verify.ArchiveReport:
+		return writeIndentedJSON(w, struct {
+			*verify.ArchiveReport
+			Hunt *detection.Report `json:"hunt"`
+		}{r, o.Hunt})
+	}
+	return fmt.Errorf("verify report of type %T", d.source)
 }
 
 func writeIndentedJSON(w io.Writer, v any) error {

@@ -129,7 +129,7 @@ func checkVerifyTimeline(t *testing.T, p *page, ar *verify.ArchiveReport) {
 		Segs            []seg
 		Width           float64
 	}
-	rows := eval[[]row](p, `Array.from(document.querySelectorAll("#timeline .tl-row")).map(r => ({Account: r.dataset.account, Region: r.dataset.region,
+	rows := eval[[]row](p, `Array.from(document.querySelectorAll("#coverage .tl-row")).map(r => ({Account: r.dataset.account, Region: r.dataset.region,
 		Width: r.querySelector("svg").getBoundingClientRect().width,
 		Segs: Array.from(r.querySelectorAll("rect.tl-seg")).map(s => ({Kind: s.dataset.kind, From: s.dataset.from, To: s.dataset.to}))}))`)
 	if len(rows) != len(ar.Chains) {
@@ -162,7 +162,7 @@ func checkVerifyTimeline(t *testing.T, p *page, ar *verify.ArchiveReport) {
 			t.Errorf("gap %s %s %s not drawn", g.Account, g.Region, g.From)
 		}
 	}
-	p.screenshotOf("#timeline", "verify-timeline.png")
+	p.screenshotOf("#coverage", "verify-timeline.png")
 }
 
 // checkVerifyCards: a card per problem (the log files of a gap on the
@@ -262,7 +262,7 @@ func checkVerifyFilters(t *testing.T, p *page, ar *verify.ArchiveReport) {
 			t.Errorf("missing digests legend shows %+v", c)
 		}
 	}
-	p.click(fmt.Sprintf(`#timeline .tl-row[data-account=%q][data-region="us-east-1"]`, acctTampered))
+	p.click(fmt.Sprintf(`#coverage .tl-row[data-account=%q][data-region="us-east-1"]`, acctTampered))
 	for _, c := range visibleVerifyCards(p) {
 		if c.Account != acctTampered || c.Region != "us-east-1" {
 			t.Errorf("timeline row %s us-east-1 shows %+v", acctTampered, c)

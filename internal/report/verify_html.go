@@ -43,6 +43,8 @@ type verifyPage struct {
 	// Reasons explains every reason code the page shows.
 	Reasons []verify.ReasonInfo
 	Notes   []string
+	// Hunt is the hunt's timeline section, with 'verify --hunt'.
+	Hunt template.HTML
 }
 
 type verifyFilters struct {
@@ -54,8 +56,12 @@ type verifyFilters struct {
 // region, a summary per account and per region with bars, then a card per
 // problem and per gap (the worst first) with its reason, times, object,
 // version and the command that restores it, behind a filter bar.
-func writeVerifyHTML(w io.Writer, d *verifyDoc, _ VerifyOptions) error {
+func writeVerifyHTML(w io.Writer, d *verifyDoc, o VerifyOptions) error {
 	p := verifyPage{D: d, Verdict: verifyVerdict(d), Scope: verifyScope(d)}
+	var err error
+	if p.Hunt, err = huntSection(o.HuntTimeline); err != nil {
+		return err
+	}
 	p.DigestBar, p.LogBar = digestBar(d.Totals), logBar(d.Totals)
 	p.Accounts = verifyAccountRows(d)
 	p.Chains = verifyChainRows(d)

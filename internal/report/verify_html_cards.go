@@ -37,6 +37,10 @@ type verifyCard struct {
 	GapLogs []string
 	// GapLogsMore counts the files beyond gapLogLimit.
 	GapLogsMore int
+	// GapEvents are the calls 'verify --hunt' found to have opened and
+	// closed the gap; Unexplained what it could not find.
+	GapEvents   []verifyGapEvent
+	Unexplained string
 	Search      string
 }
 
@@ -46,6 +50,10 @@ type verifyRecovery struct {
 	// gone), na (not known).
 	Class, Headline string
 	Objects         []verifyRecovered
+}
+
+type verifyGapEvent struct {
+	Label, What, Source string
 }
 
 type verifyRecovered struct {
@@ -166,7 +174,16 @@ func gapCard(d *verifyDoc, g verify.Gap, n int) verifyCard {
 		Time: g.From.UTC().Format(verifyTime) + " to " + g.To.UTC().Format(verifyTime), Meaning: ri.PlainMeaning(), Gap: &g, ReasonList: string(g.Reason)}
 	c.Detail = fmt.Sprintf("No digest covers %s (%s, %s): validation or logging was off. %s written then %s not covered. Look for StopLogging and UpdateTrail calls around these times.",
 		c.Time, g.Where, duration(g.To.Sub(g.From)), plural(g.Logs, "log file", "log files"), map[bool]string{true: "is", false: "are"}[g.Logs == 1])
-	c.Search = strings.ToLower(strings.Join([]string{"gap", string(g.Reason), string(verify.LogNotCovered), ri.Title, g.Account, g.Region, c.Time, g.Where}, " "))
+	search := []string{"gap", string(g.Reason), string(verify.LogNotCovered), ri.Title, g.Account, g.Region, c.Time, g.Where, g.Unexplained}
+	for _, e := range g.Events() {
+		c.GapEvents = append(c.GapEvents, verifyGapEvent{Label: e.Label, What: e.Event.Describe(), Source: e.Event.Source()})
+		search = append(search, e.Event.Describe())
+	}
+	c.Unexplained = g.Unexplained
+	if len(c.GapEvents) > 0 {
+		c.Detail = strings.TrimSuffix(c.Detail, " Look for StopLogging and UpdateTrail calls around these times.")
+	}
+	c.Search = strings.ToLower(strings.Join(search, " "))
 	return c
 }
 

@@ -26,7 +26,7 @@ const junitItemLimit = 500
 // skipped: a skipped test leaves a pipeline green, and a period no digest
 // covers must not. An account of the organization that was not verified is
 // a skipped testcase, as it does not change the exit code.
-func writeVerifyJUnit(w io.Writer, d *verifyDoc, _ VerifyOptions) error {
+func writeVerifyJUnit(w io.Writer, d *verifyDoc, o VerifyOptions) error {
 	out := junitSuites{Name: "trailseal verify", Time: "0"}
 	seen := map[string]bool{}
 	for _, c := range d.Chains {
@@ -44,6 +44,9 @@ func writeVerifyJUnit(w io.Writer, d *verifyDoc, _ VerifyOptions) error {
 		out.Suites = append(out.Suites, junitSuite{Name: s.Account, Tests: 1, Skipped: 1, Time: "0",
 			Cases: []junitTestCase{{Name: "account verified", Classname: junitClass(s.Account, ""), Time: "0",
 				Skipped: &junitSkipped{Message: "not verified: " + s.Why}}}})
+	}
+	if o.Hunt != nil {
+		out.Suites = append(out.Suites, junitHunt(o.Hunt))
 	}
 	if st := d.State; st != nil {
 		tc := junitTestCase{Name: "state saved", Classname: "verify.state", Time: "0", SystemOut: st.Path}
@@ -199,8 +202,13 @@ func (d *verifyDoc) junitItem(it verify.Item) string {
 }
 
 func junitGap(g verify.Gap) string {
-	return fmt.Sprintf("GAP %s to %s (%s): validation or logging was off; %d log files written then are not covered\n",
+	var b strings.Builder
+	fmt.Fprintf(&b, "GAP %s to %s (%s): validation or logging was off; %d log files written then are not covered\n",
 		g.From.UTC().Format(verifyTime), g.To.UTC().Format(verifyTime), g.Where, g.Logs)
+	for _, line := range gapEventLines(g) {
+		fmt.Fprintf(&b, "  %s\n", line)
+	}
+	return b.String()
 }
 
 // sentence ends s with a full stop, unless it ends with a mark already.

@@ -48,7 +48,7 @@ func verifySecuritySeverity(s verify.Status) string {
 // descriptions of verify.ReasonTable, as docs/verify.md gives them), one
 // result per problem and per gap, each located by its object's s3:// URI
 // (or file URI in an offline copy) and by its account and region.
-func writeVerifySARIF(w io.Writer, d *verifyDoc, _ VerifyOptions) error {
+func writeVerifySARIF(w io.Writer, d *verifyDoc, o VerifyOptions) error {
 	log, err := sarif.New(sarif.Version210)
 	if err != nil {
 		return err
@@ -71,6 +71,9 @@ func writeVerifySARIF(w io.Writer, d *verifyDoc, _ VerifyOptions) error {
 	}
 	for _, g := range d.Gaps {
 		run.AddResult(d.sarifGap(g, ruleIdx))
+	}
+	if o.Hunt != nil {
+		addHuntSARIF(run, o.Hunt)
 	}
 	pb := sarif.NewPropertyBag()
 	pb.Add("outcome", string(d.Outcome))
@@ -163,6 +166,9 @@ func (d *verifyDoc) sarifItem(it verify.Item, ruleIdx map[verify.Reason]int) *sa
 func (d *verifyDoc) sarifGap(g verify.Gap, ruleIdx map[verify.Reason]int) *sarif.Result {
 	msg := fmt.Sprintf("%s: no digest covers %s to %s (%s): validation or logging was off; %d log files written then are not covered",
 		g.Reason.Info().Title, g.From.UTC().Format(verifyTime), g.To.UTC().Format(verifyTime), g.Where, g.Logs)
+	if ev := gapEventLines(g); len(ev) > 0 {
+		msg += ". " + strings.Join(ev, "; ")
+	}
 	res := sarif.NewRuleResult(string(g.Reason)).WithMessage(sarif.NewTextMessage(msg)).
 		WithKind("fail").WithLevel(verifySARIFLevel(verify.StatusGap))
 	if i, ok := ruleIdx[g.Reason]; ok {
@@ -180,6 +186,13 @@ func (d *verifyDoc) sarifGap(g verify.Gap, ruleIdx map[verify.Reason]int) *sarif
 	pb.Add("to", timeKey(g.To))
 	pb.Add("where", g.Where)
 	pb.Add("logsNotCovered", g.Logs)
+	if g.OpenedBy != nil {
+		pb.Add("openedBy", g.OpenedBy)
+	}
+	if g.ClosedBy != nil {
+		pb.Add("closedBy", g.ClosedBy)
+	}
+	addNonEmpty(pb, "unexplained", g.Unexplained)
 	res.AttachPropertyBag(pb)
 	return res
 }

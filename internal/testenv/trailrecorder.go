@@ -69,6 +69,7 @@ type TrailRecorder struct {
 	lookupRate float64
 	lookups    []LookupCall
 	denied     map[string]bool // regions whose LookupEvents is refused
+	clock      func() time.Time
 }
 
 // LookupCall is one LookupEvents request the recorder answered.
@@ -115,6 +116,15 @@ func (r *TrailRecorder) LookupRate(perSecond float64) {
 	defer r.mu.Unlock()
 	r.lookupRate = perSecond
 	r.limiters = map[string]*rate.Limiter{}
+}
+
+// SetClock makes clock give the eventTime of the records that follow (a
+// test replaying calls at the times of an archive it generates); nil
+// restores the time of the call.
+func (r *TrailRecorder) SetClock(clock func() time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.clock = clock
 }
 
 // DenyLookups makes LookupEvents in region answer AccessDeniedException,
@@ -409,6 +419,12 @@ var readPrefixes = []string{"Get", "List", "Describe", "Head", "Lookup"}
 
 func (r *TrailRecorder) record(c apiCall, req *http.Request, resp *http.Response, respBody []byte) {
 	now := time.Now().UTC()
+	r.mu.Lock()
+	clock := r.clock
+	r.mu.Unlock()
+	if clock != nil {
+		now = clock().UTC()
+	}
 	// The SigV4 signing name is the event source's first label for the
 	// services tested (cloudtrail, s3, kms, logs, monitoring, sns).
 	source := c.source + ".amazonaws.com"

@@ -36,6 +36,8 @@ type ArchiveSpec struct {
 	// Chains bounds the chains verified at once (each holds its own
 	// state); 0 derives it from Concurrency.
 	Chains int
+	// LogSink, when set, is every chain's Options.LogSink (verify --hunt).
+	LogSink LogSink
 }
 
 // ArchiveProgress is told about chains as well as objects.

@@ -19,7 +19,7 @@ func (a *archive) runChain(ctx context.Context, job chainJob) error {
 	o := Options{Bucket: a.bucket, Layout: l, Regions: []string{job.region}, Expect: &job.expect,
 		Start: s.Start, End: s.End, Keys: a.keys, KeyFrom: a.keyFrom, KeyTo: a.keyTo,
 		Concurrency: max(8, s.Concurrency/4), Slots: a.slots, LatestDigestDeliveryFunc: a.latest, Now: s.Now,
-		Offline: s.FromDir != "", FromDir: s.FromDir, ListValidLogs: s.ListValidLogs, Logger: s.Logger}
+		Offline: s.FromDir != "", FromDir: s.FromDir, ListValidLogs: s.ListValidLogs, Logger: s.Logger, LogSink: s.LogSink}
 	if s.Progress != nil {
 		o.Progress = s.Progress
 	}

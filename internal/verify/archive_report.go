@@ -435,6 +435,7 @@ func (r *ArchiveReport) writeProblems(b *strings.Builder, v *Report) {
 		fmt.Fprintf(b, "  %-12s %-6s %-40s %s %s\n", "GAP", "period", string(g.Reason), g.Account, g.Region)
 		fmt.Fprintf(b, "               no digest covers %s to %s (%s): validation or logging was off; %d log files written then are not covered\n",
 			g.From.Format(displayTime), g.To.Format(displayTime), g.Where, g.Logs)
+		writeGapEvents(b, g)
 	}
 	b.WriteString("\n")
 }

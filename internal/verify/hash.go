@@ -21,6 +21,12 @@ var errTrailingData = errors.New("data after the end of the gzip stream")
 // limit bytes (digests are small; logs are never kept). It returns the hex
 // hash, the compressed and uncompressed sizes.
 func gunzipHash(r io.Reader, keep *[]byte, limit int64) (sum string, compressed, uncompressed int64, err error) {
+	return gunzipHashTee(r, keep, limit, nil)
+}
+
+// gunzipHashTee is gunzipHash that also writes the uncompressed bytes to
+// tee, when set, as they are hashed.
+func gunzipHashTee(r io.Reader, keep *[]byte, limit int64, tee io.Writer) (sum string, compressed, uncompressed int64, err error) {
 	// Readers and buffers are pooled: a run reads up to millions of
 	// objects, and fresh ones per object (about 130 KB) would make the
 	// garbage collector, not the hashing, set the memory peak.
@@ -53,6 +59,9 @@ func gunzipHash(r io.Reader, keep *[]byte, limit int64) (sum string, compressed,
 	if keep != nil {
 		buf.limit = limit
 		w = io.MultiWriter(h, &buf)
+	}
+	if tee != nil {
+		w = io.MultiWriter(w, tee)
 	}
 	n, err := io.CopyBuffer(w, onlyReader{zr}, st.copyBuf[:])
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 )
 
@@ -134,14 +135,22 @@ func (v *verifier) checkLog(ctx context.Context, region string, lf logRef) Item 
 	var size int64
 	var info ObjectInfo
 	var err error
+	var sink LogWriter
 	for attempt := 1; ; attempt++ {
-		sum, size, info, err = v.hashLog(ctx, lf.bucket, lf.key)
+		if v.o.LogSink != nil {
+			sink = v.o.LogSink(v.logObject(region, lf))
+		}
+		sum, size, info, err = v.hashLog(ctx, lf.bucket, lf.key, sink)
 		var re *readError
 		if err == nil || !errors.As(err, &re) || attempt == fetchAttempts || ctx.Err() != nil {
 			break
 		}
+		if sink != nil {
+			sink.Discard()
+		}
 		backoff(ctx, attempt)
 	}
+	defer func() { finishSink(sink, it) }()
 	it.Size, it.VersionID, it.ETag = size, info.VersionID, info.ETag
 	switch {
 	case errors.Is(err, ErrNotFound):
@@ -164,7 +173,19 @@ func (v *verifier) checkLog(ctx context.Context, region string, lf logRef) Item 
 	return it
 }
 
-func (v *verifier) hashLog(ctx context.Context, bucket, key string) ([32]byte, int64, ObjectInfo, error) {
+// finishSink tells the log sink the verdict on the file it was given, or
+// that the file could not be read.
+func finishSink(sink LogWriter, it Item) {
+	switch {
+	case sink == nil:
+	case it.Status == StatusMissing || it.Status == StatusError:
+		sink.Discard()
+	default:
+		sink.Finish(it.Status, it.Reasons)
+	}
+}
+
+func (v *verifier) hashLog(ctx context.Context, bucket, key string, sink LogWriter) ([32]byte, int64, ObjectInfo, error) {
 	var sum [32]byte
 	if err := v.acquire(ctx); err != nil {
 		return sum, 0, ObjectInfo{}, &readError{err}
@@ -178,7 +199,11 @@ func (v *verifier) hashLog(ctx context.Context, bucket, key string) ([32]byte, i
 		return sum, 0, info, &readError{err}
 	}
 	defer body.Close()
-	hexSum, compressed, n, err := gunzipHash(body, nil, 0)
+	var tee io.Writer
+	if sink != nil {
+		tee = &sinkWriter{w: sink}
+	}
+	hexSum, compressed, n, err := gunzipHashTee(body, nil, 0, tee)
 	if v.o.Progress != nil {
 		v.o.Progress.Done(compressed)
 	}

@@ -109,6 +109,12 @@ type Gap struct {
 	Where string `json:"where"`
 	// Logs counts the log files written in it (LOG_NOT_COVERED).
 	Logs int `json:"logs"`
+	// OpenedBy and ClosedBy, with verify --hunt, are the calls that
+	// stopped logging or validation before the gap and started it again
+	// after; Unexplained says what could not be found.
+	OpenedBy    *GapEvent `json:"openedBy,omitempty"`
+	ClosedBy    *GapEvent `json:"closedBy,omitempty"`
+	Unexplained string    `json:"unexplained,omitempty"`
 }
 
 // Where a gap is.
@@ -483,6 +489,7 @@ func (r *Report) writeProblems(b *strings.Builder) {
 		fmt.Fprintf(b, "  %-12s %-6s %-40s %s\n", "GAP", "period", string(g.Reason), g.Region)
 		fmt.Fprintf(b, "               no digest covers %s to %s (%s): validation or logging was off; %d log files written then are not covered\n",
 			g.From.Format(displayTime), g.To.Format(displayTime), g.Where, g.Logs)
+		writeGapEvents(b, g)
 	}
 	b.WriteString("\n")
 }

@@ -47,6 +47,9 @@ type Options struct {
 	// Offline allows a digest's signature to come from the next digest's
 	// previousDigestSignature when the store has no metadata for it.
 	Offline bool
+	// LogSink, when set, is given the uncompressed bytes of every log file
+	// hashed, in the same pass (verify --hunt).
+	LogSink LogSink
 	// FromDir is the folder an offline copy is read from; the report names
 	// files by their path in it.
 	FromDir string

@@ -5,6 +5,11 @@
 // KMS, STS, EC2, S3 data events, the occasional benign call of an event the
 // hunt reads) and a handful of planted trail-weakening events, plus a
 // snapshot (the hunt's context) and the list of planted event IDs.
+//
+// With -signed-hours it writes instead a trail's signed archive (digests
+// and their signatures, as 'trailseal pull' keeps them) whose log files
+// hold the same kind of records, and the public keys, for 'verify --hunt'
+// against 'verify'.
 package main
 
 import (
@@ -37,12 +42,19 @@ func main() {
 	files := flag.Int("files", 100080, "log files to write")
 	out := flag.String("out", "", "folder to write the copy into (DIR/<bucket>/...)")
 	mean := flag.Int("records", 12, "mean records per log file")
+	signedHours := flag.Int("signed-hours", 0, "write a signed archive of this many hours (12 log files an hour in each of 3 regions) instead")
 	flag.Parse()
 	if *out == "" {
 		fmt.Fprintln(os.Stderr, "gen: -out is required")
 		os.Exit(2)
 	}
-	if err := run(*files, *mean, *out); err != nil {
+	err := error(nil)
+	if *signedHours > 0 {
+		err = runSigned(*signedHours, *mean, *out)
+	} else {
+		err = run(*files, *mean, *out)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
 	}

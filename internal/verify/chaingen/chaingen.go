@@ -125,6 +125,11 @@ type Spec struct {
 	Move *Move
 	// Signers sign each region's digests with that region's own key.
 	Signers Signers
+	// Records, when set, returns records (JSON objects as CloudTrail writes
+	// them) to add to log file i of hour index h in region, after the
+	// generated ones: a test places the calls it replays, a StopLogging
+	// before a gap, say.
+	Records func(region string, h, i int) [][]byte
 	Seed    uint64
 }
 
@@ -163,6 +168,9 @@ func Generate(s Spec) (*Archive, error) {
 			for i := 0; i < s.LogsPerDigest; i++ {
 				t := start.Add(time.Duration(2+i*50/max(1, s.LogsPerDigest)) * time.Minute)
 				body := logBody(rng, s.Layout.AccountID, region, t, s.LogBytes)
+				if s.Records != nil {
+					body = withRecords(body, s.Records(region, h, i))
+				}
 				key := layout.LogKey(region, t, fmt.Sprintf("%016X", rng.Uint64()))
 				sum := sha256.Sum256(body)
 				a.put(&Object{Bucket: bucket, Key: key, Body: gz(body)})
@@ -418,6 +426,18 @@ func Decompress(b []byte) ([]byte, error) {
 		return nil, err
 	}
 	return out.Bytes(), nil
+}
+
+// withRecords adds records at the end of a log file's Records array.
+func withRecords(body []byte, records [][]byte) []byte {
+	if len(records) == 0 {
+		return body
+	}
+	out := append([]byte{}, body[:len(body)-2]...) // without "]}"
+	for _, r := range records {
+		out = append(append(out, ','), r...)
+	}
+	return append(out, "]}"...)
 }
 
 // logBody makes a CloudTrail-shaped log file of about size bytes.
