@@ -107,7 +107,8 @@ drawn on stderr when it is a terminal (--quiet: never).
 --format text (the default) or json, html (one page for people), junit (a
 test suite per region, a testcase per reason code) or sarif (a rule per
 reason code, a result per problem); several, comma-separated, go into
---output-dir as report.<format>. The exit code is the same for every format.
+--output-dir as report.<format> ({shard} in it is the shard index). The
+exit code is the same for every format.
 
 Exit codes:
 ` + exitCodesHelp("verify")
@@ -167,7 +168,7 @@ func newVerifyCommand(g *globals) *cobra.Command {
 	f.StringArrayVar(&o.publicKeys, "public-keys", nil, "read public keys from this JSON file ('trailseal keys export' or 'aws cloudtrail list-public-keys') instead of calling ListPublicKeys; repeat to merge files")
 	f.StringVar(&o.fromDir, "from-dir", "", "verify an offline copy laid out as DIR/<bucket>/<key> (made by 'trailseal pull') instead of S3")
 	f.StringVarP(&o.format, "format", "f", "text", verifyFormatUsage)
-	f.StringVar(&o.outputDir, "output-dir", "", verifyOutputDirUsage+"; {shard} is replaced by the shard index")
+	f.StringVar(&o.outputDir, "output-dir", "", verifyOutputDirUsage)
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "list every valid digest and log file too")
 	f.IntVar(&o.concurrency, "concurrency", 128, "maximum objects read at once (with --from-dir the default is 4 per CPU)")
 	addVerifyHuntFlags(f, &o.hunt)
