@@ -79,6 +79,7 @@ func verifyVerdict(d *verifyDoc) htmlVerdict {
 	// The result line starts with the verdict the headline already says.
 	detail := strings.TrimPrefix(d.ResultLine, d.Outcome.Verdict()+": ")
 	detail = strings.TrimPrefix(detail, "UNVERIFIABLE: ")
+	detail = strings.ReplaceAll(detail, "(see PROBLEMS)", "(see the problems below)")
 	v := htmlVerdict{Headline: d.Outcome.Verdict(), Detail: strings.ToUpper(detail[:1]) + detail[1:]}
 	switch d.Outcome {
 	case verify.OutcomeValid:
