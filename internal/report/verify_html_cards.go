@@ -87,12 +87,14 @@ var verdictClass = map[string]string{"invalid": "fail", "missing": "missing", "u
 func verifyCards(d *verifyDoc) []verifyCard {
 	var cards []verifyCard
 	gapCards := make([]verifyCard, len(d.Gaps))
+	gapsOf := map[string][]int{}
 	for i, g := range d.Gaps {
 		gapCards[i] = gapCard(d, g, i)
+		gapsOf[g.Account+"/"+g.Region] = append(gapsOf[g.Account+"/"+g.Region], i)
 	}
 	for _, it := range d.Problems {
 		if it.Primary() == verify.LogNotCovered {
-			if i := gapOfItem(d.Gaps, it); i >= 0 {
+			if i := gapOfItem(d.Gaps, gapsOf[it.Account+"/"+it.Region], it); i >= 0 {
 				c := &gapCards[i]
 				if len(c.GapLogs) < gapLogLimit {
 					c.GapLogs = append(c.GapLogs, d.name(it.Bucket, it.Key))
@@ -115,16 +117,16 @@ func verifyCards(d *verifyDoc) []verifyCard {
 	return cards
 }
 
-// gapOfItem finds the gap a LOG_NOT_COVERED file was written in: its
-// account and region, and the time in its name within the gap, as verify
-// places it.
-func gapOfItem(gaps []verify.Gap, it verify.Item) int {
+// gapOfItem finds the gap a LOG_NOT_COVERED file was written in, among
+// the gaps of its account and region (candidates): the time in its name
+// within the gap, as verify places it.
+func gapOfItem(gaps []verify.Gap, candidates []int, it verify.Item) int {
 	t, ok := keyTime(it.Key)
 	if !ok {
 		return -1
 	}
-	for i, g := range gaps {
-		if g.Account == it.Account && g.Region == it.Region && !t.Before(g.From.Truncate(time.Minute)) && !t.After(g.To) {
+	for _, i := range candidates {
+		if g := gaps[i]; !t.Before(g.From.Truncate(time.Minute)) && !t.After(g.To) {
 			return i
 		}
 	}
