@@ -81,7 +81,7 @@ func TestUsageErrors(t *testing.T) {
 		{"bad format", `unknown format "yaml"`, []string{"scan", "--snapshot", snap, "--format", "yaml"}},
 		{"formats without dir", "--output-dir", []string{"scan", "--snapshot", snap, "--format", "json,table"}},
 		{"snapshot and regions", "cannot be used with --snapshot", []string{"scan", "--snapshot", snap, "--regions", "us-east-1"}},
-		{"bad config", "unknown field", []string{"scan", "--snapshot", snap, "--config", cfgBad}},
+		{"bad config", `unknown key "min-retension-days" (did you mean min-retention-days?)`, []string{"scan", "--snapshot", snap, "--config", cfgBad}},
 		{"bad role", "not an IAM role ARN", []string{"scan", "--role-arn", "arn:aws:iam::123:user/x"}},
 		{"external id alone", "--external-id needs --role-arn", []string{"scan", "--external-id", "x"}},
 		{"bad retention", "at least 1", []string{"scan", "--snapshot", snap, "--min-retention-days", "0"}},

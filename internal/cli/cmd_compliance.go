@@ -20,7 +20,7 @@ func newComplianceCommand(g *globals) *cobra.Command {
 			return cmd.Help()
 		},
 	}
-	var format string
+	var format, output string
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List the compliance frameworks: ID, title, version, controls",
@@ -29,10 +29,11 @@ func newComplianceCommand(g *globals) *cobra.Command {
   trailseal scan --compliance cis-5.0`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runComplianceList(g.stdout, format)
+			return writeListing(g, output, format, []string{"table", "json"}, runComplianceList)
 		},
 	}
-	list.Flags().StringVarP(&format, "format", "f", "table", "output format: table or json")
+	addFormatFlag(list.Flags(), &format, "table", []string{"table", "json"}, "")
+	addOutputFlag(list.Flags(), &output)
 	cmd.AddCommand(list)
 	return cmd
 }

@@ -3,15 +3,17 @@ package cli
 import (
 	"context"
 	"fmt"
-	"os"
+	"io"
 
 	"github.com/spf13/cobra"
 
 	"github.com/trailseal/trailseal/internal/demo"
+	"github.com/trailseal/trailseal/internal/report"
 )
 
 type demoOptions struct {
 	format       string
+	output       string
 	verbose      bool
 	saveSnapshot string
 	skipVerify   bool
@@ -47,7 +49,8 @@ like a real one: trailseal scan --snapshot sample.json`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&o.format, "format", "f", "table", "output format of the scan report")
+	addFormatFlag(f, &o.format, "table", report.Formats(), " (the scan report)")
+	addOutputFlag(f, &o.output)
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "show PASS and N/A findings in the table too")
 	f.StringVar(&o.saveSnapshot, "save-snapshot", "", "write the sample account's inventory to this file")
 	f.BoolVar(&o.skipVerify, "skip-verify", false, "do not run the digest-chain part of the demo")
@@ -55,13 +58,14 @@ like a real one: trailseal scan --snapshot sample.json`,
 }
 
 func runDemo(ctx context.Context, g *globals, o *demoOptions) error {
-	r, err := resolveScan(&scanOptions{accountFlags: accountFlags{concurrency: 1}, formats: o.format, failOn: "low", minRetentionDays: 365})
+	r, err := resolveScan(g, &scanOptions{accountFlags: accountFlags{concurrency: 1}, formats: o.format, output: o.output,
+		failOn: "low", minRetentionDays: 365, saveSnapshot: o.saveSnapshot})
 	if err != nil {
 		return err
 	}
-	if o.saveSnapshot != "" {
-		if err := os.WriteFile(o.saveSnapshot, demo.SnapshotJSON(), 0o644); err != nil {
-			return fmt.Errorf("--save-snapshot: %w", err)
+	if r.snapshot != nil {
+		if err := r.snapshot.writeBytes(demo.SnapshotJSON()); err != nil {
+			return err
 		}
 	}
 	inv, err := demo.Snapshot()
@@ -69,6 +73,11 @@ func runDemo(ctx context.Context, g *globals, o *demoOptions) error {
 		return fmt.Errorf("built-in sample: %w", err)
 	}
 	rep := evaluate(inv, r.ruleset, r.ruleOpts, "demo")
+	if !r.report.toStdout() {
+		// The report in its format; the digest-chain part is for the
+		// terminal.
+		return r.report.write(func(w io.Writer) error { return writeReport(w, r.formats[0], rep) })
+	}
 	if err := writeStdout(g, rep, r.formats[0], o.verbose); err != nil {
 		return err
 	}

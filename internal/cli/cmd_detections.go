@@ -10,10 +10,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trailseal/trailseal/internal/hunt/detection"
+	"github.com/trailseal/trailseal/internal/suggest"
 )
 
 func newDetectionsCommand(g *globals) *cobra.Command {
-	var format string
+	var format, output string
 	cmd := &cobra.Command{
 		Use:   "detections",
 		Short: "List what 'trailseal hunt' looks for: ID, severity, events, ATT&CK technique",
@@ -22,10 +23,11 @@ func newDetectionsCommand(g *globals) *cobra.Command {
   trailseal explain hunt.trail_logging_stopped`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runDetections(g.stdout, format)
+			return writeListing(g, output, format, catalogFormats, runDetections)
 		},
 	}
-	cmd.Flags().StringVarP(&format, "format", "f", "table", "output format: table, json or markdown")
+	addFormatFlag(cmd.Flags(), &format, "table", catalogFormats, "")
+	addOutputFlag(cmd.Flags(), &output)
 	return cmd
 }
 
@@ -58,7 +60,7 @@ func runDetections(w io.Writer, format string) error {
 func runExplainDetection(w io.Writer, id string) error {
 	d, ok := detection.Lookup(id)
 	if !ok {
-		return usageError("unknown detection ID %q (see 'trailseal detections')", id)
+		return usageError("unknown detection ID %q%s (see 'trailseal detections')", id, suggest.DidYouMean(id, detectionIDs()))
 	}
 	fmt.Fprintf(w, "%s  [%s]\n%s\n\n", d.ID, d.Severity, d.Title)
 	section := func(title, body string) {

@@ -25,6 +25,7 @@ type diffOptions struct {
 	storeOptions
 	account string
 	format  string
+	output  string
 }
 
 func newDiffCommand(g *globals) *cobra.Command {
@@ -64,8 +65,9 @@ Exit codes:
 	}
 	f := cmd.Flags()
 	addStoreReadFlags(f, &o.storeOptions)
-	f.StringVar(&o.account, "account", "", "compare only this account (and pick the newest runs that covered it)")
-	f.StringVarP(&o.format, "format", "f", "table", "output format: table, json or markdown")
+	f.StringVar(&o.account, "account", "", "only this account ID: compare it alone, in the newest runs that covered it")
+	addFormatFlag(f, &o.format, "table", []string{"table", "json", "markdown"}, "")
+	addOutputFlag(f, &o.output)
 	return cmd
 }
 
@@ -92,7 +94,11 @@ func runDiff(ctx context.Context, g *globals, o *diffOptions, args []string) err
 	if err != nil {
 		return err
 	}
-	st, err := openReadStore(ctx, &o.storeOptions)
+	out := newOutput(g, "--output", o.output)
+	if err := checkOutputs(out); err != nil {
+		return err
+	}
+	st, err := openReadStore(ctx, g, &o.storeOptions)
 	if err != nil {
 		return err
 	}
@@ -113,16 +119,22 @@ func runDiff(ctx context.Context, g *globals, o *diffOptions, args []string) err
 	}
 	res.Diff = drift.Between(*runA, *runB)
 	res.Warnings = diffWarnings(res)
-	switch o.format {
-	case "json":
-		enc := json.NewEncoder(g.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
-	case "markdown":
-		return writeDiffMarkdown(g.stdout, res)
-	}
-	writeDiffTable(g.stdout, res, g.useColor(g.stdout), terminalWidth(g.stdout))
-	return nil
+	return out.write(func(w io.Writer) error {
+		switch o.format {
+		case "json":
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			return enc.Encode(res)
+		case "markdown":
+			return writeDiffMarkdown(w, res)
+		}
+		width := defaultWidth
+		if out.toStdout() {
+			width = terminalWidth(g.stdout)
+		}
+		writeDiffTable(w, res, out.toStdout() && g.useColor(g.stdout), width)
+		return nil
+	})
 }
 
 func parseRunIDs(args []string) ([]int64, error) {

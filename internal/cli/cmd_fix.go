@@ -20,7 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trailseal/trailseal/internal/collect"
-	"github.com/trailseal/trailseal/internal/config"
+	"github.com/trailseal/trailseal/internal/findings"
 	"github.com/trailseal/trailseal/internal/fix"
 	"github.com/trailseal/trailseal/internal/inventory"
 	"github.com/trailseal/trailseal/internal/rules"
@@ -29,13 +29,14 @@ import (
 // fixOptions are the flags of 'trailseal fix'.
 type fixOptions struct {
 	accountFlags
+	ruleFlags
 	configFile string
 
 	apply   bool
 	yes     bool
-	ruleIDs []string
 	emit    string
 	format  string
+	output  string
 	undo    string
 	force   bool
 	journal string
@@ -49,8 +50,7 @@ type fixOptions struct {
 	accessLogBucket  string
 	alarmTopic       string
 
-	// set reports which flags the user gave, so the config file only fills
-	// the others.
+	// set reports which flags the user gave on the command line.
 	set func(name string) bool
 }
 
@@ -98,6 +98,8 @@ can never be shortened or removed, not even by the root user. The default
 
 The IAM permissions fix needs are in docs/policies/fix.json; see docs/fix.md.
 
+` + settingsHelp + `
+
 Exit codes:
 ` + exitCodesHelp("fix"),
 		Example: fixExample,
@@ -111,10 +113,11 @@ Exit codes:
 	addAccountFlags(f, &o.accountFlags)
 	f.BoolVar(&o.apply, "apply", false, "make the changes (default: only show the plan)")
 	f.BoolVarP(&o.yes, "yes", "y", false, "with --apply or --undo: do not ask for confirmation")
-	f.StringSliceVar(&o.ruleIDs, "rules", nil, "fix only these rule IDs (comma-separated)")
+	addRuleFlags(f, &o.ruleFlags, "fix")
 	f.StringVar(&o.emit, "emit", "", "write the plan as 'cli' (a bash script of AWS CLI commands) or 'terraform' instead of showing it")
-	f.StringVar(&o.format, "format", "text", "plan format on stdout: text or json")
-	f.StringVar(&o.configFile, "config", "", "read settings from this YAML file, as scan does (flags override it)")
+	addFormatFlag(f, &o.format, "text", []string{"text", "json"}, " (the plan)")
+	addOutputFlag(f, &o.output)
+	addConfigFlag(f, &o.configFile)
 	f.StringVar(&o.undo, "undo", "", "revert the changes recorded in this journal file")
 	f.BoolVar(&o.force, "force", false, "with --undo: also revert changes whose resource was changed again after fix changed it")
 	f.StringVar(&o.journal, "journal", "", "with --apply: write the journal here (default: a new file under the user state directory)")
@@ -122,7 +125,7 @@ Exit codes:
 	f.StringVar(&o.kmsKey, "kms-key", "", "encrypt trails with this existing KMS key ARN instead of creating one")
 	f.IntVar(&o.retentionDays, "retention-days", 365, "default Object Lock retention for the trail bucket, in days")
 	f.StringVar(&o.lockMode, "lock-mode", "GOVERNANCE", "Object Lock retention mode: GOVERNANCE or COMPLIANCE (COMPLIANCE can never be shortened or removed)")
-	f.IntVar(&o.minRetentionDays, "min-retention-days", 365, "no lifecycle rule may expire trail logs sooner than this")
+	f.IntVar(&o.minRetentionDays, "min-retention-days", 365, "shortest acceptable retention of trail logs, in days (no lifecycle rule fix writes expires them sooner)")
 	f.IntVar(&o.logRetentionDays, "log-retention-days", 365, "retention of a CloudWatch Logs group created for a trail, in days")
 	f.StringVar(&o.accessLogBucket, "access-log-bucket", "", "bucket that receives the trail bucket's server access logs (same account and region, no Object Lock)")
 	f.StringVar(&o.alarmTopic, "alarm-topic", "", "SNS topic ARN the CIS 4.5 and 4.8 alarms notify")
@@ -134,74 +137,75 @@ var (
 	snsARNPattern    = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]+$`)
 )
 
-// resolvedFix is a fixOptions after the config file, defaults and
-// validation have been applied.
+// resolvedFix is a fixOptions after the settings, defaults and validation
+// have been applied.
 type resolvedFix struct {
 	plan     fix.Options
 	regions  []string
 	parallel int
-	// ruleOpts judge the account as 'scan' with the same config does.
+	// severities (--severity) keep the findings fix plans for.
+	severities []findings.Severity
+	// ruleOpts judge the account as 'scan' with the same settings does.
 	ruleOpts rules.Options
+	// out is -o: the plan or the emitted script.
+	out *outputFile
 }
 
-// resolveFix validates every flag and the config file before any AWS call.
-func resolveFix(o *fixOptions) (*resolvedFix, error) {
+// resolveFix validates every flag and setting before any AWS call.
+func resolveFix(g *globals, o *fixOptions) (*resolvedFix, error) {
 	if err := checkFixModes(o); err != nil {
 		return nil, err
 	}
-	r := &resolvedFix{plan: fix.DefaultOptions(), parallel: o.concurrency, ruleOpts: rules.DefaultOptions()}
-	regionList, ruleIDs := o.regions, o.ruleIDs
-	minDays, lockDays := o.minRetentionDays, o.retentionDays
-	if o.configFile != "" {
-		cf, err := config.Load(o.configFile)
-		if err != nil {
-			return nil, asUsage(err)
-		}
-		set := o.isSet
-		if len(cf.Regions) > 0 && !set("regions") {
-			regionList = strings.Join(cf.Regions, ",")
-		}
-		if cf.MinRetentionDays != nil && !set("min-retention-days") {
-			minDays = *cf.MinRetentionDays
-			if !set("retention-days") {
-				lockDays = max(lockDays, minDays)
-			}
-		}
-		if len(cf.Rules) > 0 && !set("rules") {
-			ruleIDs = cf.Rules
-		}
-		if cf.Concurrency != nil && !set("concurrency") {
-			r.parallel = *cf.Concurrency
-		}
-		if cf.LogArchiveAccount != nil {
-			r.ruleOpts.LogArchiveAccount = *cf.LogArchiveAccount
-		}
-		r.ruleOpts.FullAccessAllowList = cf.FullAccessAllowList
-		if cf.FullAccessLimit != nil {
-			r.ruleOpts.FullAccessLimit = *cf.FullAccessLimit
-		}
-	}
+	r := &resolvedFix{plan: fix.DefaultOptions(), parallel: o.concurrency, out: newOutput(g, "--output", o.output)}
 	var err error
-	if r.regions, err = parseRegions(regionList); err != nil {
+	if r.regions, err = parseRegions(g.ref("regions"), o.regions); err != nil {
 		return nil, err
 	}
-	if r.parallel < 1 || r.parallel > 512 {
-		return nil, usageError("--concurrency must be between 1 and 512, got %d", r.parallel)
+	if err := checkConcurrency(g.ref("concurrency"), r.parallel); err != nil {
+		return nil, err
 	}
-	if len(ruleIDs) > 0 {
-		selected, err := rules.Select(rules.All(), ruleIDs)
-		if err != nil {
-			return nil, asUsage(err)
-		}
-		for _, rule := range selected {
+	ruleset, sevs, err := g.selectRules(o.ruleFlags)
+	if err != nil {
+		return nil, err
+	}
+	if len(ruleset) < len(rules.All()) {
+		for _, rule := range ruleset {
 			r.plan.Rules = append(r.plan.Rules, rule.ID)
 		}
 	}
-	if err := resolveFixValues(o, &r.plan, minDays, lockDays); err != nil {
+	r.severities = sevs
+	minDays, lockDays := o.minRetentionDays, o.retentionDays
+	if !o.isSet("retention-days") {
+		// The Object Lock default follows a raised minimum unless given.
+		lockDays = max(lockDays, minDays)
+	}
+	// fix has no --log-archive-account: the value comes from the
+	// environment or the settings file only.
+	archive, archiveRef, _ := g.setting("log-archive-account")
+	if r.ruleOpts, err = ruleOptions(g, minDays, archive, archiveRef); err != nil {
 		return nil, err
 	}
-	r.ruleOpts.MinRetentionDays = r.plan.MinRetentionDays
-	return r, nil
+	if err := resolveFixValues(g, o, &r.plan, minDays, lockDays); err != nil {
+		return nil, err
+	}
+	return r, checkFixOutputs(g, o, r)
+}
+
+// checkFixOutputs checks -o and the journal an --apply run will write.
+func checkFixOutputs(g *globals, o *fixOptions, r *resolvedFix) error {
+	if !o.apply {
+		return checkOutputs(r.out)
+	}
+	path := o.journal
+	if path == "" {
+		var err error
+		if path, err = fix.DefaultJournalPath(time.Now()); err != nil {
+			return err
+		}
+	}
+	journal := newOutput(g, "--journal", path)
+	journal.dirPerm = 0o700 // the journal records the account's changes
+	return checkOutputs(r.out, journal)
 }
 
 // checkFixModes refuses flags that do not go together.
@@ -210,7 +214,8 @@ func checkFixModes(o *fixOptions) error {
 		for _, conflict := range []struct {
 			set  bool
 			name string
-		}{{o.apply, "--apply"}, {o.emit != "", "--emit"}, {len(o.ruleIDs) > 0, "--rules"}, {o.journal != "", "--journal"}} {
+		}{{o.apply, "--apply"}, {o.emit != "", "--emit"}, {o.isSet("rules"), "--rules"}, {o.isSet("exclude-rules"), "--exclude-rules"},
+			{o.isSet("severity"), "--severity"}, {o.journal != "", "--journal"}, {o.output != "", "--output"}} {
 			if conflict.set {
 				return usageError("--undo cannot be combined with %s", conflict.name)
 			}
@@ -224,6 +229,8 @@ func checkFixModes(o *fixOptions) error {
 	switch {
 	case o.emit != "" && o.apply:
 		return usageError("--emit and --apply cannot be used together: either run the emitted plan yourself or let fix apply it")
+	case o.output != "" && o.apply:
+		return usageError("--output writes the plan or the emitted script, which --apply shows on the terminal to confirm: leave it out")
 	case o.format != "text" && o.format != "json":
 		return usageError("--format must be text or json, not %q", o.format)
 	case o.journal != "" && !o.apply:
@@ -234,7 +241,7 @@ func checkFixModes(o *fixOptions) error {
 		return usageError("--force only applies with --undo")
 	}
 	if o.journal != "" {
-		if _, err := os.Stat(o.journal); err == nil {
+		if _, err := os.Lstat(o.journal); err == nil {
 			return usageError("--journal %s already exists, and it may be the only record of an earlier run's changes: name a new file", o.journal)
 		}
 	}
@@ -242,15 +249,13 @@ func checkFixModes(o *fixOptions) error {
 }
 
 // resolveFixValues checks the values that shape the plan.
-func resolveFixValues(o *fixOptions, opts *fix.Options, minDays, lockDays int) error {
+func resolveFixValues(g *globals, o *fixOptions, opts *fix.Options, minDays, lockDays int) error {
 	opts.LockMode = strings.ToUpper(o.lockMode)
 	switch {
 	case opts.LockMode != "GOVERNANCE" && opts.LockMode != "COMPLIANCE":
 		return usageError("--lock-mode must be GOVERNANCE or COMPLIANCE, not %q", o.lockMode)
-	case minDays < 1:
-		return usageError("--min-retention-days must be at least 1, got %d", minDays)
 	case lockDays < minDays:
-		return usageError("--retention-days %d is shorter than --min-retention-days %d, so bucket.object_lock_retention would still fail: raise it", lockDays, minDays)
+		return usageError("--retention-days %d is shorter than %s %d, so bucket.object_lock_retention would still fail: raise it", lockDays, g.ref("min-retention-days"), minDays)
 	case !slices.Contains(fix.LogRetentionValues, o.logRetentionDays):
 		return usageError("--log-retention-days %d is not a value CloudWatch Logs accepts (for example 365, 400, 731, 3653)", o.logRetentionDays)
 	case o.kmsKey != "" && !kmsKeyARNPattern.MatchString(o.kmsKey):
@@ -274,7 +279,7 @@ func resolveFixValues(o *fixOptions, opts *fix.Options, minDays, lockDays int) e
 func (o *fixOptions) isSet(name string) bool { return o.set != nil && o.set(name) }
 
 func runFix(ctx context.Context, g *globals, o *fixOptions) error {
-	r, err := resolveFix(o)
+	r, err := resolveFix(g, o)
 	if err != nil {
 		return err
 	}
@@ -292,45 +297,48 @@ func runFix(ctx context.Context, g *globals, o *fixOptions) error {
 	if err != nil {
 		return err
 	}
-	fs := rules.Evaluate(inv, rules.All(), r.ruleOpts)
+	fs := keepSeverities(rules.Evaluate(inv, rules.All(), r.ruleOpts), r.severities)
 	clients := fix.NewClients(cfg)
 	settleJournals(ctx, g, clients, inv.Account.ID)
 	if err := fix.Probe(ctx, clients, inv.Account.ID, cfg.Region, &r.plan); err != nil {
 		return err
 	}
 	plan := fix.NewPlan(inv, fs, r.plan)
-	if done, err := showPlan(g, o, plan, inv); done || err != nil {
+	if done, err := showPlan(g, o, r.out, plan, inv); done || err != nil {
 		return err
 	}
 	return applyPlan(ctx, g, o, clients, plan)
 }
 
-// showPlan writes the plan, or the emitted script or Terraform. It reports
-// done when there is nothing left to apply.
-func showPlan(g *globals, o *fixOptions, plan *fix.Plan, inv *inventory.Inventory) (bool, error) {
+// showPlan writes the plan, or the emitted script or Terraform, to out. It
+// reports done when there is nothing left to apply.
+func showPlan(g *globals, o *fixOptions, out *outputFile, plan *fix.Plan, inv *inventory.Inventory) (bool, error) {
 	switch o.emit {
 	case "cli":
-		return true, fix.EmitCLI(g.stdout, plan)
+		return true, out.write(func(w io.Writer) error { return fix.EmitCLI(w, plan) })
 	case "terraform":
-		return true, fix.EmitTerraform(g.stdout, plan, inv)
+		return true, out.write(func(w io.Writer) error { return fix.EmitTerraform(w, plan, inv) })
 	}
-	if o.format == "json" {
-		enc := json.NewEncoder(g.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(plan); err != nil {
-			return true, err
+	err := out.write(func(w io.Writer) error {
+		if o.format == "json" {
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			return enc.Encode(plan)
 		}
-	} else {
-		writePlan(g.stdout, plan)
+		writePlan(w, plan)
+		return nil
+	})
+	if err != nil {
+		return true, err
 	}
 	switch {
 	case !o.apply && plan.Empty():
 		return true, nil
 	case !o.apply:
-		fmt.Fprintln(g.stderr, "Nothing was changed. Run again with --apply to make these changes.")
+		g.info("Nothing was changed. Run again with --apply to make these changes.")
 		return true, errPlanPending
 	case plan.Empty():
-		fmt.Fprintln(g.stderr, "Nothing to apply.")
+		g.info("Nothing to apply.")
 		return true, nil
 	}
 	return false, nil
@@ -360,7 +368,7 @@ func applyPlan(ctx context.Context, g *globals, o *fixOptions, clients *fix.Clie
 	abandon, stop := watchInterrupts(ctx, g.stderr)
 	defer stop()
 	a := &fix.Applier{Clients: clients, Journal: j, Abandon: abandon, Progress: func(e fix.Entry) {
-		fmt.Fprintf(g.stderr, "%-8s %s: %s\n", e.Status, e.Step.ID, orDash(e.Error))
+		g.info("%-8s %s: %s", e.Status, e.Step.ID, orDash(e.Error))
 	}}
 	out, err := a.Apply(ctx, plan)
 	if err != nil {

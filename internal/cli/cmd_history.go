@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/trailseal/trailseal/internal/config"
 	"github.com/trailseal/trailseal/internal/findings"
 	"github.com/trailseal/trailseal/internal/store"
 )
@@ -26,22 +25,15 @@ type storeOptions struct {
 
 func addStoreReadFlags(f *pflag.FlagSet, o *storeOptions) {
 	f.StringVar(&o.store, "store", storeDefault, "the history store: sqlite:PATH or postgres://USER@HOST/DB "+
-		"(default: the config file's store, else ~/.local/share/trailseal/history.db)")
-	f.StringVar(&o.configFile, "config", "", "read the store from this YAML file's store key")
+		"(default: TRAILSEAL_STORE, else the settings file's store, else ~/.local/share/trailseal/history.db)")
+	addConfigFlag(f, &o.configFile)
 }
 
 // openReadStore opens the store that history and diff read. A SQLite file
 // that does not exist is an error, not a new empty store.
-func openReadStore(ctx context.Context, o *storeOptions) (*store.Store, error) {
-	var configured *string
-	if o.configFile != "" {
-		cf, err := config.Load(o.configFile)
-		if err != nil {
-			return nil, asUsage(err)
-		}
-		configured = cf.Store
-	}
-	loc, err := resolveStoreLocation(o.store, true, configured)
+func openReadStore(ctx context.Context, g *globals, o *storeOptions) (*store.Store, error) {
+	configured, configuredRef, _ := g.setting("store")
+	loc, err := resolveStoreLocation(o.store, true, g.ref("store"), configured, configuredRef)
 	if err != nil {
 		return nil, err
 	}
@@ -60,6 +52,7 @@ type historyOptions struct {
 	account string
 	limit   int
 	format  string
+	output  string
 }
 
 func newHistoryCommand(g *globals) *cobra.Command {
@@ -96,9 +89,10 @@ Exit codes:
 	}
 	f := cmd.Flags()
 	addStoreReadFlags(f, &o.storeOptions)
-	f.StringVar(&o.account, "account", "", "only runs that covered this account ID")
+	f.StringVar(&o.account, "account", "", "only this account ID: the runs that covered it")
 	f.IntVar(&o.limit, "limit", 20, "show at most this many runs (0: all)")
-	f.StringVarP(&o.format, "format", "f", "table", "output format: table or json")
+	addFormatFlag(f, &o.format, "table", []string{"table", "json"}, "")
+	addOutputFlag(f, &o.output)
 	cmd.AddCommand(newPruneCommand(g))
 	return cmd
 }
@@ -113,7 +107,11 @@ func runHistory(ctx context.Context, g *globals, o *historyOptions) error {
 	if o.account != "" && !accountIDPattern.MatchString(o.account) {
 		return usageError("--account %q is not a 12-digit account ID", o.account)
 	}
-	st, err := openReadStore(ctx, &o.storeOptions)
+	out := newOutput(g, "--output", o.output)
+	if err := checkOutputs(out); err != nil {
+		return err
+	}
+	st, err := openReadStore(ctx, g, &o.storeOptions)
 	if err != nil {
 		return err
 	}
@@ -122,23 +120,25 @@ func runHistory(ctx context.Context, g *globals, o *historyOptions) error {
 	if err != nil {
 		return storeError(err)
 	}
-	if o.format == "json" {
-		if runs == nil {
-			runs = []store.Run{}
+	return out.write(func(w io.Writer) error {
+		if o.format == "json" {
+			if runs == nil {
+				runs = []store.Run{}
+			}
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			return enc.Encode(runs)
 		}
-		enc := json.NewEncoder(g.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(runs)
-	}
-	if len(runs) == 0 {
-		fmt.Fprintf(g.stdout, "No runs stored in %s%s yet: run 'trailseal scan --store'.\n", st.Location(), forAccount(o.account))
+		if len(runs) == 0 {
+			fmt.Fprintf(w, "No runs stored in %s%s yet: run 'trailseal scan --store'.\n", st.Location(), forAccount(o.account))
+			return nil
+		}
+		writeHistoryTable(w, runs)
+		if o.limit > 0 && len(runs) == o.limit {
+			fmt.Fprintf(w, "\nThe newest %d runs; --limit 0 shows all. 'trailseal diff' compares the newest two.\n", o.limit)
+		}
 		return nil
-	}
-	writeHistoryTable(g.stdout, runs)
-	if o.limit > 0 && len(runs) == o.limit {
-		fmt.Fprintf(g.stdout, "\nThe newest %d runs; --limit 0 shows all. 'trailseal diff' compares the newest two.\n", o.limit)
-	}
-	return nil
+	})
 }
 
 func forAccount(account string) string {
@@ -234,7 +234,7 @@ func runPrune(ctx context.Context, g *globals, o *pruneOptions, now time.Time) e
 		return usageError("prune needs --keep N or --older-than DURATION (see 'trailseal history prune --help')")
 	}
 	po.DryRun = o.dryRun
-	st, err := openReadStore(ctx, &o.storeOptions)
+	st, err := openReadStore(ctx, g, &o.storeOptions)
 	if err != nil {
 		return err
 	}

@@ -137,10 +137,12 @@ func TestStoreUsageErrors(t *testing.T) {
 		{`--store: "bogus" is not a store URL`, []string{"scan", "--snapshot", snap, "--store=bogus"}},
 		{"does not exist", []string{"scan", "--snapshot", snap, "--store=sqlite:" + filepath.Join(dir, "no", "h.db")}},
 		{"is not a SQLite database", []string{"scan", "--snapshot", snap, "--store=sqlite:" + snap}},
-		{`--store: "mysql://root@db/x" is not a store URL`, []string{"scan", "--snapshot", snap, "--config", badConfig}},
+		// A value of the settings file is blamed on its key, not on a
+		// flag never given.
+		{`c.yaml:1: store: "mysql://root@db/x" is not a store URL`, []string{"scan", "--snapshot", snap, "--config", badConfig}},
 		{"missing.db does not exist (a scan with --store creates it)", []string{"history", "--store", missing}},
 		{"--store=off: this command reads a store", []string{"history", "--store=off"}},
-		{"is not a store URL", []string{"diff", "--config", badConfig}},
+		{`c.yaml:1: store: "mysql://root@db/x" is not a store URL`, []string{"diff", "--config", badConfig}},
 		{"--format must be table or json", []string{"history", "--store", one, "--format", "xml"}},
 		{"--limit must be 0 (all) or more", []string{"history", "--store", one, "--limit", "-1"}},
 		{`--account "123" is not a 12-digit account ID`, []string{"history", "--store", one, "--account", "123"}},

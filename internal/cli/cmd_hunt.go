@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -36,8 +35,11 @@ type huntOptions struct {
 	noContext bool
 
 	format, output   string
+	configFile       string
 	minRetentionDays int
 	concurrency      int
+	// concurrencySet: --concurrency was given (0 means two per CPU).
+	concurrencySet bool
 }
 
 var huntLong = `Hunt reads CloudTrail's own records and reports who weakened the audit
@@ -95,6 +97,7 @@ func newHuntCommand(g *globals) *cobra.Command {
 		Long:    huntLong,
 		Example: huntExample,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.concurrencySet = cmd.Flags().Changed("concurrency")
 			return runHunt(cmd.Context(), g, o, args)
 		},
 	}
@@ -102,19 +105,20 @@ func newHuntCommand(g *globals) *cobra.Command {
 	addAWSFlags(f, &o.aws)
 	f.StringVar(&o.fromDir, "from-dir", "", "read the offline copy of a trail's bucket in DIR (as 'trailseal pull' writes it)")
 	f.BoolVar(&o.lookupEvents, "lookup-events", false, "read CloudTrail event history (management events of the last 90 days) in every enabled region")
-	f.StringVar(&o.trailARN, "trail-arn", "", "read this trail's log files from S3 (with --start-time), as verify finds them")
-	f.StringVar(&o.bucket, "s3-bucket", "", "with --trail-arn: the bucket of the log files, when it differs from the trail's current bucket")
-	f.StringVar(&o.prefix, "s3-prefix", "", "with --trail-arn: the key prefix of the log files, when it differs from the trail's current prefix")
-	f.StringVar(&o.accountID, "account-id", "", "with --trail-arn: read only this account's files of an organization trail (default: every account)")
-	f.StringVar(&o.start, "start-time", "", "read events at or after this UTC time, e.g. 2026-01-08T05:21:42Z (required with --lookup-events and --trail-arn)")
-	f.StringVar(&o.end, "end-time", "", "read events at or before this UTC time (default: no limit; now with --lookup-events and --trail-arn)")
-	f.StringVar(&o.regions, "regions", "", "comma-separated regions for --lookup-events, --trail-arn and the context (default: every enabled region; every region folder with --trail-arn)")
+	f.StringVar(&o.trailARN, "trail-arn", "", "ARN of the trail whose log files to read from S3, found as verify finds them (with --start-time)")
+	f.StringVar(&o.bucket, "s3-bucket", "", trailBucketUsage)
+	f.StringVar(&o.prefix, "s3-prefix", "", trailPrefixUsage)
+	f.StringVar(&o.accountID, "account-id", "", "account whose files to read with --trail-arn, for an organization trail (default: every account)")
+	f.StringVar(&o.start, "start-time", "", "read events at or after this time (UTC; e.g. 2026-01-08T05:21:42Z; required with --lookup-events and --trail-arn)")
+	f.StringVar(&o.end, "end-time", "", "read events at or before this time (UTC; default: no limit; now with --lookup-events and --trail-arn)")
+	f.StringVar(&o.regions, "regions", "", "comma-separated regions for --lookup-events, --trail-arn and the context, or 'all' (default): every enabled region; every region folder with --trail-arn")
 	f.StringVar(&o.snapshot, "snapshot", "", "take the context from this saved inventory ('scan --save-snapshot') instead of the account")
 	f.BoolVar(&o.noContext, "no-context", false, "hunt without an inventory: trail-resource detections fire only where the record shows the resource is a trail's")
-	f.StringVarP(&o.format, "format", "f", "timeline", "output format: "+strings.Join(output.Formats(), ", "))
-	f.StringVarP(&o.output, "output", "o", "", "write the report to this file instead of stdout")
+	addFormatFlag(f, &o.format, "timeline", output.Formats(), "")
+	addOutputFlag(f, &o.output)
+	addConfigFlag(f, &o.configFile)
 	f.IntVar(&o.minRetentionDays, "min-retention-days", 365, "shortest acceptable retention of trail logs, in days (lifecycle, log group and Lake retention)")
-	f.IntVar(&o.concurrency, "concurrency", 0, "files read at once (default: two per CPU)")
+	addConcurrencyFlag(f, &o.concurrency, 0, "files read", "default: two per CPU")
 	return cmd
 }
 
@@ -124,6 +128,7 @@ type huntPlan struct {
 	start, end time.Time
 	regions    []string
 	trail      verify.TrailARN
+	out        *outputFile
 }
 
 // resolveHunt validates every input before anything is read, so that a
@@ -145,9 +150,12 @@ func resolveHunt(g *globals, o *huntOptions, args []string, now time.Time) (*hun
 	case o.snapshot != "" && o.noContext:
 		return nil, usageError("--snapshot and --no-context exclude each other")
 	case o.minRetentionDays < 1:
-		return nil, usageError("--min-retention-days must be at least 1, got %d", o.minRetentionDays)
-	case o.concurrency < 0:
-		return nil, usageError("--concurrency must be positive, got %d", o.concurrency)
+		return nil, usageError("%s must be at least 1, got %d", g.ref("min-retention-days"), o.minRetentionDays)
+	}
+	if o.concurrency != 0 || o.concurrencySet {
+		if err := checkConcurrency("--concurrency", o.concurrency); err != nil {
+			return nil, err
+		}
 	}
 	if err := o.aws.validate(); err != nil {
 		return nil, err
@@ -170,13 +178,14 @@ func resolveHunt(g *globals, o *huntOptions, args []string, now time.Time) (*hun
 	if !p.start.IsZero() && !p.end.IsZero() && !p.start.Before(p.end) {
 		return nil, usageError("--start-time %s is not before --end-time %s", p.start.Format(time.RFC3339), p.end.Format(time.RFC3339))
 	}
-	if p.regions, err = parseRegions(o.regions); err != nil {
+	if p.regions, err = parseRegions(g.ref("regions"), o.regions); err != nil {
 		return nil, err
 	}
 	if err := p.pickSource(g, o, args, now); err != nil {
 		return nil, err
 	}
-	return p, nil
+	p.out = newOutput(g, "--output", o.output)
+	return p, checkOutputs(p.out)
 }
 
 // pickSource checks the source the flags name and makes it (event
@@ -258,7 +267,7 @@ func runHunt(ctx context.Context, g *globals, o *huntOptions, args []string) err
 			return err
 		}
 		p.source = &hunt.Lookup{Config: cfg, Regions: p.regions, Start: p.start, End: p.end}
-		if isTerminal(g.stderr) {
+		if isTerminal(g.stderr) && !g.quiet {
 			fmt.Fprintf(g.stderr, "reading event history: %d event names per region at %d requests/second/region\n",
 				len(detection.EventNames(true)), hunt.LookupRate)
 		}
@@ -288,7 +297,7 @@ func runHunt(ctx context.Context, g *globals, o *huntOptions, args []string) err
 	}
 	rep.Version = Version()
 	rep.Context = cinfo
-	if err := writeHuntReport(g, o, rep); err != nil {
+	if err := writeHuntReport(g, o, p.out, rep); err != nil {
 		return err
 	}
 	return huntOutcome(rep)
@@ -371,22 +380,8 @@ func huntContext(ctx context.Context, g *globals, o *huntOptions, p *huntPlan, t
 	return hunt.NewContext(inv, th), info, nil
 }
 
-func writeHuntReport(g *globals, o *huntOptions, rep *detection.Report) error {
+func writeHuntReport(g *globals, o *huntOptions, out *outputFile, rep *detection.Report) error {
 	format, _ := outputFormat(o.format)
-	var w io.Writer = g.stdout
-	var buf bytes.Buffer
-	if o.output != "" {
-		w = &buf
-	}
-	opts := output.Options{Color: o.output == "" && g.useColor(g.stdout)}
-	if err := output.Write(w, format, rep, opts); err != nil {
-		return err
-	}
-	if o.output == "" {
-		return nil
-	}
-	if err := os.WriteFile(o.output, buf.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", o.output, unwrapPath(err))
-	}
-	return nil
+	opts := output.Options{Color: out.toStdout() && g.useColor(g.stdout)}
+	return out.write(func(w io.Writer) error { return output.Write(w, format, rep, opts) })
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ type keysExportOptions struct {
 	regions   string
 	startTime string
 	endTime   string
+	output    string
 	now       time.Time
 }
 
@@ -31,7 +33,7 @@ func newKeysCommand(g *globals) *cobra.Command {
 		Use:   "export",
 		Short: "Write CloudTrail's public keys for a period as JSON, for offline verification",
 		Long: `Export calls CloudTrail ListPublicKeys in each region given, all regions at
-once, and writes their keys to stdout in the JSON form of 'aws cloudtrail
+once, and writes their keys (to stdout, or to -o FILE) in the JSON form of 'aws cloudtrail
 list-public-keys', with a Region field on each key, which 'trailseal verify
 --public-keys' reads. CloudTrail signs each region's digests with that
 region's own keys: export every region the trail records. --regions all
@@ -54,8 +56,9 @@ Exit codes:
 	}
 	f := export.Flags()
 	f.StringVar(&o.regions, "regions", "", "comma-separated regions whose keys to export, or 'all' for every region enabled in the account (required)")
-	f.StringVar(&o.startTime, "start-time", "", "first moment the keys must cover (required)")
-	f.StringVar(&o.endTime, "end-time", "", "last moment the keys must cover (default: now)")
+	f.StringVar(&o.startTime, "start-time", "", "cover digests of log files delivered at or after this time (UTC; e.g. 2026-01-08T05:21:42Z; required)")
+	f.StringVar(&o.endTime, "end-time", "", "cover digests of log files delivered at or before this time (UTC; default: now)")
+	addOutputFlag(f, &o.output)
 	addAWSFlags(f, &o.aws)
 	keys.AddCommand(export)
 	return keys
@@ -73,11 +76,15 @@ func runKeysExport(ctx context.Context, g *globals, o *keysExportOptions) error 
 	if strings.TrimSpace(o.regions) == "" {
 		return usageError("--regions is required: the regions the trail records, e.g. --regions us-east-1,eu-west-1, or --regions all")
 	}
-	regions, err := parseRegions(o.regions)
+	regions, err := parseRegions("--regions", o.regions)
 	if err != nil {
 		return err
 	}
 	if err := o.aws.validate(); err != nil {
+		return err
+	}
+	out := newOutput(g, "--output", o.output)
+	if err := checkOutputs(out); err != nil {
 		return err
 	}
 	cfg, err := loadAWSConfig(ctx, o.aws, g.logger, g.debug)
@@ -104,5 +111,5 @@ func runKeysExport(ctx context.Context, g *globals, o *keysExportOptions) error 
 		return fmt.Errorf("ListPublicKeys returned no key for %s to %s in %s; check the regions and period",
 			start.Format(time.RFC3339), end.Format(time.RFC3339), strings.Join(regions, ", "))
 	}
-	return verify.WriteKeysFile(g.stdout, keys)
+	return out.write(func(w io.Writer) error { return verify.WriteKeysFile(w, keys) })
 }

@@ -47,9 +47,9 @@ Exit codes:
 		},
 	}
 	f := cmd.Flags()
-	addTrailFlags(f, &o.trailFlags)
+	addTrailFlags(f, &o.trailFlags, "copy")
 	f.StringVar(&o.to, "to", "", "folder to copy into (required); created if missing")
-	f.IntVar(&o.concurrency, "concurrency", 32, "maximum objects copied at once")
+	addConcurrencyFlag(f, &o.concurrency, 32, "objects copied", "")
 	return cmd
 }
 
@@ -61,15 +61,15 @@ func runPull(ctx context.Context, g *globals, o *pullOptions) error {
 	if o.to == "" {
 		return usageError("--to is required: the folder to copy the evidence into")
 	}
-	if o.concurrency < 1 || o.concurrency > 1024 {
-		return usageError("--concurrency must be between 1 and 1024, not %d", o.concurrency)
+	if err := checkConcurrency("--concurrency", o.concurrency); err != nil {
+		return err
+	}
+	if err := checkPullFolder(o.to); err != nil {
+		return err
 	}
 	spec, err := targetSpec(ctx, g, o.trailFlags, now)
 	if err != nil {
 		return err
-	}
-	if err := os.MkdirAll(o.to, 0o755); err != nil {
-		return usageError("--to: %v", err)
 	}
 	spec.Concurrency = o.concurrency
 	t, err := verify.ResolveTarget(ctx, spec)
@@ -111,6 +111,21 @@ func runPull(ctx context.Context, g *globals, o *pullOptions) error {
 		return explain(errUnreadable, fmt.Errorf("%d objects could not be copied; run pull again", len(stats.Failed)))
 	case len(stats.Missing) > 0:
 		return explain(errInvalid, fmt.Errorf("%d objects named by digests do not exist; verify the copy to see the full report", len(stats.Missing)))
+	}
+	return nil
+}
+
+// checkPullFolder makes the folder pull copies into, before any AWS
+// call, and checks that it takes files.
+func checkPullFolder(dir string) error {
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return usageError("--to %s is a file, not a folder", dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return usageError("--to %s: %s", dir, pathProblem(err))
+	}
+	if err := probeFolder(dir); err != nil {
+		return usageError("--to %s: %s", dir, pathProblem(err))
 	}
 	return nil
 }

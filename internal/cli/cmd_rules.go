@@ -12,10 +12,11 @@ import (
 
 	"github.com/trailseal/trailseal/internal/catalog"
 	"github.com/trailseal/trailseal/internal/fix"
+	"github.com/trailseal/trailseal/internal/suggest"
 )
 
 func newRulesCommand(g *globals) *cobra.Command {
-	var format string
+	var format, output string
 	cmd := &cobra.Command{
 		Use:   "rules",
 		Short: "List the rule catalog: ID, severity, title, frameworks",
@@ -24,11 +25,28 @@ func newRulesCommand(g *globals) *cobra.Command {
   trailseal explain bucket.object_lock`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runRules(g.stdout, format)
+			return writeListing(g, output, format, catalogFormats, runRules)
 		},
 	}
-	cmd.Flags().StringVarP(&format, "format", "f", "table", "output format: table, json or markdown")
+	addFormatFlag(cmd.Flags(), &format, "table", catalogFormats, "")
+	addOutputFlag(cmd.Flags(), &output)
 	return cmd
+}
+
+// catalogFormats are the formats of the rule and detection catalogs.
+var catalogFormats = []string{"table", "json", "markdown"}
+
+// writeListing checks --format and -o, then writes a listing (rules,
+// detections, frameworks) with write.
+func writeListing(g *globals, path, format string, formats []string, write func(io.Writer, string) error) error {
+	if err := checkFormat(format, formats); err != nil {
+		return err
+	}
+	out := newOutput(g, "--output", path)
+	if err := checkOutputs(out); err != nil {
+		return err
+	}
+	return out.write(func(w io.Writer) error { return write(w, format) })
 }
 
 func runRules(w io.Writer, format string) error {
@@ -69,12 +87,30 @@ func newExplainCommand(g *globals) *cobra.Command {
 		Use:   "explain RULE-ID|DETECTION-ID",
 		Short: "Explain one rule (why it matters, how it is audited, how to fix it) or one hunt detection",
 		Example: `  trailseal explain bucket.object_lock
-  trailseal explain trail.log_file_validation`,
+  trailseal explain trail.log_file_validation
+  trailseal explain hunt.trail_logging_stopped`,
 		Args: cobra.ExactArgs(1),
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+			if len(args) > 0 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			return complete(append(catalogIDs(), detectionIDs()...), toComplete), cobra.ShellCompDirectiveNoFileComp
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runExplain(g.stdout, args[0])
 		},
 	}
+}
+
+// catalogIDs are the IDs explain knows: every catalog rule (drift rules
+// included) and its aliases.
+func catalogIDs() []string {
+	var ids []string
+	for _, r := range catalog.All() {
+		ids = append(ids, r.ID)
+		ids = append(ids, r.Aliases...)
+	}
+	return ids
 }
 
 func runExplain(w io.Writer, id string) error {
@@ -83,7 +119,7 @@ func runExplain(w io.Writer, id string) error {
 	}
 	r, ok := catalog.Lookup(catalog.All(), id)
 	if !ok {
-		return usageError("unknown rule ID %q (see 'trailseal rules')", id)
+		return usageError("unknown rule ID %q%s (see 'trailseal rules')", id, suggest.DidYouMean(id, append(catalogIDs(), detectionIDs()...)))
 	}
 	fmt.Fprintf(w, "%s  [%s]\n%s\n\n", r.ID, r.Severity, r.Title)
 	section := func(title, body string) {

@@ -1,11 +1,9 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -17,7 +15,6 @@ import (
 	"github.com/trailseal/trailseal/internal/catalog"
 	"github.com/trailseal/trailseal/internal/collect"
 	"github.com/trailseal/trailseal/internal/compliance"
-	"github.com/trailseal/trailseal/internal/config"
 	"github.com/trailseal/trailseal/internal/findings"
 	"github.com/trailseal/trailseal/internal/fix"
 	"github.com/trailseal/trailseal/internal/inventory"
@@ -30,6 +27,7 @@ import (
 // scanOptions are the flags of 'trailseal scan'.
 type scanOptions struct {
 	accountFlags
+	ruleFlags
 
 	snapshot     string
 	saveSnapshot string
@@ -41,7 +39,7 @@ type scanOptions struct {
 	failOn    string
 	// failOnError: unsuppressed ERROR findings exit 4 (audit incomplete).
 	failOnError bool
-	ruleIDs     []string
+	statuses    []string
 	verbose     bool
 
 	complianceID string
@@ -55,8 +53,8 @@ type scanOptions struct {
 	// store is the history store URL (--store); see scan_store.go.
 	store string
 
-	// set reports which flags the user gave, so the config file only fills
-	// the others.
+	// set reports which flags the user gave on the command line (not
+	// those the environment or the settings file filled).
 	set func(name string) bool
 }
 
@@ -78,9 +76,18 @@ const scanExample = `  # every enabled region, default credential chain
   # only fail the pipeline on high and critical findings
   trailseal scan --fail-on high
 
+  # only the critical and high findings, failures only, no MFA Delete rule
+  trailseal scan --severity critical,high --status FAIL --exclude-rules bucket.mfa_delete
+
   # remember the run and report drift since the previous one (note the '=')
   trailseal scan --store
   trailseal scan --store=postgres://trailseal@db.internal/trailseal`
+
+const settingsHelp = `Settings: a flag on the command line wins over the environment variable
+TRAILSEAL_<FLAG> (TRAILSEAL_REGIONS, TRAILSEAL_FAIL_ON, ...), which wins over
+the key of the same name in the settings file (--config FILE, else
+$TRAILSEAL_CONFIG, else trailseal.yaml in the working folder), which wins
+over the default. docs/scan.md lists the settings.`
 
 func newScanCommand(g *globals) *cobra.Command {
 	o := &scanOptions{}
@@ -95,7 +102,13 @@ rule catalog ('trailseal rules') and reports one finding per rule and
 resource: PASS, FAIL, ERROR (evidence could not be read), MANUAL (the
 resource is in another account) or N/A.
 
+--rules, --exclude-rules and --severity decide what is evaluated and counts
+for the exit code; --status only decides what the report shows (the exit
+code still counts every finding).
+
 Scan is read-only. The IAM permissions it needs are in docs/permissions.md.
+
+` + settingsHelp + `
 
 Exit codes:
 ` + exitCodesHelp("scan"),
@@ -110,13 +123,14 @@ Exit codes:
 	addAccountFlags(f, &o.accountFlags)
 	f.StringVar(&o.snapshot, "snapshot", "", "evaluate this saved inventory instead of calling AWS")
 	f.StringVar(&o.saveSnapshot, "save-snapshot", "", "also write the collected inventory to this file")
-	f.StringVar(&o.configFile, "config", "", "read settings from this YAML file (flags override it)")
-	f.StringVarP(&o.formats, "format", "f", "table", "output format: "+strings.Join(report.Formats(), ", ")+" (comma-separated with --output-dir)")
-	f.StringVarP(&o.output, "output", "o", "", "write the report to this file instead of stdout")
-	f.StringVar(&o.outputDir, "output-dir", "", "write one report per format into this directory (report.<format>)")
-	f.StringVar(&o.failOn, "fail-on", "low", "exit 3 when a FAIL at or above this severity is found: critical, high, medium, low, info")
+	addConfigFlag(f, &o.configFile)
+	addFormatFlag(f, &o.formats, "table", report.Formats(), " (comma-separated with --output-dir)")
+	addOutputFlag(f, &o.output)
+	f.StringVar(&o.outputDir, "output-dir", "", "write one report per format into this folder (report.<format>; created if missing)")
+	f.StringVar(&o.failOn, "fail-on", "low", "exit 3 when a FAIL at or above this severity is found: "+severityNames())
 	f.BoolVar(&o.failOnError, "fail-on-error", true, "exit 4 (audit incomplete) when evidence could not be read (ERROR findings) and no FAIL decides the exit code")
-	f.StringSliceVar(&o.ruleIDs, "rules", nil, "evaluate only these rule IDs (comma-separated)")
+	addRuleFlags(f, &o.ruleFlags, "evaluate")
+	f.StringSliceVar(&o.statuses, "status", nil, "show only findings of these statuses (comma-separated): "+statusNames()+"; the exit code still counts all")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "show PASS and N/A findings in the table too")
 	f.StringVar(&o.complianceID, "compliance", "", "show a compliance view instead of the findings: "+strings.Join(compliance.IDs(), ", "))
 	f.StringVar(&o.suppressions, "suppressions", "", "YAML file of accepted findings (rule, resource, reason, expires); see docs/reports.md")
@@ -129,7 +143,7 @@ Exit codes:
 
 var accountIDPattern = regexp.MustCompile(`^\d{12}$`)
 
-// resolvedScan is a scanOptions after the config file, defaults and
+// resolvedScan is a scanOptions after the settings, defaults and
 // validation have been applied.
 type resolvedScan struct {
 	regions []string
@@ -138,45 +152,40 @@ type resolvedScan struct {
 	// failOnError: exit 4 on unsuppressed ERROR findings.
 	failOnError bool
 	ruleset     []rules.Rule
-	ruleOpts    rules.Options
-	parallel    int
-	outputDir   string
-	verbose     bool
-	framework   *compliance.Framework
-	suppress    *suppress.File
-	store       *store.Location // nil: no history store
+	// severities (--severity) keep findings of these severities; statuses
+	// (--status) decide what the report shows.
+	severities []findings.Severity
+	statuses   []findings.Status
+	ruleOpts   rules.Options
+	parallel   int
+	verbose    bool
+	framework  *compliance.Framework
+	// report is -o (standard output when not given); dir holds one file
+	// per format with --output-dir instead; snapshot is --save-snapshot.
+	report   *outputFile
+	dir      []formatOutput
+	snapshot *outputFile
+	suppress *suppress.File
+	store    *store.Location // nil: no history store
 }
 
-// scanSettings are the settings the config file may give, before
-// validation: a flag the user gave wins over the file.
-type scanSettings struct {
-	regions  string
-	failOn   string
-	ruleIDs  []string
-	ruleOpts rules.Options
-	parallel int
-	store    *string // the config file's store, if any
-}
-
-// resolveScan merges the config file and validates every input before any
-// AWS call, so that a typo costs nothing.
-func resolveScan(o *scanOptions) (*resolvedScan, error) {
+// resolveScan validates every input before any AWS call, so that a typo
+// costs nothing; the outputs are checked last.
+func resolveScan(g *globals, o *scanOptions) (*resolvedScan, error) {
 	set := o.set
 	if set == nil {
 		set = func(string) bool { return false }
 	}
-	in, err := scanConfig(o, set)
-	if err != nil {
+	r := &resolvedScan{parallel: o.concurrency, verbose: o.verbose, failOnError: o.failOnError}
+	configured, configuredRef, _ := g.setting("store")
+	var err error
+	if r.store, err = resolveStoreLocation(o.store, set("store"), g.ref("store"), configured, configuredRef); err != nil {
 		return nil, err
 	}
-	r := &resolvedScan{ruleOpts: in.ruleOpts, parallel: in.parallel, outputDir: o.outputDir, verbose: o.verbose, failOnError: o.failOnError}
-	if r.store, err = resolveStoreLocation(o.store, set("store"), in.store); err != nil {
+	if err := r.resolveEvaluation(g, o); err != nil {
 		return nil, err
 	}
-	if err := r.resolveEvaluation(in); err != nil {
-		return nil, err
-	}
-	if err := r.resolveOutput(o, set); err != nil {
+	if err := r.resolveOutput(g, o, set); err != nil {
 		return nil, err
 	}
 	if o.suppressions != "" {
@@ -187,77 +196,84 @@ func resolveScan(o *scanOptions) (*resolvedScan, error) {
 	if err := o.aws.validate(); err != nil {
 		return nil, err
 	}
+	var state *outputFile
+	if o.org.resume != "" {
+		// The state file of an organization scan is read and rewritten.
+		state = newOutput(g, "--resume", o.org.resume)
+	}
+	if err := r.checkOutputs(state); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
-// scanConfig reads the config file, if any, under the flags.
-func scanConfig(o *scanOptions, set func(string) bool) (scanSettings, error) {
-	in := scanSettings{regions: o.regions, failOn: o.failOn, ruleIDs: o.ruleIDs, ruleOpts: rules.DefaultOptions(), parallel: o.concurrency}
-	in.ruleOpts.MinRetentionDays = o.minRetentionDays
-	in.ruleOpts.LogArchiveAccount = o.logArchiveAccount
-	if o.configFile == "" {
-		return in, nil
+// formatOutput is one report file of --output-dir.
+type formatOutput struct {
+	format string
+	out    *outputFile
+}
+
+// checkOutputs checks every file the scan writes, last, once every other
+// input is known good.
+func (r *resolvedScan) checkOutputs(more ...*outputFile) error {
+	outs := append([]*outputFile{r.report, r.snapshot}, more...)
+	for _, d := range r.dir {
+		outs = append(outs, d.out)
 	}
-	cf, err := config.Load(o.configFile)
-	if err != nil {
-		return in, asUsage(err)
+	return checkOutputs(outs...)
+}
+
+// ruleOptions are the options the rules read: flags and settings, and the
+// settings file's full-access keys, which have no flag.
+func ruleOptions(g *globals, minDays int, archive, archiveRef string) (rules.Options, error) {
+	opts := rules.DefaultOptions()
+	opts.MinRetentionDays, opts.LogArchiveAccount = minDays, archive
+	if v, _, ok := g.fileSetting("full-access-allow-list"); ok {
+		opts.FullAccessAllowList = v.List
 	}
-	if len(cf.Regions) > 0 && !set("regions") {
-		in.regions = strings.Join(cf.Regions, ",")
+	if v, ref, ok := g.fileSetting("full-access-limit"); ok {
+		if v.Number < 0 {
+			return opts, usageError("%s must be 0 or more, got %d", ref, v.Number)
+		}
+		opts.FullAccessLimit = v.Number
 	}
-	if cf.MinRetentionDays != nil && !set("min-retention-days") {
-		in.ruleOpts.MinRetentionDays = *cf.MinRetentionDays
+	if opts.MinRetentionDays < 1 {
+		return opts, usageError("%s must be at least 1, got %d", g.ref("min-retention-days"), opts.MinRetentionDays)
 	}
-	if cf.LogArchiveAccount != nil && !set("log-archive-account") {
-		in.ruleOpts.LogArchiveAccount = *cf.LogArchiveAccount
+	if a := opts.LogArchiveAccount; a != "" && !accountIDPattern.MatchString(a) {
+		return opts, usageError("%s %q is not a 12-digit account ID", archiveRef, a)
 	}
-	if cf.FailOn != nil && !set("fail-on") {
-		in.failOn = *cf.FailOn
-	}
-	if len(cf.Rules) > 0 && !set("rules") {
-		in.ruleIDs = cf.Rules
-	}
-	if cf.Concurrency != nil && !set("concurrency") {
-		in.parallel = *cf.Concurrency
-	}
-	in.ruleOpts.FullAccessAllowList = cf.FullAccessAllowList
-	if cf.FullAccessLimit != nil {
-		in.ruleOpts.FullAccessLimit = *cf.FullAccessLimit
-	}
-	in.store = cf.Store
-	return in, nil
+	return opts, nil
 }
 
 // resolveEvaluation checks what decides the verdicts: regions, --fail-on,
 // the rule options and the rules.
-func (r *resolvedScan) resolveEvaluation(in scanSettings) error {
+func (r *resolvedScan) resolveEvaluation(g *globals, o *scanOptions) error {
 	var err error
-	if in.regions != "" {
-		if r.regions, err = parseRegions(in.regions); err != nil {
-			return err
-		}
+	if r.regions, err = parseRegions(g.ref("regions"), o.regions); err != nil {
+		return err
 	}
-	if r.failOn, err = findings.ParseSeverity(in.failOn); err != nil {
-		return usageError("--fail-on: %v", err)
+	if r.failOn, err = findings.ParseSeverity(o.failOn); err != nil {
+		return usageError("%s: %v", g.ref("fail-on"), err)
 	}
-	if r.ruleOpts.MinRetentionDays < 1 {
-		return usageError("--min-retention-days must be at least 1, got %d", r.ruleOpts.MinRetentionDays)
+	if r.ruleOpts, err = ruleOptions(g, o.minRetentionDays, o.logArchiveAccount, g.ref("log-archive-account")); err != nil {
+		return err
 	}
-	if a := r.ruleOpts.LogArchiveAccount; a != "" && !accountIDPattern.MatchString(a) {
-		return usageError("--log-archive-account %q is not a 12-digit account ID", a)
+	if err := checkConcurrency(g.ref("concurrency"), r.parallel); err != nil {
+		return err
 	}
-	if r.parallel < 1 || r.parallel > 512 {
-		return usageError("--concurrency must be between 1 and 512, got %d", r.parallel)
+	if r.ruleset, r.severities, err = g.selectRules(o.ruleFlags); err != nil {
+		return err
 	}
-	if r.ruleset, err = rules.Select(rules.All(), in.ruleIDs); err != nil {
-		return asUsage(err)
+	if r.statuses, err = parseStatuses(g.ref("status"), o.statuses); err != nil {
+		return err
 	}
 	return nil
 }
 
 // resolveOutput checks the formats, where they go, and the flags that
 // cannot go with --snapshot or a compliance view.
-func (r *resolvedScan) resolveOutput(o *scanOptions, set func(string) bool) error {
+func (r *resolvedScan) resolveOutput(g *globals, o *scanOptions, set func(string) bool) error {
 	for _, name := range strings.Split(o.formats, ",") {
 		name = strings.ToLower(strings.TrimSpace(name))
 		if name == "" {
@@ -278,7 +294,20 @@ func (r *resolvedScan) resolveOutput(o *scanOptions, set func(string) bool) erro
 	case len(r.formats) > 1 && o.outputDir == "":
 		return usageError("several formats need --output-dir (one file per format)")
 	}
+	r.report = newOutput(g, "--output", o.output)
+	if o.outputDir != "" {
+		for _, format := range r.formats {
+			path := filepath.Join(o.outputDir, "report."+fileExtension(format))
+			r.dir = append(r.dir, formatOutput{format, newOutput(g, "--output-dir", path)})
+		}
+	}
+	if o.saveSnapshot != "" {
+		r.snapshot = newOutput(g, "--save-snapshot", o.saveSnapshot)
+		r.snapshot.perm = 0o600 // an inventory maps the account's defences
+	}
 	if o.snapshot != "" {
+		// Only flags given on the command line conflict: a region list
+		// from the environment or the settings file is for live scans.
 		for _, flag := range []string{"profile", "role-arn", "external-id", "regions"} {
 			if set(flag) {
 				return usageError("--%s cannot be used with --snapshot (a snapshot makes no AWS call)", flag)
@@ -317,7 +346,7 @@ func runScan(ctx context.Context, g *globals, o *scanOptions) error {
 	if o.org.requested(o.set) {
 		return runOrgScan(ctx, g, o)
 	}
-	r, err := resolveScan(o)
+	r, err := resolveScan(g, o)
 	if err != nil {
 		return err
 	}
@@ -350,16 +379,31 @@ func runScan(ctx context.Context, g *globals, o *scanOptions) error {
 		if err != nil {
 			return err
 		}
-		if o.saveSnapshot != "" {
-			if err := inventory.Save(o.saveSnapshot, inv); err != nil {
-				return err
-			}
-		}
+	}
+	// The snapshot is written first and on its own: when it cannot be,
+	// the report still is, and the other way round.
+	var snapErr error
+	if r.snapshot != nil {
+		snapErr = r.snapshot.write(func(w io.Writer) error { return inventory.Write(w, inv) })
 	}
 	hist.begin(ctx, []store.Account{{ID: inv.Account.ID, Name: inv.Account.Name, Inventory: inv}})
 	rep := evaluate(inv, r.ruleset, r.ruleOpts, source)
+	rep.Findings = keepSeverities(rep.Findings, r.severities)
 	hist.addDrift(rep)
-	return hist.save(ctx, g, rep, emit(g, rep, r, o.output, nil))
+	return hist.save(ctx, g, rep, afterWrite(snapErr, emit(g, rep, r, nil)))
+}
+
+// afterWrite combines a failed write with what came after it: the write
+// error, which exits 1, joined to a later error but not to an outcome
+// (the report already told the findings).
+func afterWrite(writeErr, later error) error {
+	if writeErr == nil {
+		return later
+	}
+	if later == nil || silent(later) {
+		return writeErr
+	}
+	return joinErrors(writeErr, later)
 }
 
 // applySuppressions marks accepted findings and warns, one line each, about
@@ -389,53 +433,41 @@ func evaluate(inv *inventory.Inventory, ruleset []rules.Rule, opts rules.Options
 
 // emit writes the report in every requested format and decides the exit
 // code from the unsuppressed FAIL findings at or above --fail-on. Output is
-// written in full before the exit code is returned.
+// written in full before the exit code is returned; an output that cannot
+// be written does not stop the others.
 //
 // afterTable, when set, adds to the terminal table (the organization scan's
 // per-account summary); it runs after suppressions are applied.
-func emit(g *globals, rep *findings.Report, r *resolvedScan, output string, afterTable func(io.Writer)) error {
+func emit(g *globals, rep *findings.Report, r *resolvedScan, afterTable func(io.Writer)) error {
 	applySuppressions(g, rep, r)
+	shown := showStatuses(rep, r.statuses)
+	verbose := r.verbose || len(r.statuses) > 0 // --status decides what shows
+	var err error
 	switch {
 	case r.framework != nil:
-		view := compliance.Evaluate(r.framework, rep)
-		var buf bytes.Buffer
-		color := output == "" && g.useColor(g.stdout)
-		write := func() error { return compliance.WriteView(&buf, view, r.formats[0], color) }
-		if r.formats[0] == "html" {
-			write = func() error { return report.WriteComplianceHTML(&buf, view, rep) }
+		err = emitCompliance(g, rep, r)
+	case len(r.dir) > 0:
+		var errs []error
+		for _, d := range r.dir {
+			errs = append(errs, d.out.write(func(w io.Writer) error { return writeReport(w, d.format, shown) }))
 		}
-		if err := write(); err != nil {
-			return err
-		}
-		if err := writeOut(g, output, buf.Bytes()); err != nil {
-			return err
-		}
-		if output != "" {
-			fmt.Fprintln(g.stderr, report.Summary(rep))
-		}
-	case r.outputDir != "":
-		if err := os.MkdirAll(r.outputDir, 0o755); err != nil {
-			return fmt.Errorf("--output-dir: %w", err)
-		}
-		for _, format := range r.formats {
-			path := filepath.Join(r.outputDir, "report."+fileExtension(format))
-			if err := writeReportFile(path, format, rep); err != nil {
-				return err
-			}
-		}
-		fmt.Fprintln(g.stderr, report.Summary(rep))
-	case output != "":
-		if err := writeReportFile(output, r.formats[0], rep); err != nil {
-			return err
-		}
-		fmt.Fprintln(g.stderr, report.Summary(rep))
+		g.info(report.Summary(rep))
+		err = joinErrors(errs...)
+	case !r.report.toStdout():
+		err = r.report.write(func(w io.Writer) error { return writeReport(w, r.formats[0], shown) })
+		g.info(report.Summary(rep))
 	default:
-		if err := writeStdout(g, rep, r.formats[0], r.verbose); err != nil {
-			return err
-		}
-		if r.formats[0] == "table" && afterTable != nil {
+		err = writeStdout(g, shown, r.formats[0], verbose)
+		if err == nil && r.formats[0] == "table" && afterTable != nil {
 			afterTable(g.stdout)
 		}
+		if err == nil && len(r.statuses) > 0 {
+			// The report counts what it shows; the run is more.
+			g.info("all findings (--status shows some): " + report.Summary(rep))
+		}
+	}
+	if err != nil {
+		return err
 	}
 	if failing := rep.Failing(r.failOn); len(failing) > 0 {
 		return errFindings
@@ -448,32 +480,47 @@ func emit(g *globals, rep *findings.Report, r *resolvedScan, output string, afte
 	return nil
 }
 
+// showStatuses is the report as --status shows it: only findings of those
+// statuses (all without --status). The exit code and the store use the
+// whole report.
+func showStatuses(rep *findings.Report, statuses []findings.Status) *findings.Report {
+	if len(statuses) == 0 {
+		return rep
+	}
+	shown := *rep
+	shown.Findings = nil
+	for _, f := range rep.Findings {
+		if slices.Contains(statuses, f.Status) {
+			shown.Findings = append(shown.Findings, f)
+		}
+	}
+	return &shown
+}
+
+// emitCompliance writes the compliance view of the report.
+func emitCompliance(g *globals, rep *findings.Report, r *resolvedScan) error {
+	view := compliance.Evaluate(r.framework, rep)
+	color := r.report.toStdout() && g.useColor(g.stdout)
+	err := r.report.write(func(w io.Writer) error {
+		if r.formats[0] == "html" {
+			return report.WriteComplianceHTML(w, view, rep)
+		}
+		return compliance.WriteView(w, view, r.formats[0], color)
+	})
+	if err == nil && !r.report.toStdout() {
+		g.info(report.Summary(rep))
+	}
+	return err
+}
+
 func writeStdout(g *globals, rep *findings.Report, format string, verbose bool) error {
 	opts := report.Options{Color: g.useColor(g.stdout), Verbose: verbose, Width: terminalWidth(g.stdout), Fixable: fix.Fixable}
 	return report.Write(g.stdout, format, rep, catalog.All(), opts)
 }
 
-// writeOut writes data to path, or to stdout when path is empty.
-func writeOut(g *globals, path string, data []byte) error {
-	if path == "" {
-		_, err := g.stdout.Write(data)
-		return err
-	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	return nil
-}
-
-func writeReportFile(path, format string, rep *findings.Report) error {
-	var buf bytes.Buffer
-	if err := report.Write(&buf, format, rep, catalog.All(), report.Options{Fixable: fix.Fixable}); err != nil {
-		return err
-	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	return nil
+// writeReport writes the report in format to a file.
+func writeReport(w io.Writer, format string, rep *findings.Report) error {
+	return report.Write(w, format, rep, catalog.All(), report.Options{Fixable: fix.Fixable})
 }
 
 func fileExtension(format string) string {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -20,10 +21,11 @@ type verifyOptions struct {
 	trailFlags
 	publicKeys []string
 	format     string
+	output     string
 	outputDir  string
-	// out is where the reports go, from --format, --output and
-	// --output-dir.
+	// out is where the reports go, from --format, -o and --output-dir.
 	out         verifyOutput
+	configFile  string
 	verbose     bool
 	concurrency int
 	// concurrencySet: --concurrency was given; otherwise --from-dir reads
@@ -80,7 +82,9 @@ version against its digest, and prints the command that restores it.
 Without the metadata files a digest's signature is taken from the next
 digest, so the newest digest of each chain is reported as unverifiable.
 Offline runs need --public-keys ('trailseal keys export --regions all');
---public-keys may be repeated to merge files.
+--public-keys may be repeated to merge files, and may come from
+TRAILSEAL_PUBLIC_KEYS or the settings file's public-keys key. --regions
+never comes from there: what verify proves is what the command line says.
 
 --hunt also runs hunt's detections (see 'trailseal hunt --help') over the
 log files verified, from the same bytes as the hash, and names on each gap
@@ -102,7 +106,8 @@ and day folders verified before are listed again and verified again when
 they changed. --shard I/N (or auto, from JOB_COMPLETION_INDEX or
 AWS_BATCH_JOB_ARRAY_INDEX with --shards N) verifies one shard of the chains;
 'trailseal verify merge' combines the shards' JSON reports. A progress bar is
-drawn on stderr when it is a terminal (--quiet: never).
+drawn on stderr when it is a terminal (--quiet: never). -o writes the
+report to a file (or, for a run over many chains, to s3://BUCKET/KEY).
 
 --format text (the default) or json, html (one page for people), junit (a
 test suite per region, a testcase per reason code) or sarif (a rule per
@@ -159,18 +164,19 @@ func newVerifyCommand(g *globals) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	addTrailFlags(f, &o.trailFlags)
+	addTrailFlags(f, &o.trailFlags, "verify")
 	f.Lookup("account-id").Usage = "comma-separated accounts to verify (default: the trail's account; for an organization trail every account of the organization)"
 	addArchiveFlags(f, o)
 	f.IntVar(&o.archive.shards, "shards", 0, "the number of shards, for --shard auto")
-	f.BoolVarP(&o.archive.quiet, "quiet", "q", false, "no progress bar (drawn only when stderr is a terminal)")
 	f.IntVar(&o.archive.chains, "chains", 0, "maximum chains (account x region) verified in full at once (default: --concurrency / 4)")
 	f.StringArrayVar(&o.publicKeys, "public-keys", nil, "read public keys from this JSON file ('trailseal keys export' or 'aws cloudtrail list-public-keys') instead of calling ListPublicKeys; repeat to merge files")
 	f.StringVar(&o.fromDir, "from-dir", "", "verify an offline copy laid out as DIR/<bucket>/<key> (made by 'trailseal pull') instead of S3")
-	f.StringVarP(&o.format, "format", "f", "text", verifyFormatUsage)
-	f.StringVar(&o.outputDir, "output-dir", "", verifyOutputDirUsage)
+	addVerifyFormatFlags(f, &o.format, &o.outputDir)
+	addOutputFlag(f, &o.output)
+	f.Lookup("output").Usage += "; for a run over many chains also s3://BUCKET/KEY, and {shard} is replaced by the shard index"
+	addConfigFlag(f, &o.configFile)
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "list every valid digest and log file too")
-	f.IntVar(&o.concurrency, "concurrency", 128, "maximum objects read at once (with --from-dir the default is 4 per CPU)")
+	addConcurrencyFlag(f, &o.concurrency, 128, "objects read", "with --from-dir the default is 4 per CPU")
 	addVerifyHuntFlags(f, &o.hunt)
 	cmd.AddCommand(newVerifyMergeCommand(g))
 	return cmd
@@ -216,8 +222,8 @@ func runVerify(ctx context.Context, g *globals, o *verifyOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.archive.output != "" {
-		return usageError("--output is for runs over many chains (several accounts, --state or --shard); redirect the report instead")
+	if strings.HasPrefix(o.output, "s3://") {
+		return usageError("--output %s: s3:// is for runs over many chains (several accounts, --state or --shard); give a file", o.output)
 	}
 	if err := o.out.write(ctx, g, aws.Config{}, renderVerify(g, o.out, report, hunted), report.ResultLine()); err != nil {
 		return err
@@ -235,14 +241,12 @@ func executeVerify(ctx context.Context, g *globals, o *verifyOptions) (*verify.R
 	if now.IsZero() {
 		now = time.Now()
 	}
-	out, err := parseVerifyOutput(o.format, o.archive.output, o.outputDir)
+	formats, err := parseVerifyFormats(o.format, o.output, o.outputDir)
 	if err != nil {
 		return nil, nil, err
 	}
-	out.verbose, out.quiet = o.verbose, o.archive.quiet
-	o.out = out
-	if o.concurrency < 1 || o.concurrency > 1024 {
-		return nil, nil, usageError("--concurrency must be between 1 and 1024, not %d", o.concurrency)
+	if err := checkConcurrency("--concurrency", o.concurrency); err != nil {
+		return nil, nil, err
 	}
 	if err := o.hunt.check(); err != nil {
 		return nil, nil, err
@@ -257,8 +261,12 @@ func executeVerify(ctx context.Context, g *globals, o *verifyOptions) (*verify.R
 		return nil, nil, asUsage(err)
 	}
 	o.archive.shardSpec = sh
+	o.out = newVerifyOutput(g, formats, o.output, o.outputDir, sh, o.verbose)
 	if o.archive.chains < 0 {
 		return nil, nil, usageError("--chains must be at least 1, not %d", o.archive.chains)
+	}
+	if err := o.checkOutputs(g); err != nil {
+		return nil, nil, err
 	}
 	concurrency := o.concurrency
 	if o.fromDir != "" && !o.concurrencySet {
@@ -337,7 +345,7 @@ func targetSpec(ctx context.Context, g *globals, f trailFlags, now time.Time) (v
 	if err != nil {
 		return verify.TargetSpec{}, err
 	}
-	regions, err := parseRegions(f.regions)
+	regions, err := parseRegions("--regions", f.regions)
 	if err != nil {
 		return verify.TargetSpec{}, err
 	}
@@ -385,6 +393,17 @@ func setProcessLimits(args []string) {
 			return
 		}
 	}
+}
+
+// checkOutputs checks, before any AWS call, the local files verify will
+// write: -o or the --output-dir files, and --state (with {shard}
+// replaced). An s3:// location is checked when it is written.
+func (o *verifyOptions) checkOutputs(g *globals) error {
+	outs := o.out.files()
+	if path := expandShard(o.archive.state, o.archive.shardSpec); path != "" && !strings.HasPrefix(path, "s3://") {
+		outs = append(outs, newOutput(g, "--state", path))
+	}
+	return checkOutputs(outs...)
 }
 
 // verifyExit maps the outcome to an exit outcome; the report already says

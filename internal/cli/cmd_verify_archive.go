@@ -22,8 +22,6 @@ type archiveFlags struct {
 	state     string
 	shard     string
 	shards    int
-	output    string
-	quiet     bool
 	chains    int
 	accounts  []string
 	shardSpec verify.Shard
@@ -32,7 +30,6 @@ type archiveFlags struct {
 func addArchiveFlags(f *pflag.FlagSet, o *verifyOptions) {
 	f.StringVar(&o.archive.state, "state", "", "incremental: remember where each chain was left in this file or s3://BUCKET/KEY (written with a conditional put) and read only what is new next time; {shard} is replaced by the shard index")
 	f.StringVar(&o.archive.shard, "shard", "", "verify one shard of the chains (account x region): I/N (0-based), or auto (the index from JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX, N from --shards)")
-	f.StringVar(&o.archive.output, "output", "", "write the report to this file or s3://BUCKET/KEY instead of stdout; {shard} is replaced by the shard index")
 }
 
 // archiveMode tells whether the flags ask for a run over many chains: more
@@ -77,7 +74,7 @@ func runArchive(ctx context.Context, g *globals, o *verifyOptions, spec verify.T
 	if vh != nil {
 		as.LogSink = vh.hunter.LogSink()
 	}
-	bar := newArchiveProgress(g, o.archive.quiet)
+	bar := newArchiveProgress(g, g.quiet)
 	as.Progress = bar
 	r, err := verify.RunArchive(ctx, as)
 	bar.finish()
@@ -91,9 +88,7 @@ func runArchive(ctx context.Context, g *globals, o *verifyOptions, spec verify.T
 			return err
 		}
 	}
-	out := o.out
-	out.output, out.dir = expandShard(out.output, as.Shard), expandShard(out.dir, as.Shard)
-	if err := out.write(ctx, g, spec.AWS, renderArchive(g, out, r, hunted), r.ResultLine()); err != nil {
+	if err := o.out.write(ctx, g, spec.AWS, renderArchive(g, o.out, r, hunted), r.ResultLine()); err != nil {
 		return err
 	}
 	if code := archiveExit(r, hunted); code != nil {
@@ -137,28 +132,31 @@ unverified.
 Exit codes:
 ` + exitCodesHelp("verify merge"),
 		Example: `  trailseal verify merge reports/shard-0.json reports/shard-1.json reports/shard-2.json
-  trailseal verify merge --format json reports/*.json > archive.json`,
+  trailseal verify merge --format json reports/*.json > archive.json
+  trailseal verify merge --format html,junit,sarif --output-dir merged/ reports/*.json`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runVerifyMerge(cmd.Context(), g, o, args)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&o.format, "format", "f", "text", verifyFormatUsage)
+	addVerifyFormatFlags(f, &o.format, &o.outputDir)
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "list every chain (and valid object, when the shards listed them)")
-	f.StringVar(&o.output, "output", "", "write the report to this file instead of stdout")
-	f.StringVar(&o.outputDir, "output-dir", "", verifyOutputDirUsage)
+	addOutputFlag(f, &o.output)
 	return cmd
 }
 
 func runVerifyMerge(ctx context.Context, g *globals, o *mergeOptions, paths []string) error {
-	out, err := parseVerifyOutput(o.format, o.output, o.outputDir)
+	formats, err := parseVerifyFormats(o.format, o.output, o.outputDir)
 	if err != nil {
 		return err
 	}
-	out.verbose = o.verbose
 	if strings.HasPrefix(o.output, "s3://") {
 		return usageError("--output of verify merge is a file")
+	}
+	out := newVerifyOutput(g, formats, o.output, o.outputDir, verify.Shard{}, o.verbose)
+	if err := checkOutputs(out.files()...); err != nil {
+		return err
 	}
 	var reports []*verify.ArchiveReport
 	for _, p := range paths {

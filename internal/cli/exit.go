@@ -143,8 +143,8 @@ var (
 var exitTable = []commandExits{
 	{commands: []string{"scan"}, rows: []exitRow{
 		{ExitOK, "no FAIL finding at or above --fail-on, and all evidence read", nil},
-		{ExitRuntime, "runtime error (no credentials, nothing could be collected, output not writable;\n     with --store, the store cannot be reached or the run not written)", anyRuntime},
-		{ExitUsage, "usage error (bad flag, config file, snapshot, region, rule ID or store URL)", anyUsage},
+		{ExitRuntime, "runtime error (no credentials, nothing could be collected, an output could not\n     be written after the run; with --store, the store cannot be reached or the\n     run not written)", anyRuntime},
+		{ExitUsage, "usage error (bad flag, setting, settings file, snapshot, region, rule ID,\n     store URL, or an output path that cannot be written, found before any AWS call)", anyUsage},
 		{ExitFindings, "FAIL findings at or above --fail-on (suppressed findings do not count)", errFindings},
 		{ExitUnverifiable, "audit incomplete: some evidence could not be read (ERROR findings) and no\n     FAIL at or above --fail-on; --fail-on-error=false exits 0 instead", errUnreadable},
 		interrupted,
@@ -152,7 +152,7 @@ var exitTable = []commandExits{
 	{commands: []string{"verify"}, rows: []exitRow{
 		{ExitOK, "every digest and log file in the period is valid", nil},
 		{ExitRuntime, "something is invalid, missing or unreferenced (tampering or deletion),\n     or a runtime error", errInvalid},
-		{ExitUsage, "usage error (bad flag, time, ARN or key file)", anyUsage},
+		{ExitUsage, "usage error (bad flag, setting, time, ARN, key file, or an output or state path)", anyUsage},
 		{ExitFindings, "gaps: every file present is valid, but no digest covers part of the\n     period (LOG_NOT_COVERED files listed); with --hunt, also detections", errGaps},
 		{ExitUnverifiable, "could not verify: objects, keys or the expected regions could not be\n     read, or a region needs a person's check (MANUAL); nothing invalid;\n     or the --state could not be saved; with --hunt, also a log file or\n     record the hunt could not read", errUnreadable},
 		interrupted,
@@ -160,48 +160,53 @@ var exitTable = []commandExits{
 	{commands: []string{"verify merge"}, rows: []exitRow{
 		{ExitOK, "every digest and log file of every shard is valid", nil},
 		{ExitRuntime, "something is invalid, missing or unreferenced in some shard", errInvalid},
-		{ExitUsage, "usage error: a report unreadable or not of the same run, a shard\n     missing or given twice", anyUsage},
+		{ExitUsage, "usage error: a report unreadable or not of the same run, a shard\n     missing or given twice, an output path that cannot be written", anyUsage},
 		{ExitFindings, "gaps only (or, for shards run with --hunt, detections)", errGaps},
 		{ExitUnverifiable, "something could not be verified (or hunted), and nothing is invalid", errUnreadable},
 	}, order: "as verify: 1 wins over 4 and 3; 4 wins over 3"},
 	{commands: []string{"fix"}, rows: []exitRow{
 		{ExitOK, "nothing to fix, every change applied, every undoable change reverted,\n     or --emit written", nil},
 		{ExitRuntime, "runtime error, or a partial failure: some change failed or was not\n     attempted because a change it depends on failed (the journal and the\n     report say exactly which); with --undo, a change was refused because\n     its resource changed after fix changed it (--force reverts it anyway)", anyRuntime},
-		{ExitUsage, "usage error (bad flag, config file, rule ID or journal; no terminal to\n     confirm on without --yes)", anyUsage},
+		{ExitUsage, "usage error (bad flag, setting, settings file, rule ID, journal, output or\n     journal path; no terminal to confirm on without --yes)", anyUsage},
 		{ExitFindings, "without --apply: the plan has changes", errPlanPending},
 		{ExitInterrupted, "interrupted (Ctrl-C, SIGTERM): the call in flight was finished or\n     read back, and the journal says what was changed", context.Canceled},
 	}},
 	{commands: []string{"pull"}, rows: []exitRow{
 		{ExitOK, "everything was copied", nil},
 		{ExitRuntime, "some objects a digest names do not exist (the copy is still evidence:\n     verify the copy to see what is missing), or a runtime error", errInvalid},
-		{ExitUsage, "usage error", anyUsage},
+		{ExitUsage, "usage error (bad flag, time, ARN, or a --to folder that cannot be written)", anyUsage},
 		{ExitUnverifiable, "some objects could not be read", errUnreadable},
 		interrupted,
 	}, order: "4 wins over 1"},
 	{commands: []string{"keys export"}, rows: []exitRow{
 		{ExitOK, "keys written", nil},
-		{ExitRuntime, "ListPublicKeys failed or returned no key", anyRuntime},
-		{ExitUsage, "usage error", anyUsage},
+		{ExitRuntime, "ListPublicKeys failed or returned no key, or the output could not be written", anyRuntime},
+		{ExitUsage, "usage error (bad flag, time, region or output path)", anyUsage},
 		interrupted,
 	}},
 	{commands: []string{"history", "history prune", "diff"}, rows: []exitRow{
 		{ExitOK, "success (a diff exits 0 whatever changed)", nil},
 		{ExitRuntime, "runtime error: the store cannot be reached or read", anyRuntime},
-		{ExitUsage, "usage error: bad flag or argument, unknown run, no store at the given path", anyUsage},
+		{ExitUsage, "usage error: bad flag, setting or argument, unknown run, no store at the given\n     path, an output path that cannot be written", anyUsage},
 		interrupted,
 	}},
 	{commands: []string{"hunt"}, rows: []exitRow{
 		{ExitOK, "nothing found", nil},
-		{ExitRuntime, "runtime error (no credentials, output not writable)", anyRuntime},
-		{ExitUsage, "usage error (bad flag, time, region, snapshot or file list)", anyUsage},
+		{ExitRuntime, "runtime error (no credentials, the output could not be written)", anyRuntime},
+		{ExitUsage, "usage error (bad flag, setting, time, region, snapshot, file list or output\n     path)", anyUsage},
 		{ExitFindings, "detections found", errDetections},
 		{ExitUnverifiable, "a source could not be read (a file, a folder of the trail's bucket, a\n     region's event history, a request that cannot be interpreted)", errUnreadable},
 		interrupted,
 	}, order: "3 wins over 4"},
 	{commands: []string{"rules", "explain", "detections", "compliance", "compliance list", "demo", "version"}, rows: []exitRow{
 		{ExitOK, "done (demo: it ran, whatever it found)", nil},
-		{ExitRuntime, "runtime error (output not writable)", anyRuntime},
-		{ExitUsage, "usage error (bad flag, format, rule or detection ID)", anyUsage},
+		{ExitRuntime, "runtime error (the output could not be written)", anyRuntime},
+		{ExitUsage, "usage error (bad flag, format, rule or detection ID, output path)", anyUsage},
+	}},
+	{commands: []string{"completion", "completion bash", "completion zsh", "completion fish", "completion powershell"}, rows: []exitRow{
+		{ExitOK, "the script was printed", nil},
+		{ExitRuntime, "runtime error (the script could not be written)", anyRuntime},
+		{ExitUsage, "usage error (bad flag or argument)", anyUsage},
 	}},
 }
 

@@ -3,6 +3,8 @@ package cli
 import (
 	"fmt"
 	"regexp"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,8 +34,55 @@ type accountFlags struct {
 
 func addAccountFlags(f *pflag.FlagSet, a *accountFlags) {
 	addAWSFlags(f, &a.aws)
-	f.StringVar(&a.regions, "regions", "", "comma-separated regions to scan (default: every region enabled in the account)")
-	f.IntVar(&a.concurrency, "concurrency", 16, "maximum concurrent AWS API calls while scanning")
+	f.StringVar(&a.regions, "regions", "", "comma-separated regions to read, or 'all' (default): every region enabled in the account")
+	addConcurrencyFlag(f, &a.concurrency, 16, "AWS API calls", "")
+}
+
+// maxConcurrency bounds --concurrency on every command.
+const maxConcurrency = 1024
+
+// addConcurrencyFlag adds --concurrency. What it counts and its default
+// differ by command; its range and wording do not.
+func addConcurrencyFlag(f *pflag.FlagSet, p *int, def int, what, note string) {
+	usage := fmt.Sprintf("maximum %s at once, 1 to %d", what, maxConcurrency)
+	if note != "" {
+		usage += " (" + note + ")"
+	}
+	f.IntVar(p, "concurrency", def, usage)
+}
+
+// checkConcurrency checks a --concurrency value; ref names its source.
+func checkConcurrency(ref string, n int) error {
+	if n < 1 || n > maxConcurrency {
+		return usageError("%s must be between 1 and %d, got %d", ref, maxConcurrency, n)
+	}
+	return nil
+}
+
+const outputUsage = "write the report to this file instead of standard output ('-': standard output; missing folders are created)"
+
+// addOutputFlag adds -o/--output to a command that writes a report.
+func addOutputFlag(f *pflag.FlagSet, p *string) {
+	f.StringVarP(p, "output", "o", "", outputUsage)
+}
+
+// completeValues is the flag annotation that lists the values completion
+// offers (see completion.go).
+const completeValues = "trailseal_values"
+
+// addFormatFlag adds -f/--format with the formats a command writes; the
+// shell completes them.
+func addFormatFlag(f *pflag.FlagSet, p *string, def string, formats []string, more string) {
+	f.StringVarP(p, "format", "f", def, "output format: "+strings.Join(formats, ", ")+more)
+	f.SetAnnotation("format", completeValues, formats)
+}
+
+// checkFormat checks a --format value against the command's formats.
+func checkFormat(format string, formats []string) error {
+	if !slices.Contains(formats, format) {
+		return usageError("--format must be one of %s, not %q", strings.Join(formats, ", "), format)
+	}
+	return nil
 }
 
 // trailFlags name a trail's files, a period and the credentials to read
@@ -46,16 +95,25 @@ type trailFlags struct {
 	aws     awsOptions
 }
 
-func addTrailFlags(f *pflag.FlagSet, t *trailFlags) {
+// verb says what the command does with the files ("verify", "copy"), so
+// that each command's help describes that command.
+func addTrailFlags(f *pflag.FlagSet, t *trailFlags, verb string) {
 	f.StringVar(&t.arn, "trail-arn", "", "ARN of the trail (required)")
-	f.StringVar(&t.start, "start-time", "", "verify log files delivered at or after this UTC time, e.g. 2026-01-08T05:21:42Z (required)")
-	f.StringVar(&t.end, "end-time", "", "verify log files delivered at or before this UTC time (default: now)")
-	f.StringVar(&t.bucket, "s3-bucket", "", "bucket of the digests, when it differs from the trail's current bucket")
-	f.StringVar(&t.prefix, "s3-prefix", "", "key prefix of the digests, when it differs from the trail's current prefix")
-	f.StringVar(&t.account, "account-id", "", "account whose files to verify (member account of an organization trail; default: the trail's account)")
-	f.StringVar(&t.regions, "regions", "", "comma-separated source regions to verify, each of which must have digests, or 'all' (default): every region the trail must record and every region with folders")
+	f.StringVar(&t.start, "start-time", "", verb+" log files delivered at or after this time (UTC; e.g. 2026-01-08T05:21:42Z; required)")
+	f.StringVar(&t.end, "end-time", "", verb+" log files delivered at or before this time (UTC; default: now)")
+	f.StringVar(&t.bucket, "s3-bucket", "", trailBucketUsage)
+	f.StringVar(&t.prefix, "s3-prefix", "", trailPrefixUsage)
+	f.StringVar(&t.account, "account-id", "", "account whose files to "+verb+" (member account of an organization trail; default: the trail's account)")
+	f.StringVar(&t.regions, "regions", "", "comma-separated source regions to "+verb+", each of which must have digests, or 'all' (default): every region the trail must record and every region with folders")
 	addAWSFlags(f, &t.aws)
 }
+
+// Where a trail's files are, when the trail no longer says (verify, pull
+// and hunt --trail-arn).
+const (
+	trailBucketUsage = "bucket of the trail's files, when it differs from the trail's current bucket"
+	trailPrefixUsage = "key prefix of the trail's files, when it differs from the trail's current prefix"
+)
 
 // validate checks the credential flags before any AWS call.
 func (a awsOptions) validate() error {
@@ -70,14 +128,18 @@ func (a awsOptions) validate() error {
 
 var roleARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$`)
 
-// parseRegions reads --regions: nil (every region) for "" or "all".
-func parseRegions(s string) ([]string, error) {
-	if s == "" || s == "all" {
+// parseRegions reads --regions (ref names where the value came from): nil
+// (every region) for "" or "all".
+func parseRegions(ref, s string) ([]string, error) {
+	if s = strings.TrimSpace(s); s == "" || strings.EqualFold(s, "all") {
 		return nil, nil
 	}
 	out, err := regions.Parse(s)
 	if err != nil {
-		return nil, usageError("--regions: %v", err)
+		if strings.Contains(strings.ToLower(s), "all") {
+			return nil, usageError("%s: 'all' stands alone (every region), not in a list: %v", ref, err)
+		}
+		return nil, usageError("%s: %v", ref, err)
 	}
 	return out, nil
 }
@@ -99,7 +161,7 @@ type progressBar struct {
 // tasks (nil when stderr is not a terminal, or with --debug, whose log
 // lines would tear it), and a function that clears it.
 func scanProgress(g *globals) (func(done, total int), func()) {
-	if !isTerminal(g.stderr) || g.debug {
+	if !isTerminal(g.stderr) || g.debug || g.quiet {
 		return nil, func() {}
 	}
 	p := &progressBar{g: g, bar: progressbar.NewOptions(-1,
@@ -123,7 +185,7 @@ func (p *progressBar) tasks(done, total int) {
 // terminal (nil otherwise, so nothing is drawn into logs), and the function
 // that clears it.
 func newProgress(g *globals) (verify.Progress, func()) {
-	if !isTerminal(g.stderr) {
+	if !isTerminal(g.stderr) || g.quiet {
 		return nil, func() {}
 	}
 	p := &progressBar{g: g}

@@ -65,7 +65,7 @@ func TestHuntUsageErrors(t *testing.T) {
 		{"bad region", `unknown region "us-est-1"`, []string{"hunt", "--lookup-events", "--start-time", "2026-01-01", "--regions", "us-est-1"}},
 		{"bad retention", "--min-retention-days", []string{"hunt", "--no-context", "--min-retention-days", "0", logFile}},
 		{"unknown detection", `unknown detection ID "hunt.nope"`, []string{"explain", "hunt.nope"}},
-		{"bad detections format", "--format must be table, json or markdown", []string{"detections", "--format", "xml"}},
+		{"bad detections format", "--format must be one of table, json, markdown", []string{"detections", "--format", "xml"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) { assertUserError(t, ExitUsage, tc.want, tc.args...) })
 	}

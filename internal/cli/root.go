@@ -40,8 +40,11 @@ type globals struct {
 	stdout io.Writer
 	stderr io.Writer
 	debug  bool
+	quiet  bool   // --quiet: no progress, summaries or hints on stderr
 	color  string // auto, always, never
 	logger *slog.Logger
+	// given says where each flag's value came from (settings.go).
+	given *given
 	// started is set once cobra has parsed the command line and a command
 	// runs: an error before that is cobra's own, a usage error.
 	started bool
@@ -61,6 +64,20 @@ func (g *globals) useColor(w io.Writer) bool {
 		return false
 	}
 	return isTerminal(w)
+}
+
+// info prints a line for the person watching (a summary, a hint, where a
+// file went) on stderr, unless --quiet. Errors and warnings are not info:
+// they always print.
+func (g *globals) info(format string, args ...any) {
+	if g.quiet {
+		return
+	}
+	if len(args) == 0 {
+		fmt.Fprintln(g.stderr, format)
+		return
+	}
+	fmt.Fprintf(g.stderr, format+"\n", args...)
 }
 
 // defaultWidth is the table width when the output is not a terminal (a
@@ -100,6 +117,10 @@ complete, protected and tamper-evident, and fixes it where it is not.
            changed between two of them
   rules    list the rule catalog; explain RULE-ID shows one rule in full
   demo     run a full scan of a built-in sample account (no credentials needed)
+  completion
+           print the shell completion script (bash, zsh, fish, powershell):
+           it completes rule and detection IDs, formats, regions and
+           compliance IDs
 
 trailseal is read-only by default: only 'fix --apply' changes anything in
 your account, after showing the plan and asking.
@@ -128,7 +149,10 @@ func newRootCommand(g *globals) *cobra.Command {
 				level = slog.LevelDebug
 			}
 			g.logger = slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: level}))
-			return nil
+			if g.quiet && g.debug {
+				return usageError("--quiet and --debug exclude each other")
+			}
+			return g.applySettings(cmd)
 		},
 	}
 	root.SetIn(g.stdin)
@@ -139,7 +163,9 @@ func newRootCommand(g *globals) *cobra.Command {
 	})
 	root.PersistentFlags().BoolVar(&g.debug, "debug", false, "log every AWS API call and other details to stderr")
 	root.PersistentFlags().StringVar(&g.color, "color", "auto", "colour output: auto (terminal only, honours NO_COLOR), always or never")
-	root.CompletionOptions.HiddenDefaultCmd = true
+	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "print only the report and errors: no progress, summaries or hints on stderr")
+	// --version has no -v: -v is --verbose wherever it exists.
+	root.Flags().Bool("version", false, "print the version")
 
 	// Every command, one line each; each lives in its own cmd_*.go.
 	root.AddCommand(
@@ -158,6 +184,8 @@ func newRootCommand(g *globals) *cobra.Command {
 		newDiffCommand(g),
 		newVersionCommand(g),
 	)
+	addCompletionCommand(root)
+	registerCompletions(root)
 	return root
 }
 

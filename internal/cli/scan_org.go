@@ -81,7 +81,7 @@ type orgScanPlan struct {
 	defaultedParallel bool
 }
 
-func resolveOrgScan(o *scanOptions) (*orgScanPlan, error) {
+func resolveOrgScan(g *globals, o *scanOptions) (*orgScanPlan, error) {
 	set := o.set
 	if set == nil {
 		set = func(string) bool { return false }
@@ -121,7 +121,7 @@ func resolveOrgScan(o *scanOptions) (*orgScanPlan, error) {
 	// --role-arn; in an organization scan it goes with --role-name.
 	shared := *o
 	shared.aws.externalID = ""
-	r, err := resolveScan(&shared)
+	r, err := resolveScan(g, &shared)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +150,7 @@ func resolveOrgScan(o *scanOptions) (*orgScanPlan, error) {
 // a runtime error; only an organization that cannot be read at all, or with
 // no account scanned, exits 1.
 func runOrgScan(ctx context.Context, g *globals, o *scanOptions) error {
-	plan, err := resolveOrgScan(o)
+	plan, err := resolveOrgScan(g, o)
 	if err != nil {
 		return err
 	}
@@ -165,7 +165,11 @@ func runOrgScan(ctx context.Context, g *globals, o *scanOptions) error {
 	}
 	opts := plan.opts
 	opts.Logger = g.logger
-	prog := newOrgProgress(g.stderr, isTerminal(g.stderr), plan.r.ruleset, plan.r.ruleOpts)
+	var progressTo io.Writer = g.stderr
+	if g.quiet {
+		progressTo = io.Discard
+	}
+	prog := newOrgProgress(progressTo, isTerminal(g.stderr) && !g.quiet, plan.r.ruleset, plan.r.ruleOpts)
 	opts.Started, opts.Finished = prog.started, prog.finished
 	stop := prog.run()
 	res, scanErr := orgscan.Scan(ctx, cfg, opts)
@@ -186,11 +190,12 @@ func runOrgScan(ctx context.Context, g *globals, o *scanOptions) error {
 	if !interrupted {
 		hist.begin(ctx, orgStoreAccounts(res))
 	}
-	rep := orgReport(res, orgscan.Evaluate(res, plan.r.ruleset, plan.r.ruleOpts, plan.fullRuleset), plan.r.regions)
+	fs := keepSeverities(orgscan.Evaluate(res, plan.r.ruleset, plan.r.ruleOpts, plan.fullRuleset), plan.r.severities)
+	rep := orgReport(res, fs, plan.r.regions)
 	if !interrupted {
 		hist.addDrift(rep)
 	}
-	emitErr := emit(g, rep, plan.r, o.output, func(w io.Writer) {
+	emitErr := emit(g, rep, plan.r, func(w io.Writer) {
 		writeAccountSummary(w, orgscan.Summarize(res, rep.Findings))
 	})
 

@@ -52,15 +52,14 @@ func noArgsAfterStore(cmd *cobra.Command, args []string) error {
 	return cobra.NoArgs(cmd, args)
 }
 
-// resolveStoreLocation decides which store a command uses: the flag when
-// given, else the config file's key; nil when none (scan's default).
-func resolveStoreLocation(flag string, flagSet bool, configured *string) (*store.Location, error) {
-	value := ""
-	if configured != nil {
-		value = strings.TrimSpace(*configured)
-	}
-	if flagSet && (flag != storeDefault || value == "" || value == storeOff) {
-		value = flag
+// resolveStoreLocation decides which store a command uses: the flag's
+// value (given, or filled from the environment or the settings file),
+// except that a bare --store takes the configured store; nil when none
+// (scan's default). The refs name where each value came from, for errors.
+func resolveStoreLocation(flag string, flagSet bool, flagRef, configured, configuredRef string) (*store.Location, error) {
+	value, ref := strings.TrimSpace(flag), flagRef
+	if flagSet && flag == storeDefault && configured != "" && configured != storeOff {
+		value, ref = strings.TrimSpace(configured), configuredRef
 	}
 	switch value {
 	case "", storeOff:
@@ -68,7 +67,7 @@ func resolveStoreLocation(flag string, flagSet bool, configured *string) (*store
 	}
 	loc, err := store.ParseLocation(value)
 	if err != nil {
-		return nil, usageError("--store: %v", trimInvalid(err))
+		return nil, usageError("%s: %v", ref, trimInvalid(err))
 	}
 	return &loc, nil
 }
@@ -253,7 +252,7 @@ func (h *scanHistory) save(ctx context.Context, g *globals, rep *findings.Report
 	if err != nil {
 		return storeError(err)
 	}
-	fmt.Fprintf(g.stderr, "run %d stored in %s\n", id, h.st.Location())
+	g.info("run %d stored in %s", id, h.st.Location())
 	return emitErr
 }
 

@@ -5,13 +5,13 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/spf13/pflag"
 
 	"github.com/trailseal/trailseal/internal/hunt/detection"
 	"github.com/trailseal/trailseal/internal/hunt/output"
@@ -19,102 +19,119 @@ import (
 	"github.com/trailseal/trailseal/internal/verify"
 )
 
-// verifyFormatUsage is the help of verify's --format, as scan words its.
-var verifyFormatUsage = "output format: " + strings.Join(report.VerifyFormats(), ", ") + " (comma-separated with --output-dir)"
+// verifyFormatMore is what verify's --format help adds, as scan's does.
+const verifyFormatMore = " (comma-separated with --output-dir)"
 
-const verifyOutputDirUsage = "write one report per format into this directory (report.<format>)"
+// verifyOutputDirUsage is scan's --output-dir help.
+const verifyOutputDirUsage = "write one report per format into this folder (report.<format>; created if missing)"
 
-// verifyOutput is where verify's reports go: one format to stdout or to
-// --output, or one file per format into --output-dir. The rules are scan's.
+// verifyOutput is where verify's reports go, with scan's rules: one format
+// to standard output or -o (for a run over many chains also
+// s3://BUCKET/KEY), or one file per format into --output-dir.
 type verifyOutput struct {
 	formats []string
-	// dir is --output-dir; output is --output (a file or s3://B/K).
-	dir, output string
-	verbose     bool
-	// quiet: no result line on stderr when the reports go to files.
-	quiet bool
+	// report is -o (or standard output); s3 is -o s3://BUCKET/KEY.
+	report *outputFile
+	s3     string
+	dir    []formatOutput
+	// verbose lists every valid object in the text report.
+	verbose bool
 }
 
-// parseVerifyOutput checks --format, --output and --output-dir.
-func parseVerifyOutput(formats, output, dir string) (verifyOutput, error) {
-	out := verifyOutput{dir: dir, output: output}
+// parseVerifyFormats checks --format and how it goes with -o and
+// --output-dir.
+func parseVerifyFormats(formats, output, dir string) ([]string, error) {
+	var out []string
 	for _, name := range strings.Split(formats, ",") {
 		name = strings.ToLower(strings.TrimSpace(name))
 		if name == "" {
 			continue
 		}
 		if err := report.LookupVerifyFormat(name); err != nil {
-			return out, usageError("--format: %v", err)
+			return nil, usageError("--format: %v", err)
 		}
-		if !slices.Contains(out.formats, name) {
-			out.formats = append(out.formats, name)
+		if !slices.Contains(out, name) {
+			out = append(out, name)
 		}
 	}
 	switch {
-	case len(out.formats) == 0:
-		return out, usageError("--format: no format given")
+	case len(out) == 0:
+		return nil, usageError("--format: no format given")
 	case output != "" && dir != "":
-		return out, usageError("--output and --output-dir cannot be used together")
-	case len(out.formats) > 1 && dir == "":
-		return out, usageError("several formats need --output-dir (one file per format)")
+		return nil, usageError("--output and --output-dir cannot be used together")
+	case len(out) > 1 && dir == "":
+		return nil, usageError("several formats need --output-dir (one file per format)")
 	case strings.HasPrefix(dir, "s3://"):
-		return out, usageError("--output-dir %q: want a local directory", dir)
+		return nil, usageError("--output-dir %s: give a local folder", dir)
 	}
 	return out, nil
+}
+
+// newVerifyOutput is where the reports go, {shard} replaced in the paths.
+func newVerifyOutput(g *globals, formats []string, output, dir string, sh verify.Shard, verbose bool) verifyOutput {
+	output, dir = expandShard(output, sh), expandShard(dir, sh)
+	o := verifyOutput{formats: formats, verbose: verbose}
+	if strings.HasPrefix(output, "s3://") {
+		o.s3, output = output, ""
+	}
+	o.report = newOutput(g, "--output", output)
+	if dir != "" {
+		for _, f := range formats {
+			o.dir = append(o.dir, formatOutput{f, newOutput(g, "--output-dir", filepath.Join(dir, "report."+fileExtension(f)))})
+		}
+	}
+	return o
+}
+
+// files are the local files the reports go to, to check before any AWS
+// call.
+func (o verifyOutput) files() []*outputFile {
+	outs := []*outputFile{o.report}
+	for _, d := range o.dir {
+		outs = append(outs, d.out)
+	}
+	return outs
 }
 
 // wants tells whether one of the formats is format.
 func (o verifyOutput) wants(format string) bool { return slices.Contains(o.formats, format) }
 
-// write renders the report in each format and writes it where it goes.
-// Every report is written before the caller returns the exit code.
+// write renders the report in each format and writes it where it goes;
+// one file that fails never stops the others. The result line goes to
+// stderr (unless --quiet) when the reports go to files. Every report is
+// written before the caller returns the exit code.
 func (o verifyOutput) write(ctx context.Context, g *globals, cfg aws.Config, render func(io.Writer, string) error, resultLine string) error {
 	switch {
-	case o.dir != "":
-		if err := os.MkdirAll(o.dir, 0o755); err != nil {
-			return fmt.Errorf("--output-dir: %w", err)
+	case len(o.dir) > 0:
+		var errs []error
+		for _, d := range o.dir {
+			errs = append(errs, d.out.write(func(w io.Writer) error { return render(w, d.format) }))
 		}
-		for _, format := range o.formats {
-			var buf bytes.Buffer
-			if err := render(&buf, format); err != nil {
-				return err
-			}
-			if err := writeLocalReport(filepath.Join(o.dir, "report."+fileExtension(format)), buf.Bytes()); err != nil {
-				return fmt.Errorf("--output-dir: %w", err)
-			}
+		if err := joinErrors(errs...); err != nil {
+			return err
 		}
-	case o.output != "":
+	case o.s3 != "":
 		var buf bytes.Buffer
 		if err := render(&buf, o.formats[0]); err != nil {
 			return err
 		}
-		if err := writeReportTo(ctx, cfg, o.output, buf.Bytes()); err != nil {
+		if err := putReport(ctx, cfg, o.s3, buf.Bytes()); err != nil {
+			return err
+		}
+	case !o.report.toStdout():
+		if err := o.report.write(func(w io.Writer) error { return render(w, o.formats[0]) }); err != nil {
 			return err
 		}
 	default:
 		return render(g.stdout, o.formats[0])
 	}
-	if !o.quiet {
-		fmt.Fprintln(g.stderr, "RESULT: "+resultLine)
-	}
+	g.info("RESULT: " + resultLine)
 	return nil
 }
 
-// writeReportTo writes a report to a file or to s3://BUCKET/KEY.
-func writeReportTo(ctx context.Context, cfg aws.Config, output string, data []byte) error {
-	rest, ok := strings.CutPrefix(output, "s3://")
-	if !ok {
-		if dir := filepath.Dir(output); dir != "" {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return fmt.Errorf("--output: %w", err)
-			}
-		}
-		if err := writeLocalReport(output, data); err != nil {
-			return fmt.Errorf("--output: %w", err)
-		}
-		return nil
-	}
-	bucket, key, _ := strings.Cut(rest, "/")
+// putReport writes a report to s3://BUCKET/KEY.
+func putReport(ctx context.Context, cfg aws.Config, output string, data []byte) error {
+	bucket, key, _ := strings.Cut(strings.TrimPrefix(output, "s3://"), "/")
 	if bucket == "" || key == "" {
 		return usageError("--output %q: want a file or s3://BUCKET/KEY", output)
 	}
@@ -123,16 +140,6 @@ func writeReportTo(ctx context.Context, cfg aws.Config, output string, data []by
 		return fmt.Errorf("write the report to %s: %w", output, err)
 	}
 	return nil
-}
-
-// writeLocalReport writes through a temporary file renamed into place, so
-// that a reader never sees half a report.
-func writeLocalReport(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
 
 // renderVerify renders one account's report in a format; with --hunt,
@@ -183,5 +190,11 @@ func verifyReportOptions(o verifyOutput, hunted *detection.Report) report.Verify
 // toTerminal tells whether the report goes to a terminal (and may be
 // coloured).
 func (o verifyOutput) toTerminal(g *globals) bool {
-	return o.dir == "" && o.output == "" && g.useColor(g.stdout)
+	return len(o.dir) == 0 && o.s3 == "" && o.report.toStdout() && g.useColor(g.stdout)
+}
+
+// addVerifyFormatFlags adds -f/--format and --output-dir, as scan has them.
+func addVerifyFormatFlags(f *pflag.FlagSet, format, dir *string) {
+	addFormatFlag(f, format, "text", report.VerifyFormats(), verifyFormatMore)
+	f.StringVar(dir, "output-dir", "", verifyOutputDirUsage)
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
 	"github.com/trailseal/trailseal/internal/policy"
 )
 
@@ -95,16 +97,23 @@ func (p *planner) planned(id string) bool {
 	return ok
 }
 
-func arnRegion(arn string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) < 6 {
+// arnRegion is the region of an ARN, "" when s is not one.
+func arnRegion(s string) string {
+	a, err := arn.Parse(s)
+	if err != nil {
 		return ""
 	}
-	return parts[3]
+	return a.Region
 }
 
-func logGroupNameFromARN(arn string) string {
-	_, name, ok := strings.Cut(arn, ":log-group:")
+// logGroupNameFromARN is the name of a log group ARN
+// (arn:aws:logs:REGION:ACCOUNT:log-group:NAME, with or without ":*").
+func logGroupNameFromARN(s string) string {
+	a, err := arn.Parse(s)
+	if err != nil {
+		return ""
+	}
+	name, ok := strings.CutPrefix(a.Resource, "log-group:")
 	if !ok {
 		return ""
 	}
@@ -213,10 +222,9 @@ func CheckKeyPolicy(doc, trailARN string) error {
 	if err != nil {
 		return fmt.Errorf("key policy cannot be parsed: %v", err)
 	}
-	parts := strings.SplitN(trailARN, ":", 6)
 	account := ""
-	if len(parts) == 6 {
-		account = parts[4]
+	if a, err := arn.Parse(trailARN); err == nil {
+		account = a.AccountID
 	}
 	for _, s := range d.Statements {
 		if !s.Allows() || !s.Principal.HasService("cloudtrail.amazonaws.com") || !s.CoversAction("kms:GenerateDataKey") {

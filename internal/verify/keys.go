@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -22,6 +23,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/trailseal/trailseal/internal/decodeerr"
 )
 
 // PublicKey is one CloudTrail signing key with the period it signs for.
@@ -63,7 +66,7 @@ func parseRSAPublicKey(der []byte) (*rsa.PublicKey, error) {
 	}
 	rk, ok := k.(*rsa.PublicKey)
 	if !ok {
-		return nil, fmt.Errorf("public key is %T, not RSA", k)
+		return nil, fmt.Errorf("not an RSA public key")
 	}
 	return rk, nil
 }
@@ -265,7 +268,11 @@ func ReadKeysFile(r io.Reader) (StaticKeys, error) {
 	var f keysFile
 	dec := json.NewDecoder(r)
 	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("public keys file is not the JSON of 'aws cloudtrail list-public-keys': %w", err)
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return nil, fmt.Errorf("public keys file: %v", decodeerr.FromJSONTypeError(te))
+		}
+		return nil, fmt.Errorf("public keys file is not the JSON of 'aws cloudtrail list-public-keys': %v", strings.TrimPrefix(err.Error(), "json: "))
 	}
 	if len(f.PublicKeyList) == 0 {
 		return nil, fmt.Errorf("public keys file has no PublicKeyList entries")
