@@ -119,6 +119,12 @@ func TestVerifyReportFormats(t *testing.T) {
 // TestVerifyFormatErrors: scan's rules for --format, --output and
 // --output-dir, with its words.
 func TestVerifyFormatErrors(t *testing.T) {
+	// A file where --output-dir wants a folder is refused before any AWS
+	// call (no endpoint is set up here).
+	notDir := filepath.Join(t.TempDir(), "reports")
+	if err := os.WriteFile(notDir, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		want string
 		args []string
@@ -128,6 +134,7 @@ func TestVerifyFormatErrors(t *testing.T) {
 		{"--output and --output-dir cannot be used together", verifyArgs("b", "--shard", "0/2", "--output", "r.json", "--output-dir", "reports")},
 		{"--format: no format given", verifyArgs("b", "--format", ",")},
 		{"several formats need --output-dir", []string{"verify", "merge", "--format", "json,junit", "shard-0.json"}},
+		{"--output-dir " + filepath.Join(notDir, "report.html"), verifyArgs("b", "--format", "html,sarif", "--output-dir", notDir)},
 	} {
 		assertUserError(t, ExitUsage, tc.want, tc.args...)
 	}
