@@ -525,7 +525,7 @@ func writeReport(w io.Writer, format string, rep *findings.Report) error {
 
 func fileExtension(format string) string {
 	switch format {
-	case "table":
+	case "table", "text":
 		return "txt"
 	case "sarif":
 		return "sarif.json"

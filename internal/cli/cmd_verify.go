@@ -2,16 +2,15 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 
 	"github.com/trailseal/trailseal/internal/hunt/detection"
@@ -20,9 +19,12 @@ import (
 
 type verifyOptions struct {
 	trailFlags
-	publicKeys  []string
-	format      string
-	output      string
+	publicKeys []string
+	format     string
+	output     string
+	outputDir  string
+	// out is where the reports go, from --format, -o and --output-dir.
+	out         verifyOutput
 	configFile  string
 	verbose     bool
 	concurrency int
@@ -107,6 +109,12 @@ AWS_BATCH_JOB_ARRAY_INDEX with --shards N) verifies one shard of the chains;
 drawn on stderr when it is a terminal (--quiet: never). -o writes the
 report to a file (or, for a run over many chains, to s3://BUCKET/KEY).
 
+--format text (the default) or json, html (one page for people), junit (a
+test suite per region, a testcase per reason code) or sarif (a rule per
+reason code, a result per problem); several, comma-separated, go into
+--output-dir as report.<format> ({shard} in it is the shard index). The
+exit code is the same for every format.
+
 Exit codes:
 ` + exitCodesHelp("verify")
 
@@ -118,6 +126,10 @@ const verifyExample = `  # the same flags as 'aws cloudtrail validate-logs', eve
   trailseal verify --trail-arn arn:aws:cloudtrail:us-east-1:111122223333:trail/org-audit \
       --account-id 444455556666 --regions eu-west-1,us-east-1 \
       --start-time 2026-01-01T00:00:00Z --format json > report.json
+
+  # a page for people, JUnit for the CI test report and SARIF for code scanning
+  trailseal verify --trail-arn ARN --start-time 2026-01-01T00:00:00Z \
+      --format html,junit,sarif --output-dir verify-report/
 
   # who stopped the trail: each gap with the calls that opened and closed it
   trailseal verify --trail-arn arn:aws:cloudtrail:us-east-1:111122223333:trail/org-audit \
@@ -159,7 +171,7 @@ func newVerifyCommand(g *globals) *cobra.Command {
 	f.IntVar(&o.archive.chains, "chains", 0, "maximum chains (account x region) verified in full at once (default: --concurrency / 4)")
 	f.StringArrayVar(&o.publicKeys, "public-keys", nil, "read public keys from this JSON file ('trailseal keys export' or 'aws cloudtrail list-public-keys') instead of calling ListPublicKeys; repeat to merge files")
 	f.StringVar(&o.fromDir, "from-dir", "", "verify an offline copy laid out as DIR/<bucket>/<key> (made by 'trailseal pull') instead of S3")
-	addFormatFlag(f, &o.format, "text", []string{"text", "json"}, "")
+	addVerifyFormatFlags(f, &o.format, &o.outputDir)
 	addOutputFlag(f, &o.output)
 	f.Lookup("output").Usage += "; for a run over many chains also s3://BUCKET/KEY, and {shard} is replaced by the shard index"
 	addConfigFlag(f, &o.configFile)
@@ -213,15 +225,11 @@ func runVerify(ctx context.Context, g *globals, o *verifyOptions) error {
 	if strings.HasPrefix(o.output, "s3://") {
 		return usageError("--output %s: s3:// is for runs over many chains (several accounts, --state or --shard); give a file", o.output)
 	}
-	out := newOutput(g, "--output", o.output)
-	if hunted != nil {
-		if err := out.write(func(w io.Writer) error { return writeVerifyHuntReport(g, w, report, hunted, o.format, o.verbose) }); err != nil {
-			return err
-		}
-		return verifyHuntExit(report, hunted)
-	}
-	if err := out.write(func(w io.Writer) error { return writeVerifyReport(w, report, o.format, o.verbose) }); err != nil {
+	if err := o.out.write(ctx, g, aws.Config{}, renderVerify(g, o.out, report, hunted), report.ResultLine()); err != nil {
 		return err
+	}
+	if hunted != nil {
+		return verifyHuntExit(report, hunted)
 	}
 	return verifyExit(report)
 }
@@ -233,8 +241,9 @@ func executeVerify(ctx context.Context, g *globals, o *verifyOptions) (*verify.R
 	if now.IsZero() {
 		now = time.Now()
 	}
-	if o.format != "text" && o.format != "json" {
-		return nil, nil, usageError("--format must be text or json, not %q", o.format)
+	formats, err := parseVerifyFormats(o.format, o.output, o.outputDir)
+	if err != nil {
+		return nil, nil, err
 	}
 	if err := checkConcurrency("--concurrency", o.concurrency); err != nil {
 		return nil, nil, err
@@ -252,6 +261,7 @@ func executeVerify(ctx context.Context, g *globals, o *verifyOptions) (*verify.R
 		return nil, nil, asUsage(err)
 	}
 	o.archive.shardSpec = sh
+	o.out = newVerifyOutput(g, formats, o.output, o.outputDir, sh, o.verbose)
 	if o.archive.chains < 0 {
 		return nil, nil, usageError("--chains must be at least 1, not %d", o.archive.chains)
 	}
@@ -299,7 +309,7 @@ func verifyTarget(ctx context.Context, g *globals, o *verifyOptions, t *verify.T
 		return nil, nil, err
 	}
 	vo := t.Options()
-	vo.Now, vo.ListValidLogs = now, o.format == "json" || o.verbose
+	vo.Now, vo.ListValidLogs = now, o.out.wants("json") || o.verbose
 	if vh != nil {
 		vo.LogSink = vh.hunter.LogSink()
 	}
@@ -385,25 +395,13 @@ func setProcessLimits(args []string) {
 	}
 }
 
-func writeVerifyReport(w io.Writer, r *verify.Report, format string, verbose bool) error {
-	if format == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
-	}
-	return r.WriteText(w, verbose)
-}
-
 // checkOutputs checks, before any AWS call, the local files verify will
-// write: -o and --state (with {shard} replaced). An s3:// location is
-// checked when it is written.
+// write: -o or the --output-dir files, and --state (with {shard}
+// replaced). An s3:// location is checked when it is written.
 func (o *verifyOptions) checkOutputs(g *globals) error {
-	var outs []*outputFile
-	for _, f := range []struct{ flag, path string }{{"--output", o.output}, {"--state", o.archive.state}} {
-		path := expandShard(f.path, o.archive.shardSpec)
-		if path != "" && !strings.HasPrefix(path, "s3://") {
-			outs = append(outs, newOutput(g, f.flag, path))
-		}
+	outs := o.out.files()
+	if path := expandShard(o.archive.state, o.archive.shardSpec); path != "" && !strings.HasPrefix(path, "s3://") {
+		outs = append(outs, newOutput(g, "--state", path))
 	}
 	return checkOutputs(outs...)
 }

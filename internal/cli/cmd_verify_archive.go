@@ -1,17 +1,14 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -91,7 +88,7 @@ func runArchive(ctx context.Context, g *globals, o *verifyOptions, spec verify.T
 			return err
 		}
 	}
-	if err := writeArchiveReport(ctx, g, spec, r, hunted, o.format, o.verbose, expandShard(o.output, as.Shard)); err != nil {
+	if err := o.out.write(ctx, g, spec.AWS, renderArchive(g, o.out, r, hunted), r.ResultLine()); err != nil {
 		return err
 	}
 	if code := archiveExit(r, hunted); code != nil {
@@ -112,57 +109,12 @@ func archiveExit(r *verify.ArchiveReport, hunted *detection.Report) error {
 	return verifyExit(&verify.Report{Outcome: r.Outcome})
 }
 
-// archiveHuntReport is the archive's JSON report with the hunt's under
-// "hunt".
-type archiveHuntReport struct {
-	*verify.ArchiveReport
-	Hunt *detection.Report `json:"hunt"`
-}
-
-// writeArchiveReport writes r to stdout, a file or S3.
-func writeArchiveReport(ctx context.Context, g *globals, spec verify.TargetSpec, r *verify.ArchiveReport, hunted *detection.Report, format string, verbose bool, output string) error {
-	write := func(w io.Writer, color bool) error {
-		if format == "json" {
-			enc := json.NewEncoder(w)
-			enc.SetIndent("", "  ")
-			var doc any = r
-			if hunted != nil {
-				doc = archiveHuntReport{ArchiveReport: r, Hunt: hunted}
-			}
-			return enc.Encode(doc)
-		}
-		if err := r.WriteText(w, verbose); err != nil {
-			return err
-		}
-		if hunted != nil {
-			return writeHuntTimeline(w, hunted, color)
-		}
-		return nil
-	}
-	if rest, ok := strings.CutPrefix(output, "s3://"); ok {
-		bucket, key, _ := strings.Cut(rest, "/")
-		if bucket == "" || key == "" {
-			return usageError("--output %q: want a file or s3://BUCKET/KEY", output)
-		}
-		var buf bytes.Buffer
-		if err := write(&buf, false); err != nil {
-			return err
-		}
-		c := s3.NewFromConfig(spec.AWS, verify.S3Options(spec.AWS))
-		if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(buf.Bytes())}); err != nil {
-			return fmt.Errorf("write the report to %s: %w", output, err)
-		}
-		return nil
-	}
-	out := newOutput(g, "--output", output)
-	return out.write(func(w io.Writer) error { return write(w, out.toStdout() && g.useColor(g.stdout)) })
-}
-
 // mergeOptions are the flags of 'verify merge'.
 type mergeOptions struct {
-	format  string
-	verbose bool
-	output  string
+	format    string
+	verbose   bool
+	output    string
+	outputDir string
 }
 
 func newVerifyMergeCommand(g *globals) *cobra.Command {
@@ -180,27 +132,30 @@ unverified.
 Exit codes:
 ` + exitCodesHelp("verify merge"),
 		Example: `  trailseal verify merge reports/shard-0.json reports/shard-1.json reports/shard-2.json
-  trailseal verify merge --format json reports/*.json > archive.json`,
+  trailseal verify merge --format json reports/*.json > archive.json
+  trailseal verify merge --format html,junit,sarif --output-dir merged/ reports/*.json`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runVerifyMerge(cmd.Context(), g, o, args)
 		},
 	}
 	f := cmd.Flags()
-	addFormatFlag(f, &o.format, "text", []string{"text", "json"}, "")
+	addVerifyFormatFlags(f, &o.format, &o.outputDir)
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "list every chain (and valid object, when the shards listed them)")
 	addOutputFlag(f, &o.output)
 	return cmd
 }
 
 func runVerifyMerge(ctx context.Context, g *globals, o *mergeOptions, paths []string) error {
-	if o.format != "text" && o.format != "json" {
-		return usageError("--format must be text or json, not %q", o.format)
+	formats, err := parseVerifyFormats(o.format, o.output, o.outputDir)
+	if err != nil {
+		return err
 	}
 	if strings.HasPrefix(o.output, "s3://") {
 		return usageError("--output of verify merge is a file")
 	}
-	if err := checkOutputs(newOutput(g, "--output", o.output)); err != nil {
+	out := newVerifyOutput(g, formats, o.output, o.outputDir, verify.Shard{}, o.verbose)
+	if err := checkOutputs(out.files()...); err != nil {
 		return err
 	}
 	var reports []*verify.ArchiveReport
@@ -226,7 +181,7 @@ func runVerifyMerge(ctx context.Context, g *globals, o *mergeOptions, paths []st
 	if err != nil {
 		return err
 	}
-	if err := writeArchiveReport(ctx, g, verify.TargetSpec{}, merged, hunted, o.format, o.verbose, o.output); err != nil {
+	if err := out.write(ctx, g, aws.Config{}, renderArchive(g, out, merged, hunted), merged.ResultLine()); err != nil {
 		return err
 	}
 	return archiveExit(merged, hunted)

@@ -111,27 +111,6 @@ func (vh *verifyHunt) complete(ctx context.Context, st verify.Store, items []ver
 	return rep, nil
 }
 
-// verifyHuntReport is verify's JSON report with the hunt's under "hunt".
-type verifyHuntReport struct {
-	*verify.Report
-	Hunt *detection.Report `json:"hunt"`
-}
-
-// writeVerifyHuntReport writes verify's report (each gap with the calls
-// that opened and closed it) and the hunt's timeline after it, or both in
-// one JSON document.
-func writeVerifyHuntReport(g *globals, w io.Writer, r *verify.Report, hr *detection.Report, format string, verbose bool) error {
-	if format == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(verifyHuntReport{Report: r, Hunt: hr})
-	}
-	if err := r.WriteText(w, verbose); err != nil {
-		return err
-	}
-	return writeHuntTimeline(w, hr, w == g.stdout && g.useColor(g.stdout))
-}
-
 // writeHuntTimeline writes the hunt's timeline after verify's text report.
 func writeHuntTimeline(w io.Writer, hr *detection.Report, color bool) error {
 	fmt.Fprintln(w)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -283,6 +284,25 @@ func TestVerifyHuntNamesRestart(t *testing.T) {
 	}
 	if n := len(e.rec.Lookups()) - lookupsBefore; n != 0 {
 		t.Errorf("%d LookupEvents calls: the logs explain the gap", n)
+	}
+
+	// The reports for pipelines say the same: the GAP result and testcase
+	// name the call that opened it, the detection is a result and a
+	// failing testcase of its own.
+	dir := t.TempDir()
+	if code, _, errOut := runCLI(t, e.args(bucket, "--hunt", "--no-context", "--format", "sarif,junit,html", "--output-dir", dir)...); code != ExitGaps {
+		t.Fatalf("--format sarif,junit,html: exit %d, want 3: %s", code, errOut)
+	}
+	opened := "opened by StopLogging at " + stamp(stopAt) + ": logging stopped, by role/Contractor (session mallory)"
+	for _, f := range []struct{ name, want string }{
+		{"report.sarif.json", opened}, {"report.sarif.json", `"ruleId": "hunt.trail_logging_stopped"`},
+		{"report.junit.xml", opened}, {"report.junit.xml", `<testcase name="hunt.trail_logging_stopped" classname="verify.hunt"`},
+		{"report.html", "<b>opened by</b> StopLogging at " + stamp(stopAt)}, {"report.html", `<div class="panel" id="hunt">`},
+	} {
+		b, err := os.ReadFile(filepath.Join(dir, f.name))
+		if err != nil || !strings.Contains(string(b), f.want) {
+			t.Errorf("%s lacks %q (%v)", f.name, f.want, err)
+		}
 	}
 }
 

@@ -403,7 +403,7 @@ func TestVerifyUsageErrors(t *testing.T) {
 		{"--start-time is required", []string{"verify", "--trail-arn", vARN}},
 		{"is not before --end-time", []string{"verify", "--trail-arn", vARN, "--start-time", vEnd, "--end-time", vStart}},
 		{"is not a time", []string{"verify", "--trail-arn", vARN, "--start-time", "yesterday"}},
-		{"--format must be text or json", []string{"verify", "--trail-arn", vARN, "--start-time", vStart, "--format", "xml"}},
+		{`--format: unknown format "xml"`, []string{"verify", "--trail-arn", vARN, "--start-time", vStart, "--format", "xml"}},
 		{`unknown region "europe"`, []string{"verify", "--trail-arn", vARN, "--start-time", vStart, "--regions", "Europe"}},
 		{"--from-dir needs --public-keys", []string{"verify", "--trail-arn", vARN, "--start-time", vStart, "--from-dir", t.TempDir()}},
 		{"--public-keys", []string{"verify", "--trail-arn", vARN, "--start-time", vStart, "--public-keys", keys}},

@@ -38,6 +38,10 @@ type svgSegment struct {
 	Share string
 	// Inside is true when the segment is wide enough for its count.
 	Inside bool
+	// Filter, when set, is the filter a click on its legend entry sets
+	// ("kind=log verdict=missing"), for a bar whose legend entries filter
+	// on more than one field.
+	Filter string
 }
 
 // newBar lays out the segments side by side; empty ones keep their legend

@@ -86,30 +86,55 @@ type GapEvent struct {
 
 // writeGapEvents adds what --hunt found about a gap to the text report.
 func writeGapEvents(b *strings.Builder, g Gap) {
-	for _, e := range []struct {
-		label string
-		ev    *GapEvent
-	}{{"opened by", g.OpenedBy}, {"closed by", g.ClosedBy}} {
-		if e.ev == nil {
-			continue
-		}
-		ev := e.ev
-		fmt.Fprintf(b, "               %s %s at %s: %s, by %s", e.label, ev.EventName, ev.EventTime.UTC().Format(displayTime), ev.Change, ev.Actor)
-		if ev.ActorARN != "" && !strings.HasSuffix(ev.ActorARN, ev.Actor) {
-			fmt.Fprintf(b, " (%s)", ev.ActorARN)
-		}
-		if ev.AccessKeyID != "" {
-			fmt.Fprintf(b, " with access key %s", ev.AccessKeyID)
-		}
-		if ev.InvokedBy != "" {
-			fmt.Fprintf(b, " through %s", ev.InvokedBy)
-		}
-		if ev.SourceIP != "" {
-			fmt.Fprintf(b, " from %s", ev.SourceIP)
-		}
-		fmt.Fprintf(b, "\n                 event %s, read from %s\n", ev.EventID, ev.ReadFrom)
+	for _, e := range g.Events() {
+		fmt.Fprintf(b, "               %s %s\n                 %s\n", e.Label, e.Event.Describe(), e.Event.Source())
 	}
 	if g.Unexplained != "" {
 		fmt.Fprintf(b, "               %s\n", g.Unexplained)
 	}
+}
+
+// LabeledGapEvent is a call that opened or closed a gap.
+type LabeledGapEvent struct {
+	// Label is "opened by" or "closed by".
+	Label string
+	Event *GapEvent
+}
+
+// Events are the calls --hunt found to have opened and closed the gap.
+func (g Gap) Events() []LabeledGapEvent {
+	var out []LabeledGapEvent
+	if g.OpenedBy != nil {
+		out = append(out, LabeledGapEvent{"opened by", g.OpenedBy})
+	}
+	if g.ClosedBy != nil {
+		out = append(out, LabeledGapEvent{"closed by", g.ClosedBy})
+	}
+	return out
+}
+
+// Describe says what the call did and who made it, from where:
+// "StopLogging at T: logging stopped, by user/alice with access key K from
+// IP". Every report format says it in these words.
+func (ev *GapEvent) Describe() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s at %s: %s, by %s", ev.EventName, ev.EventTime.UTC().Format(displayTime), ev.Change, ev.Actor)
+	if ev.ActorARN != "" && !strings.HasSuffix(ev.ActorARN, ev.Actor) {
+		fmt.Fprintf(&b, " (%s)", ev.ActorARN)
+	}
+	if ev.AccessKeyID != "" {
+		fmt.Fprintf(&b, " with access key %s", ev.AccessKeyID)
+	}
+	if ev.InvokedBy != "" {
+		fmt.Fprintf(&b, " through %s", ev.InvokedBy)
+	}
+	if ev.SourceIP != "" {
+		fmt.Fprintf(&b, " from %s", ev.SourceIP)
+	}
+	return b.String()
+}
+
+// Source says which record it is and where it was read.
+func (ev *GapEvent) Source() string {
+	return fmt.Sprintf("event %s, read from %s", ev.EventID, ev.ReadFrom)
 }

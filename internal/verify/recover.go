@@ -296,34 +296,44 @@ func shellQuote(s string) string {
 
 // writeRecovery prints what the bucket keeps of a missing object.
 func (r *Report) writeRecovery(b *strings.Builder, it Item) {
+	for _, line := range r.RecoveryLines(it) {
+		fmt.Fprintf(b, "               %s\n", line)
+	}
+}
+
+// RecoveryLines says in words what the bucket keeps of a missing object:
+// the delete marker, the surviving version and its verdict, and the
+// command that restores it. Every report format says it in these words.
+func (r *Report) RecoveryLines(it Item) []string {
 	rec := it.Recovery
 	switch {
+	case rec == nil:
+		return nil
 	case rec.Error != "":
-		fmt.Fprintf(b, "               versions: %s\n", rec.Error)
-		return
+		return []string{"versions: " + rec.Error}
 	case rec.Versioning == "not enabled":
-		b.WriteString("               not recoverable from S3: the bucket is not versioned\n")
-		return
+		return []string{"not recoverable from S3: the bucket is not versioned"}
 	case len(rec.Objects) == 0:
-		fmt.Fprintf(b, "               no version or delete marker found (bucket versioning %s)\n", rec.Versioning)
-		return
+		return []string{fmt.Sprintf("no version or delete marker found (bucket versioning %s)", rec.Versioning)}
 	}
+	var out []string
 	for _, o := range rec.Objects {
 		if it.Key == "" || o.Key != it.Key {
-			fmt.Fprintf(b, "               %s\n", r.where(it.Bucket, o.Key))
+			out = append(out, r.where(it.Bucket, o.Key))
 		}
 		if m := o.DeleteMarker; m != nil {
-			fmt.Fprintf(b, "               deleted at %s (delete marker %s)\n", m.Time.Format(displayTime), m.VersionID)
+			out = append(out, fmt.Sprintf("deleted at %s (delete marker %s)", m.Time.Format(displayTime), m.VersionID))
 		}
 		switch {
 		case o.Version == nil:
-			fmt.Fprintf(b, "               %s\n", o.Detail)
+			out = append(out, o.Detail)
 		case o.Verdict == VersionValid:
-			fmt.Fprintf(b, "               recoverable: valid version %s (%s)\n               restore: %s\n", o.Version.VersionID, o.Detail, o.Restore)
+			out = append(out, fmt.Sprintf("recoverable: valid version %s (%s)", o.Version.VersionID, o.Detail), "restore: "+o.Restore)
 		case o.Verdict == VersionModified:
-			fmt.Fprintf(b, "               recoverable but modified: version %s (%s)\n", o.Version.VersionID, o.Detail)
+			out = append(out, fmt.Sprintf("recoverable but modified: version %s (%s)", o.Version.VersionID, o.Detail))
 		default:
-			fmt.Fprintf(b, "               recoverable, unchecked: version %s (%s)\n               restore: %s\n", o.Version.VersionID, o.Detail, o.Restore)
+			out = append(out, fmt.Sprintf("recoverable, unchecked: version %s (%s)", o.Version.VersionID, o.Detail), "restore: "+o.Restore)
 		}
 	}
+	return out
 }

@@ -27,8 +27,8 @@ const (
 	StatusManual Status = "manual"
 )
 
-// Reason says why an item is not valid. Each has one meaning; docs/verify.md
-// lists them.
+// Reason says why an item is not valid. Each has one meaning, given in
+// ReasonTable (reasons.go), from which docs/verify.md's table is checked.
 type Reason string
 
 // Reason codes.
@@ -64,9 +64,6 @@ const (
 	LogNotCovered            Reason = "LOG_NOT_COVERED" // written in a gap: no digest protects it
 	ValidationGap            Reason = "GAP"             // the chain restarted: validation or logging was off
 )
-
-// Reasons lists every reason code, for the documentation test.
-var Reasons = []Reason{DigestMissing, DigestSlotMissing, DigestTailMissing, DigestChainEndsEarly, DigestNone, RegionOptInUnknown, RegionsUnknown, DigestBadFormat, DigestTrailingData, DigestMoved, DigestSignatureMissing, DigestSignatureInvalid, DigestAlgorithm, DigestKeyNotFound, DigestKeyNotValid, DigestPrevHash, DigestPrevSignature, DigestBackfillMetadata, DigestNoSignatureOffline, DigestReadError, DigestKeysUnavailable, DigestCheckpoint, LogModified, LogMissing, LogTrailingData, LogBadFormat, LogUnreferenced, LogReadError, LogNotCovered, ValidationGap}
 
 // Item is the verdict on one digest or log file.
 type Item struct {
