@@ -243,6 +243,18 @@ func TestSARIFValidAgainstSchema(t *testing.T) {
 		if st := r.Properties["status"]; st == "PASS" || st == "N/A" {
 			t.Errorf("%s result exported", st)
 		}
+		// SARIF 2.1.0 §3.27.10: a result whose kind is not "fail" has level
+		// "none" (the schema cannot say it; the prose does).
+		want := map[any][2]string{"ERROR": {"open", "none"}, "MANUAL": {"review", "none"}}[r.Properties["status"]]
+		if r.Properties["status"] == "FAIL" {
+			want = [2]string{"fail", r.Level}
+			if r.Level == "none" || r.Level == "" {
+				t.Errorf("%s FAIL without a level", r.RuleID)
+			}
+		}
+		if got := [2]string{r.Kind, r.Level}; got != want {
+			t.Errorf("%s (%v): kind/level %v, want %v", r.RuleID, r.Properties["status"], got, want)
+		}
 		if len(r.Suppressions) > 0 {
 			suppressed++
 			if r.Suppressions[0].Kind != "external" || !strings.Contains(r.Suppressions[0].Justification, "RISK-142") {

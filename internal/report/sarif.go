@@ -30,6 +30,23 @@ var securitySeverity = map[findings.Severity]string{
 	findings.Info:     "0.0",
 }
 
+// sarifKindLevel: a FAIL is kind "fail" with a level from its severity. An
+// ERROR (the evidence could not be read) is kind "open", SARIF's "not enough
+// information to decide pass or fail"; a MANUAL is kind "review", "a person
+// must look". SARIF 2.1.0 §3.27.10 allows only level "none" on a result whose
+// kind is not "fail", so both carry "none"; their severity and status stay in
+// the result's properties.
+func sarifKindLevel(f findings.Finding) (kind, level string) {
+	switch f.Status {
+	case findings.Fail:
+		return "fail", sarifLevel(f.Severity)
+	case findings.Error:
+		return "open", "none"
+	default:
+		return "review", "none"
+	}
+}
+
 func sarifLevel(s findings.Severity) string {
 	switch s {
 	case findings.Critical, findings.High:
@@ -98,12 +115,8 @@ func writeSARIF(w io.Writer, rep *findings.Report, entries []catalog.Rule, _ Opt
 		res := sarif.NewRuleResult(f.RuleID).
 			WithRuleIndex(ruleIdx[f.RuleID]).
 			WithMessage(sarif.NewTextMessage(nonEmpty(f.Message, f.RuleID)))
-		if f.Status == findings.Fail {
-			res.WithKind("fail").WithLevel(sarifLevel(f.Severity))
-		} else {
-			// The check could not be completed: a person must look.
-			res.WithKind("review").WithLevel("note")
-		}
+		kind, level := sarifKindLevel(f)
+		res.WithKind(kind).WithLevel(level)
 		res.AddLocation(sarifLocation(f))
 		res.WithPartialFingerPrints(map[string]interface{}{sarifFingerprint: f.ID})
 		pb := sarif.NewPropertyBag()
