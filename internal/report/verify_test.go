@@ -425,6 +425,28 @@ func TestVerifyJUnit(t *testing.T) {
 	}
 }
 
+// TestVerifyJUnitStateNotSaved: a state that could not be saved is an
+// error testcase of its own suite, counted in the suite and the totals.
+func TestVerifyJUnitStateNotSaved(t *testing.T) {
+	ar := verifyArchive(t)
+	var before junitVerify
+	if err := xml.Unmarshal(renderVerify(t, "junit", ar), &before); err != nil {
+		t.Fatal(err)
+	}
+	ar.State = &verify.StateSummary{Path: "state.json", Error: "disk full"}
+	var j junitVerify
+	if err := xml.Unmarshal(renderVerify(t, "junit", ar), &j); err != nil {
+		t.Fatal(err)
+	}
+	last := j.Suites[len(j.Suites)-1]
+	if last.Name != "state state.json" || last.Tests != 1 || last.Errors != 1 || last.Cases[0].Error == nil || last.Cases[0].Error.Type != "STATE_NOT_SAVED" {
+		t.Errorf("state suite %+v", last)
+	}
+	if j.Tests != before.Tests+1 || j.Errors != before.Errors+1 || j.Failures != before.Failures {
+		t.Errorf("totals %d tests %d errors, want %d and %d", j.Tests, j.Errors, before.Tests+1, before.Errors+1)
+	}
+}
+
 // verifyValid is an account report of a valid period: every digest and
 // log file of three regions valid.
 func verifyValid(t *testing.T) *verify.Report {
