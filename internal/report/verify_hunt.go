@@ -35,38 +35,18 @@ func gapEventLines(g verify.Gap) []string {
 
 // addHuntSARIF adds a rule per detection of the catalog and a result per
 // detection found.
-func addHuntSARIF(run *sarif.Run, hr *detection.Report) {
-	idx := map[string]int{}
+func addHuntSARIF(l *sarifLog, hr *detection.Report) {
 	for _, info := range detection.Catalog() {
-		idx[info.ID] = len(run.Tool.Driver.Rules)
-		d := sarif.NewRule(info.ID).WithName(info.ID).
-			WithShortDescription(sarif.NewMultiformatMessageString(info.Title)).
-			WithFullDescription(sarif.NewMultiformatMessageString(nonEmpty(info.Meaning, info.Title))).
-			WithHelp(sarif.NewMultiformatMessageString(nonEmpty(info.Response, info.Meaning, info.Title))).
-			WithDefaultConfiguration(sarif.NewReportingConfiguration().WithLevel(sarifLevel(info.Severity)))
-		if len(info.References) > 0 && strings.HasPrefix(info.References[0], "http") {
-			d.WithHelpURI(info.References[0])
-		}
-		pb := sarif.NewPropertyBag()
-		pb.Add("tags", []string{"security", "cloudtrail", "hunt", string(info.Severity)})
-		pb.Add("security-severity", securitySeverity[info.Severity])
-		d.AttachPropertyBag(pb)
-		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, d)
+		d := sarifRule(info.ID, info.ID, info.Title, nonEmpty(info.Meaning, info.Title),
+			nonEmpty(info.Response, info.Meaning, info.Title), sarifLevel(info.Severity))
+		withHelpURI(d, info.References)
+		d.AttachPropertyBag(ruleProperties([]string{"security", "cloudtrail", "hunt", string(info.Severity)}, securitySeverity[info.Severity]))
+		l.addRule(d)
 	}
 	for _, det := range hr.Detections {
-		res := sarif.NewRuleResult(det.DetectionID).WithKind("fail").WithLevel(sarifLevel(det.Severity)).
-			WithMessage(sarif.NewTextMessage(nonEmpty(det.Title, det.DetectionID) + ": " + det.Message))
-		if i, ok := idx[det.DetectionID]; ok {
-			res.WithRuleIndex(i)
-		}
-		uri := det.Resource
-		if uri == "" {
-			uri = "arn:aws:::" + det.Account
-		}
-		loc := sarif.NewLocation().WithPhysicalLocation(sarif.NewPhysicalLocation().WithArtifactLocation(sarif.NewSimpleArtifactLocation(uri)))
-		loc.LogicalLocations = []*sarif.LogicalLocation{sarif.NewLogicalLocation().WithName(det.Region).
-			WithFullyQualifiedName(det.Account + "/" + det.Region).WithKind("region")}
-		res.AddLocation(loc)
+		res := l.result(det.DetectionID, nonEmpty(det.Title, det.DetectionID)+": "+det.Message).
+			WithKind("fail").WithLevel(sarifLevel(det.Severity))
+		res.AddLocation(sarifLocationAt(resourceURI(det.Resource, det.Account), det.Region, det.Account+"/"+det.Region, "region"))
 		res.WithPartialFingerPrints(map[string]any{sarifHuntFingerprint: verifyFingerprint(det.DetectionID, det.EventID)})
 		pb := sarif.NewPropertyBag()
 		pb.Add("severity", string(det.Severity))
@@ -83,7 +63,7 @@ func addHuntSARIF(run *sarif.Run, hr *detection.Report) {
 			pb.Add("attempt", true)
 		}
 		res.AttachPropertyBag(pb)
-		run.AddResult(res)
+		l.addResult(res)
 	}
 }
 
