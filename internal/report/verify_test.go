@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/trailseal/trailseal/internal/verify"
 )
 
@@ -161,19 +159,7 @@ func TestVerifyGolden(t *testing.T) {
 		for _, format := range []string{"html", "junit", "sarif"} {
 			t.Run(name+"."+format, func(t *testing.T) {
 				got := renderVerify(t, format, r)
-				path := filepath.Join("testdata", "golden", name+"."+goldenExt[format])
-				if *update {
-					if err := os.WriteFile(path, got, 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				want, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatalf("%v (run 'go test ./internal/report -run TestVerifyGolden -update' to create it)", err)
-				}
-				if diff := cmp.Diff(string(want), string(got)); diff != "" {
-					t.Errorf("%s differs from %s (-want +got):\n%s", format, path, diff)
-				}
+				checkGolden(t, filepath.Join("testdata", "golden", name+"."+goldenExt[format]), got)
 			})
 		}
 	}
