@@ -10,7 +10,6 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/lipgloss/table"
-	"github.com/muesli/termenv"
 	"github.com/spf13/cobra"
 
 	"github.com/trailseal/trailseal/internal/drift"
@@ -265,11 +264,7 @@ func runLabel(r store.Run) string {
 }
 
 func writeDiffTable(w io.Writer, res *diffResult, color bool, width int) {
-	re := lipgloss.NewRenderer(w)
-	re.SetColorProfile(termenv.Ascii)
-	if color {
-		re.SetColorProfile(termenv.ANSI256)
-	}
+	re := report.Renderer(w, color)
 	bold := re.NewStyle().Bold(true)
 	fmt.Fprintf(w, "%s  %s -> %s  accounts: %s\n\n", bold.Render("trailseal diff"), runLabel(res.Runs.A), runLabel(res.Runs.B),
 		strings.Join(res.Diff.Accounts, ","))
