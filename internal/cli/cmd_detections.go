@@ -1,11 +1,9 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -14,46 +12,23 @@ import (
 )
 
 func newDetectionsCommand(g *globals) *cobra.Command {
-	var format, output string
-	cmd := &cobra.Command{
-		Use:   "detections",
-		Short: "List what 'trailseal hunt' looks for: ID, severity, events, ATT&CK technique",
-		Example: `  trailseal detections
+	return newListingCommand(g, "detections", "List what 'trailseal hunt' looks for: ID, severity, events, ATT&CK technique",
+		`  trailseal detections
   trailseal detections --format json | jq '.[].id'
-  trailseal explain hunt.trail_logging_stopped`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return writeListing(g, output, format, catalogFormats, runDetections)
-		},
-	}
-	addFormatFlag(cmd.Flags(), &format, "table", catalogFormats, "")
-	addOutputFlag(cmd.Flags(), &output)
-	return cmd
+  trailseal explain hunt.trail_logging_stopped`, catalogFormats, runDetections)
 }
 
 func runDetections(w io.Writer, format string) error {
-	catalog := detection.Catalog()
-	switch format {
-	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(catalog)
-	case "markdown":
-		return writeDetectionsMarkdown(w, catalog)
-	case "table":
-	default:
-		return usageError("--format must be table, json or markdown, not %q", format)
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSEVERITY\tATT&CK\tTITLE")
-	for _, d := range catalog {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", d.ID, d.Severity, strings.Join(d.TechniqueIDs(), ","), d.Title)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "\n%d detections. 'trailseal explain DETECTION-ID' shows one in full.\n", len(catalog))
-	return nil
+	entries := detection.Catalog()
+	return listing[detection.Info]{
+		entries: entries,
+		header:  "ID\tSEVERITY\tATT&CK\tTITLE",
+		row: func(d detection.Info) string {
+			return fmt.Sprintf("%s\t%s\t%s\t%s", d.ID, d.Severity, strings.Join(d.TechniqueIDs(), ","), d.Title)
+		},
+		footer:   fmt.Sprintf("\n%d detections. 'trailseal explain DETECTION-ID' shows one in full.\n", len(entries)),
+		markdown: writeDetectionsMarkdown,
+	}.write(w, format)
 }
 
 // runExplainDetection is 'trailseal explain hunt.*'.
@@ -62,12 +37,7 @@ func runExplainDetection(w io.Writer, id string) error {
 	if !ok {
 		return usageError("unknown detection ID %q%s (see 'trailseal detections')", id, suggest.DidYouMean(id, detectionIDs()))
 	}
-	fmt.Fprintf(w, "%s  [%s]\n%s\n\n", d.ID, d.Severity, d.Title)
-	section := func(title, body string) {
-		if strings.TrimSpace(body) != "" {
-			fmt.Fprintf(w, "%s\n%s\n\n", strings.ToUpper(title), indent(strings.TrimSpace(body)))
-		}
-	}
+	section := newExplanation(w, d.ID, string(d.Severity), d.Title).section
 	section("Records read", detectionEvents(d))
 	section("What it means", d.Meaning)
 	section("How to respond", d.Response)

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/lipgloss/table"
-	"github.com/muesli/termenv"
 	"github.com/spf13/cobra"
 
 	"github.com/trailseal/trailseal/internal/drift"
@@ -21,15 +19,8 @@ import (
 	"github.com/trailseal/trailseal/internal/store"
 )
 
-type diffOptions struct {
-	storeOptions
-	account string
-	format  string
-	output  string
-}
-
 func newDiffCommand(g *globals) *cobra.Command {
-	o := &diffOptions{}
+	o := &storeQuery{}
 	cmd := &cobra.Command{
 		Use:   "diff [RUN-A] [RUN-B]",
 		Short: "Show what changed between two stored scans: new failures, fixes, changed evidence, drift",
@@ -63,11 +54,7 @@ Exit codes:
 			return runDiff(cmd.Context(), g, o, args)
 		},
 	}
-	f := cmd.Flags()
-	addStoreReadFlags(f, &o.storeOptions)
-	f.StringVar(&o.account, "account", "", "only this account ID: compare it alone, in the newest runs that covered it")
-	addFormatFlag(f, &o.format, "table", []string{"table", "json", "markdown"}, "")
-	addOutputFlag(f, &o.output)
+	o.addFlags(cmd.Flags(), "only this account ID: compare it alone, in the newest runs that covered it", []string{"table", "json", "markdown"})
 	return cmd
 }
 
@@ -81,24 +68,20 @@ type diffResult struct {
 	Diff     drift.Diff `json:"diff"`
 }
 
-func runDiff(ctx context.Context, g *globals, o *diffOptions, args []string) error {
+func runDiff(ctx context.Context, g *globals, o *storeQuery, args []string) error {
 	switch o.format {
 	case "table", "json", "markdown":
 	default:
 		return usageError("--format must be table, json or markdown, not %q", o.format)
 	}
-	if o.account != "" && !accountIDPattern.MatchString(o.account) {
-		return usageError("--account %q is not a 12-digit account ID", o.account)
+	if err := o.checkAccount(); err != nil {
+		return err
 	}
 	ids, err := parseRunIDs(args)
 	if err != nil {
 		return err
 	}
-	out := newOutput(g, "--output", o.output)
-	if err := checkOutputs(out); err != nil {
-		return err
-	}
-	st, err := openReadStore(ctx, g, &o.storeOptions)
+	out, st, err := o.open(ctx, g)
 	if err != nil {
 		return err
 	}
@@ -122,9 +105,7 @@ func runDiff(ctx context.Context, g *globals, o *diffOptions, args []string) err
 	return out.write(func(w io.Writer) error {
 		switch o.format {
 		case "json":
-			enc := json.NewEncoder(w)
-			enc.SetIndent("", "  ")
-			return enc.Encode(res)
+			return writeJSON(w, res)
 		case "markdown":
 			return writeDiffMarkdown(w, res)
 		}
@@ -283,11 +264,7 @@ func runLabel(r store.Run) string {
 }
 
 func writeDiffTable(w io.Writer, res *diffResult, color bool, width int) {
-	re := lipgloss.NewRenderer(w)
-	re.SetColorProfile(termenv.Ascii)
-	if color {
-		re.SetColorProfile(termenv.ANSI256)
-	}
+	re := report.Renderer(w, color)
 	bold := re.NewStyle().Bold(true)
 	fmt.Fprintf(w, "%s  %s -> %s  accounts: %s\n\n", bold.Render("trailseal diff"), runLabel(res.Runs.A), runLabel(res.Runs.B),
 		strings.Join(res.Diff.Accounts, ","))

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -47,12 +46,47 @@ func openReadStore(ctx context.Context, g *globals, o *storeOptions) (*store.Sto
 	return st, nil
 }
 
-type historyOptions struct {
+// storeQuery is what history and diff share: the store to read, the
+// account to keep to, and the format and file of the output.
+type storeQuery struct {
 	storeOptions
 	account string
-	limit   int
 	format  string
 	output  string
+}
+
+// addFlags adds --store, --config, --account (accountHelp says what it
+// keeps), --format (one of formats, table by default) and --output.
+func (q *storeQuery) addFlags(f *pflag.FlagSet, accountHelp string, formats []string) {
+	addStoreReadFlags(f, &q.storeOptions)
+	f.StringVar(&q.account, "account", "", accountHelp)
+	addFormatFlag(f, &q.format, "table", formats, "")
+	addOutputFlag(f, &q.output)
+}
+
+func (q *storeQuery) checkAccount() error {
+	if q.account != "" && !accountIDPattern.MatchString(q.account) {
+		return usageError("--account %q is not a 12-digit account ID", q.account)
+	}
+	return nil
+}
+
+// open checks the output, then opens the store; the caller closes it.
+func (q *storeQuery) open(ctx context.Context, g *globals) (*outputFile, *store.Store, error) {
+	out := newOutput(g, "--output", q.output)
+	if err := checkOutputs(out); err != nil {
+		return nil, nil, err
+	}
+	st, err := openReadStore(ctx, g, &q.storeOptions)
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, st, nil
+}
+
+type historyOptions struct {
+	storeQuery
+	limit int
 }
 
 func newHistoryCommand(g *globals) *cobra.Command {
@@ -87,12 +121,8 @@ Exit codes:
 			return runHistory(cmd.Context(), g, o)
 		},
 	}
-	f := cmd.Flags()
-	addStoreReadFlags(f, &o.storeOptions)
-	f.StringVar(&o.account, "account", "", "only this account ID: the runs that covered it")
-	f.IntVar(&o.limit, "limit", 20, "show at most this many runs (0: all)")
-	addFormatFlag(f, &o.format, "table", []string{"table", "json"}, "")
-	addOutputFlag(f, &o.output)
+	o.addFlags(cmd.Flags(), "only this account ID: the runs that covered it", []string{"table", "json"})
+	cmd.Flags().IntVar(&o.limit, "limit", 20, "show at most this many runs (0: all)")
 	cmd.AddCommand(newPruneCommand(g))
 	return cmd
 }
@@ -104,14 +134,10 @@ func runHistory(ctx context.Context, g *globals, o *historyOptions) error {
 	if o.limit < 0 {
 		return usageError("--limit must be 0 (all) or more, got %d", o.limit)
 	}
-	if o.account != "" && !accountIDPattern.MatchString(o.account) {
-		return usageError("--account %q is not a 12-digit account ID", o.account)
-	}
-	out := newOutput(g, "--output", o.output)
-	if err := checkOutputs(out); err != nil {
+	if err := o.checkAccount(); err != nil {
 		return err
 	}
-	st, err := openReadStore(ctx, g, &o.storeOptions)
+	out, st, err := o.open(ctx, g)
 	if err != nil {
 		return err
 	}
@@ -125,9 +151,7 @@ func runHistory(ctx context.Context, g *globals, o *historyOptions) error {
 			if runs == nil {
 				runs = []store.Run{}
 			}
-			enc := json.NewEncoder(w)
-			enc.SetIndent("", "  ")
-			return enc.Encode(runs)
+			return writeJSON(w, runs)
 		}
 		if len(runs) == 0 {
 			fmt.Fprintf(w, "No runs stored in %s%s yet: run 'trailseal scan --store'.\n", st.Location(), forAccount(o.account))

@@ -1,12 +1,10 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -16,62 +14,23 @@ import (
 )
 
 func newRulesCommand(g *globals) *cobra.Command {
-	var format, output string
-	cmd := &cobra.Command{
-		Use:   "rules",
-		Short: "List the rule catalog: ID, severity, title, frameworks",
-		Example: `  trailseal rules
+	return newListingCommand(g, "rules", "List the rule catalog: ID, severity, title, frameworks",
+		`  trailseal rules
   trailseal rules --format json | jq '.[].id'
-  trailseal explain bucket.object_lock`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return writeListing(g, output, format, catalogFormats, runRules)
-		},
-	}
-	addFormatFlag(cmd.Flags(), &format, "table", catalogFormats, "")
-	addOutputFlag(cmd.Flags(), &output)
-	return cmd
-}
-
-// catalogFormats are the formats of the rule and detection catalogs.
-var catalogFormats = []string{"table", "json", "markdown"}
-
-// writeListing checks --format and -o, then writes a listing (rules,
-// detections, frameworks) with write.
-func writeListing(g *globals, path, format string, formats []string, write func(io.Writer, string) error) error {
-	if err := checkFormat(format, formats); err != nil {
-		return err
-	}
-	out := newOutput(g, "--output", path)
-	if err := checkOutputs(out); err != nil {
-		return err
-	}
-	return out.write(func(w io.Writer) error { return write(w, format) })
+  trailseal explain bucket.object_lock`, catalogFormats, runRules)
 }
 
 func runRules(w io.Writer, format string) error {
 	entries := catalog.All()
-	switch format {
-	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(entries)
-	case "markdown":
-		return writeRulesMarkdown(w, entries)
-	case "table":
-	default:
-		return usageError("--format must be table, json or markdown, not %q", format)
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSEVERITY\tTITLE\tFRAMEWORKS")
-	for _, r := range entries {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Severity, r.Title, frameworkList(r.Frameworks))
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "\n%d rules. 'trailseal explain RULE-ID' shows one in full.\n", len(entries))
-	return nil
+	return listing[catalog.Rule]{
+		entries: entries,
+		header:  "ID\tSEVERITY\tTITLE\tFRAMEWORKS",
+		row: func(r catalog.Rule) string {
+			return fmt.Sprintf("%s\t%s\t%s\t%s", r.ID, r.Severity, r.Title, frameworkList(r.Frameworks))
+		},
+		footer:   fmt.Sprintf("\n%d rules. 'trailseal explain RULE-ID' shows one in full.\n", len(entries)),
+		markdown: writeRulesMarkdown,
+	}.write(w, format)
 }
 
 func frameworkList(fs []catalog.Framework) string {
@@ -121,13 +80,7 @@ func runExplain(w io.Writer, id string) error {
 	if !ok {
 		return usageError("unknown rule ID %q%s (see 'trailseal rules')", id, suggest.DidYouMean(id, append(catalogIDs(), detectionIDs()...)))
 	}
-	fmt.Fprintf(w, "%s  [%s]\n%s\n\n", r.ID, r.Severity, r.Title)
-	section := func(title, body string) {
-		if strings.TrimSpace(body) == "" {
-			return
-		}
-		fmt.Fprintf(w, "%s\n%s\n\n", strings.ToUpper(title), indent(strings.TrimSpace(body)))
-	}
+	section := newExplanation(w, r.ID, string(r.Severity), r.Title).section
 	section("Why it matters", r.Rationale)
 	section("How it is audited", r.Audit)
 	section("Fix in the console", r.Remediation.Console)
@@ -146,16 +99,6 @@ func runExplain(w io.Writer, id string) error {
 		section("Aliases", strings.Join(r.Aliases, ", "))
 	}
 	return nil
-}
-
-func indent(s string) string {
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		if l != "" {
-			lines[i] = "  " + l
-		}
-	}
-	return strings.Join(lines, "\n")
 }
 
 // writeRulesMarkdown renders the catalog as docs/rules.md.

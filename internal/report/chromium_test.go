@@ -571,17 +571,8 @@ func checkNarrow(t *testing.T, p *page) {
 // TestComplianceHTMLInChromium opens the CIS 5.0 view of the organization
 // report: its score and one row per control.
 func TestComplianceHTMLInChromium(t *testing.T) {
-	rep := orgFixture(t)
-	fw, err := compliance.Load("cis-5.0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := compliance.Evaluate(fw, rep)
-	var buf bytes.Buffer
-	if err := WriteComplianceHTML(&buf, v, rep); err != nil {
-		t.Fatal(err)
-	}
-	p := openInChromium(t, buf.Bytes())
+	fw, v, page := renderComplianceHTML(t, orgFixture(t), "cis-5.0")
+	p := openInChromium(t, page)
 	p.screenshot("compliance-cis-5.0.png")
 	checkOffline(t, p)
 	if got := eval[int](p, `document.querySelectorAll("table.controls tbody tr").length`); got != len(fw.Controls) {

@@ -155,17 +155,8 @@ func TestHTMLCardsDemo(t *testing.T) {
 // TestComplianceHTML renders a compliance view as a page: one row per
 // control, and the score by control.
 func TestComplianceHTML(t *testing.T) {
-	rep := demoReport(t)
-	fw, err := compliance.Load("cis-5.0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := compliance.Evaluate(fw, rep)
-	var buf bytes.Buffer
-	if err := WriteComplianceHTML(&buf, v, rep); err != nil {
-		t.Fatal(err)
-	}
-	doc := buf.String()
+	fw, v, page := renderComplianceHTML(t, demoReport(t), "cis-5.0")
+	doc := string(page)
 	if got := strings.Count(doc, "<tr data-control="); got != len(fw.Controls) {
 		t.Errorf("%d control rows, want %d", got, len(fw.Controls))
 	}
@@ -193,4 +184,20 @@ func demoReport(t *testing.T) *findings.Report {
 	}
 	return normalise(&findings.Report{Tool: "trailseal", Source: "demo", Accounts: []string{inv.Account.ID}, Regions: inv.Regions,
 		Findings: rules.Evaluate(inv, rules.All(), rules.DefaultOptions())})
+}
+
+// renderComplianceHTML renders the view of rep through the framework id as
+// a page.
+func renderComplianceHTML(t *testing.T, rep *findings.Report, id string) (*compliance.Framework, *compliance.View, []byte) {
+	t.Helper()
+	fw, err := compliance.Load(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := compliance.Evaluate(fw, rep)
+	var buf bytes.Buffer
+	if err := WriteComplianceHTML(&buf, v, rep); err != nil {
+		t.Fatal(err)
+	}
+	return fw, v, buf.Bytes()
 }

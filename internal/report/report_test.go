@@ -105,22 +105,7 @@ func TestGolden(t *testing.T) {
 	for format, ext := range goldenExt {
 		t.Run(format, func(t *testing.T) {
 			got := render(t, format, normalise(testReport()))
-			path := filepath.Join("testdata", "golden", "report."+ext)
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run 'go test ./internal/report -update' to create it)", err)
-			}
-			if diff := cmp.Diff(string(want), string(got)); diff != "" {
-				t.Errorf("%s differs from %s (-want +got):\n%s", format, path, diff)
-			}
+			checkGolden(t, filepath.Join("testdata", "golden", "report."+ext), got)
 		})
 	}
 }

@@ -1,8 +1,6 @@
 package report
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -13,12 +11,9 @@ import (
 	"github.com/trailseal/trailseal/internal/findings"
 )
 
-const (
-	sarifInformationURI = "https://github.com/trailseal/trailseal"
-	// sarifFingerprint names the partial fingerprint that carries the
-	// stable finding ID, so code scanning tracks a finding across runs.
-	sarifFingerprint = "trailsealFindingId/v1"
-)
+// sarifFingerprint names the partial fingerprint that carries the stable
+// finding ID, so code scanning tracks a finding across runs.
+const sarifFingerprint = "trailsealFindingId/v1"
 
 // securitySeverity is the CVSS-like score GitHub code scanning reads from
 // a rule's "security-severity" property to rank alerts.
@@ -61,99 +56,72 @@ func sarifLevel(s findings.Severity) string {
 // MANUAL finding (PASS and N/A are not problems to track). Every rule of
 // the catalog is described in tool.driver.rules.
 func writeSARIF(w io.Writer, rep *findings.Report, entries []catalog.Rule, _ Options) error {
-	log, err := sarif.New(sarif.Version210)
+	l, err := newSARIFLog(rep.Version)
 	if err != nil {
 		return err
 	}
-	version := rep.Version
-	if version == "" {
-		version = "dev"
-	}
-	driver := sarif.NewVersionedDriver("trailseal", version).WithInformationURI(sarifInformationURI)
-	run := sarif.NewRun(sarif.Tool{Driver: driver})
-	run.Tool.Driver.Rules = []*sarif.ReportingDescriptor{}
-	ruleIdx := map[string]int{}
-	addRule := func(r catalog.Rule) {
-		d := sarif.NewRule(r.ID).
-			WithName(r.ID).
-			WithShortDescription(sarif.NewMultiformatMessageString(nonEmpty(r.Title, r.ID))).
-			WithFullDescription(sarif.NewMultiformatMessageString(nonEmpty(r.Rationale, r.Title, r.ID))).
-			WithDefaultConfiguration(sarif.NewReportingConfiguration().WithLevel(sarifLevel(r.Severity)))
-		help := nonEmpty(remediationText(r.Remediation), r.Title, r.ID)
-		d.WithHelp(sarif.NewMultiformatMessageString(help).WithMarkdown(sarifHelpMarkdown(r)))
-		if len(r.References) > 0 && strings.HasPrefix(r.References[0], "http") {
-			d.WithHelpURI(r.References[0])
-		}
-		pb := sarif.NewPropertyBag()
-		tags := []string{"security", "cloudtrail", string(r.Severity)}
-		if r.Scope != "" {
-			tags = append(tags, r.Scope)
-		}
-		pb.Add("tags", tags)
-		pb.Add("security-severity", securitySeverity[r.Severity])
-		pb.Add("precision", "high")
-		if fw := frameworkRefs(r); len(fw) > 0 {
-			pb.Add("frameworks", fw)
-		}
-		d.AttachPropertyBag(pb)
-		ruleIdx[r.ID] = len(run.Tool.Driver.Rules)
-		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, d)
-	}
 	for _, r := range entries {
-		addRule(r)
+		l.addRule(scanRule(r))
 	}
-	run.Results = []*sarif.Result{}
 	for _, f := range rep.Findings {
 		if f.Status != findings.Fail && f.Status != findings.Error && f.Status != findings.Manual {
 			continue
 		}
-		if _, ok := ruleIdx[f.RuleID]; !ok {
+		if !l.hasRule(f.RuleID) {
 			// A finding whose rule is not in the catalog still gets a
 			// descriptor, so that ruleIndex is always valid.
-			addRule(catalog.Rule{ID: f.RuleID, Severity: f.Severity})
+			l.addRule(scanRule(catalog.Rule{ID: f.RuleID, Severity: f.Severity}))
 		}
-		res := sarif.NewRuleResult(f.RuleID).
-			WithRuleIndex(ruleIdx[f.RuleID]).
-			WithMessage(sarif.NewTextMessage(nonEmpty(f.Message, f.RuleID)))
-		kind, level := sarifKindLevel(f)
-		res.WithKind(kind).WithLevel(level)
-		res.AddLocation(sarifLocation(f))
-		res.WithPartialFingerPrints(map[string]interface{}{sarifFingerprint: f.ID})
-		pb := sarif.NewPropertyBag()
-		pb.Add("status", string(f.Status))
-		pb.Add("severity", string(f.Severity))
-		pb.Add("account", f.Account)
-		pb.Add("region", f.Region)
-		pb.Add("findingId", f.ID)
-		if len(f.Evidence) > 0 {
-			pb.Add("evidence", f.Evidence)
-		}
-		res.AttachPropertyBag(pb)
-		if f.Suppressed != nil {
-			s := sarif.NewSuppression("external").
-				WithJustifcation(fmt.Sprintf("%s (expires %s)", f.Suppressed.Reason, f.Suppressed.Expires))
-			res.AddSuppression(s)
-		}
-		run.AddResult(res)
+		l.addResult(scanResult(l, f))
 	}
-	log.AddRun(run)
-	return writeCleanJSON(w, log)
+	return l.write(w)
 }
 
-// sarifLocation names the AWS resource. Code scanning needs an artifact
-// URI; the resource ARN (a valid URI: scheme "arn") serves as one, and the
+// scanRule describes a catalog rule: its help is the remediation, its
+// tags and security-severity what code scanning filters and ranks by.
+func scanRule(r catalog.Rule) *sarif.ReportingDescriptor {
+	d := sarifRule(r.ID, r.ID, nonEmpty(r.Title, r.ID), nonEmpty(r.Rationale, r.Title, r.ID),
+		nonEmpty(remediationText(r.Remediation), r.Title, r.ID), sarifLevel(r.Severity))
+	d.Help.WithMarkdown(sarifHelpMarkdown(r))
+	withHelpURI(d, r.References)
+	tags := []string{"security", "cloudtrail", string(r.Severity)}
+	if r.Scope != "" {
+		tags = append(tags, r.Scope)
+	}
+	pb := ruleProperties(tags, securitySeverity[r.Severity])
+	pb.Add("precision", "high")
+	if fw := frameworkRefs(r); len(fw) > 0 {
+		pb.Add("frameworks", fw)
+	}
+	d.AttachPropertyBag(pb)
+	return d
+}
+
+// scanResult is the result of a finding, located at its resource: the
 // logical location carries the same ARN for viewers that understand it.
-func sarifLocation(f findings.Finding) *sarif.Location {
-	uri := f.Resource
-	if uri == "" {
-		uri = fmt.Sprintf("arn:aws:::%s", f.Account)
+func scanResult(l *sarifLog, f findings.Finding) *sarif.Result {
+	res := l.result(f.RuleID, nonEmpty(f.Message, f.RuleID))
+	kind, level := sarifKindLevel(f)
+	res.WithKind(kind).WithLevel(level)
+	uri := resourceURI(f.Resource, f.Account)
+	res.AddLocation(sarifLocationAt(uri, resourceName(uri), uri, "resource"))
+	res.WithPartialFingerPrints(map[string]interface{}{sarifFingerprint: f.ID})
+	pb := sarif.NewPropertyBag()
+	pb.Add("status", string(f.Status))
+	pb.Add("severity", string(f.Severity))
+	pb.Add("account", f.Account)
+	pb.Add("region", f.Region)
+	pb.Add("findingId", f.ID)
+	if len(f.Evidence) > 0 {
+		pb.Add("evidence", f.Evidence)
 	}
-	loc := sarif.NewLocation().WithPhysicalLocation(
-		sarif.NewPhysicalLocation().WithArtifactLocation(sarif.NewSimpleArtifactLocation(uri)))
-	loc.LogicalLocations = []*sarif.LogicalLocation{
-		sarif.NewLogicalLocation().WithName(resourceName(uri)).WithFullyQualifiedName(uri).WithKind("resource"),
+	res.AttachPropertyBag(pb)
+	if f.Suppressed != nil {
+		s := sarif.NewSuppression("external").
+			WithJustifcation(fmt.Sprintf("%s (expires %s)", f.Suppressed.Reason, f.Suppressed.Expires))
+		res.AddSuppression(s)
 	}
-	return loc
+	return res
 }
 
 func sarifHelpMarkdown(r catalog.Rule) string {
@@ -174,44 +142,6 @@ func sarifHelpMarkdown(r catalog.Rule) string {
 		fmt.Fprintf(&b, "- %s\n", ref)
 	}
 	return nonEmpty(strings.TrimSpace(b.String()), r.ID)
-}
-
-// writeCleanJSON marshals v, drops null members, and writes it indented.
-// go-sarif serialises some unset optional members (suppression location,
-// guid, status) as null, which the SARIF schema rejects.
-func writeCleanJSON(w io.Writer, v any) error {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var tree any
-	if err := dec.Decode(&tree); err != nil {
-		return err
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(dropNulls(tree))
-}
-
-func dropNulls(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, x := range t {
-			if x == nil {
-				delete(t, k)
-				continue
-			}
-			t[k] = dropNulls(x)
-		}
-	case []any:
-		for i, x := range t {
-			t[i] = dropNulls(x)
-		}
-	}
-	return v
 }
 
 func nonEmpty(ss ...string) string {

@@ -54,6 +54,18 @@ const (
 	narrowIndent = 8
 )
 
+// Renderer styles text written to w: in 256 colours when color is set,
+// as plain text otherwise, whatever w's terminal could show. The table,
+// the hunt timeline and the diff table use it.
+func Renderer(w io.Writer, color bool) *lipgloss.Renderer {
+	re := lipgloss.NewRenderer(w)
+	re.SetColorProfile(termenv.Ascii)
+	if color {
+		re.SetColorProfile(termenv.ANSI256)
+	}
+	return re
+}
+
 // writeTable prints findings grouped by severity, most severe first, then a
 // summary line. PASS and N/A rows are shown only with Verbose.
 //
@@ -62,12 +74,7 @@ const (
 // narrow layout with the status and rule on one line and the resource and
 // message wrapped on their own lines below.
 func writeTable(w io.Writer, rep *findings.Report, _ []catalog.Rule, opts Options) error {
-	re := lipgloss.NewRenderer(w)
-	if opts.Color {
-		re.SetColorProfile(termenv.ANSI256)
-	} else {
-		re.SetColorProfile(termenv.Ascii)
-	}
+	re := Renderer(w, opts.Color)
 	bold := re.NewStyle().Bold(true)
 	lw := &lineWriter{w: w, width: opts.Width}
 

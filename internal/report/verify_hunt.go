@@ -35,38 +35,18 @@ func gapEventLines(g verify.Gap) []string {
 
 // addHuntSARIF adds a rule per detection of the catalog and a result per
 // detection found.
-func addHuntSARIF(run *sarif.Run, hr *detection.Report) {
-	idx := map[string]int{}
+func addHuntSARIF(l *sarifLog, hr *detection.Report) {
 	for _, info := range detection.Catalog() {
-		idx[info.ID] = len(run.Tool.Driver.Rules)
-		d := sarif.NewRule(info.ID).WithName(info.ID).
-			WithShortDescription(sarif.NewMultiformatMessageString(info.Title)).
-			WithFullDescription(sarif.NewMultiformatMessageString(nonEmpty(info.Meaning, info.Title))).
-			WithHelp(sarif.NewMultiformatMessageString(nonEmpty(info.Response, info.Meaning, info.Title))).
-			WithDefaultConfiguration(sarif.NewReportingConfiguration().WithLevel(sarifLevel(info.Severity)))
-		if len(info.References) > 0 && strings.HasPrefix(info.References[0], "http") {
-			d.WithHelpURI(info.References[0])
-		}
-		pb := sarif.NewPropertyBag()
-		pb.Add("tags", []string{"security", "cloudtrail", "hunt", string(info.Severity)})
-		pb.Add("security-severity", securitySeverity[info.Severity])
-		d.AttachPropertyBag(pb)
-		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, d)
+		d := sarifRule(info.ID, info.ID, info.Title, nonEmpty(info.Meaning, info.Title),
+			nonEmpty(info.Response, info.Meaning, info.Title), sarifLevel(info.Severity))
+		withHelpURI(d, info.References)
+		d.AttachPropertyBag(ruleProperties([]string{"security", "cloudtrail", "hunt", string(info.Severity)}, securitySeverity[info.Severity]))
+		l.addRule(d)
 	}
 	for _, det := range hr.Detections {
-		res := sarif.NewRuleResult(det.DetectionID).WithKind("fail").WithLevel(sarifLevel(det.Severity)).
-			WithMessage(sarif.NewTextMessage(nonEmpty(det.Title, det.DetectionID) + ": " + det.Message))
-		if i, ok := idx[det.DetectionID]; ok {
-			res.WithRuleIndex(i)
-		}
-		uri := det.Resource
-		if uri == "" {
-			uri = "arn:aws:::" + det.Account
-		}
-		loc := sarif.NewLocation().WithPhysicalLocation(sarif.NewPhysicalLocation().WithArtifactLocation(sarif.NewSimpleArtifactLocation(uri)))
-		loc.LogicalLocations = []*sarif.LogicalLocation{sarif.NewLogicalLocation().WithName(det.Region).
-			WithFullyQualifiedName(det.Account + "/" + det.Region).WithKind("region")}
-		res.AddLocation(loc)
+		res := l.result(det.DetectionID, nonEmpty(det.Title, det.DetectionID)+": "+det.Message).
+			WithKind("fail").WithLevel(sarifLevel(det.Severity))
+		res.AddLocation(sarifLocationAt(resourceURI(det.Resource, det.Account), det.Region, det.Account+"/"+det.Region, "region"))
 		res.WithPartialFingerPrints(map[string]any{sarifHuntFingerprint: verifyFingerprint(det.DetectionID, det.EventID)})
 		pb := sarif.NewPropertyBag()
 		pb.Add("severity", string(det.Severity))
@@ -83,7 +63,7 @@ func addHuntSARIF(run *sarif.Run, hr *detection.Report) {
 			pb.Add("attempt", true)
 		}
 		res.AttachPropertyBag(pb)
-		run.AddResult(res)
+		l.addResult(res)
 	}
 }
 
@@ -102,7 +82,7 @@ func readFrom(o detection.Origin) string {
 // and listing each record, an error when sources could not be read, and a
 // passing testcase when nothing weakened the trail.
 func junitHunt(hr *detection.Report) junitSuite {
-	s := junitSuite{Name: "hunt", Time: "0"}
+	s := junitSuite{Name: "hunt"}
 	byID := map[string][]detection.Detection{}
 	for _, d := range hr.Detections {
 		byID[d.DetectionID] = append(byID[d.DetectionID], d)
@@ -119,24 +99,21 @@ func junitHunt(hr *detection.Report) junitSuite {
 			}
 			fmt.Fprintf(&b, "\n  %s\n  resource %s; event %s, read from %s\n", d.Message, d.Resource, d.EventID, readFrom(d.Origin))
 		}
-		s.Cases = append(s.Cases, junitTestCase{Name: id, Classname: "verify.hunt", Time: "0",
+		s.Cases = append(s.Cases, junitTestCase{Name: id, Classname: "verify.hunt",
 			Failure: &junitProblem{Message: fmt.Sprintf("%s: %d", nonEmpty(ds[0].Title, id), len(ds)), Type: id, Text: b.String()}})
-		s.Failures++
 	}
 	if len(hr.Sources.Errors) > 0 {
 		var b strings.Builder
 		for _, e := range hr.Sources.Errors {
 			fmt.Fprintf(&b, "%s: %s\n", e.Location, e.Error)
 		}
-		s.Cases = append(s.Cases, junitTestCase{Name: "records read", Classname: "verify.hunt", Time: "0",
+		s.Cases = append(s.Cases, junitTestCase{Name: "records read", Classname: "verify.hunt",
 			Error: &junitProblem{Message: plural(len(hr.Sources.Errors), "source", "sources") + " could not be read", Type: "HUNT_SOURCE_ERROR", Text: b.String()}})
-		s.Errors++
 	}
 	if len(ids) == 0 {
-		s.Cases = append(s.Cases, junitTestCase{Name: "no change weakened the trail", Classname: "verify.hunt", Time: "0",
+		s.Cases = append(s.Cases, junitTestCase{Name: "no change weakened the trail", Classname: "verify.hunt",
 			SystemOut: hr.Sources.Description})
 	}
-	s.Tests = len(s.Cases)
 	return s
 }
 

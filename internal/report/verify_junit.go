@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/xml"
 	"fmt"
 	"io"
 	"strings"
@@ -27,7 +26,7 @@ const junitItemLimit = 500
 // covers must not. An account of the organization that was not verified is
 // a skipped testcase, as it does not change the exit code.
 func writeVerifyJUnit(w io.Writer, d *verifyDoc, o VerifyOptions) error {
-	out := junitSuites{Name: "trailseal verify", Time: "0"}
+	out := junitSuites{Name: "trailseal verify"}
 	seen := map[string]bool{}
 	for _, c := range d.Chains {
 		seen[c.Account+"/"+c.Region] = true
@@ -41,39 +40,21 @@ func writeVerifyJUnit(w io.Writer, d *verifyDoc, o VerifyOptions) error {
 		}
 	}
 	for _, s := range d.Skipped {
-		out.Suites = append(out.Suites, junitSuite{Name: s.Account, Tests: 1, Skipped: 1, Time: "0",
-			Cases: []junitTestCase{{Name: "account verified", Classname: junitClass(s.Account, ""), Time: "0",
+		out.Suites = append(out.Suites, junitSuite{Name: s.Account,
+			Cases: []junitTestCase{{Name: "account verified", Classname: junitClass(s.Account, ""),
 				Skipped: &junitSkipped{Message: "not verified: " + s.Why}}}})
 	}
 	if o.Hunt != nil {
 		out.Suites = append(out.Suites, junitHunt(o.Hunt))
 	}
 	if st := d.State; st != nil {
-		tc := junitTestCase{Name: "state saved", Classname: "verify.state", Time: "0", SystemOut: st.Path}
-		s := junitSuite{Name: "state " + st.Path, Tests: 1, Time: "0"}
+		tc := junitTestCase{Name: "state saved", Classname: "verify.state", SystemOut: st.Path}
 		if !st.Saved {
 			tc.Error = &junitProblem{Message: "the state was not saved: " + st.Error, Type: "STATE_NOT_SAVED", Text: st.Error}
-			s.Errors = 1
 		}
-		s.Cases = []junitTestCase{tc}
-		out.Suites = append(out.Suites, s)
+		out.Suites = append(out.Suites, junitSuite{Name: "state " + st.Path, Cases: []junitTestCase{tc}})
 	}
-	for _, s := range out.Suites {
-		out.Tests += s.Tests
-		out.Failures += s.Failures
-		out.Errors += s.Errors
-		out.Skipped += s.Skipped
-	}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(out); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return writeJUnitXML(w, out)
 }
 
 func junitClass(account, region string) string {
@@ -92,7 +73,7 @@ func (d *verifyDoc) junitChain(c verifyChain) junitSuite {
 	if c.Account != "" {
 		name = c.Account + "/" + c.Region
 	}
-	s := junitSuite{Name: name, Time: "0", Props: &junitProps{}}
+	s := junitSuite{Name: name, Props: &junitProps{}}
 	prop := func(k, v string) {
 		if v != "" {
 			s.Props.Props = append(s.Props.Props, junitProp{k, v})
@@ -107,7 +88,7 @@ func (d *verifyDoc) junitChain(c verifyChain) junitSuite {
 	prop("coveredTo", timeKey(c.CoveredTo))
 	prop("incremental", c.Mode)
 	class := junitClass(c.Account, c.Region)
-	s.Cases = append(s.Cases, junitTestCase{Name: "valid digests and log files", Classname: class, Time: "0",
+	s.Cases = append(s.Cases, junitTestCase{Name: "valid digests and log files", Classname: class,
 		SystemOut: fmt.Sprintf("%d digests valid; %d log files valid (%d bytes uncompressed)%s", c.DigestsValid, c.LogsValid,
 			c.UncompressedBytes, coveredText(c))})
 	items, gaps := d.chainProblems(c.Account, c.Region)
@@ -132,15 +113,6 @@ func (d *verifyDoc) junitChain(c verifyChain) junitSuite {
 	for _, r := range order {
 		s.Cases = append(s.Cases, junitReasonCase(class, r, statusOf[r], byReason[r]))
 	}
-	for _, tc := range s.Cases {
-		s.Tests++
-		switch {
-		case tc.Failure != nil:
-			s.Failures++
-		case tc.Error != nil:
-			s.Errors++
-		}
-	}
 	return s
 }
 
@@ -154,7 +126,7 @@ func coveredText(c verifyChain) string {
 // junitReasonCase is the testcase of one reason code in one chain.
 func junitReasonCase(class string, r verify.Reason, st verify.Status, entries []string) junitTestCase {
 	ri := r.Info()
-	tc := junitTestCase{Name: string(r), Classname: class, Time: "0"}
+	tc := junitTestCase{Name: string(r), Classname: class}
 	msg := fmt.Sprintf("%s: %d (%s)", ri.Title, len(entries), st)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %s\n\n", r, sentence(ri.PlainMeaning()))

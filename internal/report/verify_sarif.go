@@ -49,31 +49,21 @@ func verifySecuritySeverity(s verify.Status) string {
 // result per problem and per gap, each located by its object's s3:// URI
 // (or file URI in an offline copy) and by its account and region.
 func writeVerifySARIF(w io.Writer, d *verifyDoc, o VerifyOptions) error {
-	log, err := sarif.New(sarif.Version210)
+	l, err := newSARIFLog(d.Version)
 	if err != nil {
 		return err
 	}
-	version := d.Version
-	if version == "" {
-		version = "dev"
-	}
-	driver := sarif.NewVersionedDriver("trailseal", version).WithInformationURI(sarifInformationURI)
-	run := sarif.NewRun(sarif.Tool{Driver: driver})
-	run.Tool.Driver.Rules = []*sarif.ReportingDescriptor{}
-	ruleIdx := map[verify.Reason]int{}
 	for _, ri := range verify.ReasonTable {
-		ruleIdx[ri.Code] = len(run.Tool.Driver.Rules)
-		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, verifyRule(ri))
+		l.addRule(verifyRule(ri))
 	}
-	run.Results = []*sarif.Result{}
 	for _, it := range d.Problems {
-		run.AddResult(d.sarifItem(it, ruleIdx))
+		l.addResult(d.sarifItem(l, it))
 	}
 	for _, g := range d.Gaps {
-		run.AddResult(d.sarifGap(g, ruleIdx))
+		l.addResult(d.sarifGap(l, g))
 	}
 	if o.Hunt != nil {
-		addHuntSARIF(run, o.Hunt)
+		addHuntSARIF(l, o.Hunt)
 	}
 	pb := sarif.NewPropertyBag()
 	pb.Add("outcome", string(d.Outcome))
@@ -86,22 +76,16 @@ func writeVerifySARIF(w io.Writer, d *verifyDoc, o VerifyOptions) error {
 	if d.Organization != "" {
 		pb.Add("organization", d.Organization)
 	}
-	run.AttachPropertyBag(pb)
-	log.AddRun(run)
-	return writeCleanJSON(w, log)
+	l.run.AttachPropertyBag(pb)
+	return l.write(w)
 }
 
 func verifyRule(ri verify.ReasonInfo) *sarif.ReportingDescriptor {
-	d := sarif.NewRule(string(ri.Code)).
-		WithName(ruleName(ri.Code)).
-		WithShortDescription(sarif.NewMultiformatMessageString(ri.Title)).
-		WithFullDescription(sarif.NewMultiformatMessageString(ri.PlainMeaning()).WithMarkdown(ri.Meaning)).
-		WithHelp(sarif.NewMultiformatMessageString(ri.Title + ": " + sentence(ri.PlainMeaning()) + " See docs/verify.md.").
-			WithMarkdown(fmt.Sprintf("**%s** (status `%s`): %s\n\nSee docs/verify.md, \"What verify checks\".", ri.Title, ri.Status, sentence(ri.Meaning)))).
-		WithDefaultConfiguration(sarif.NewReportingConfiguration().WithLevel(verifySARIFLevel(ri.Status)))
-	pb := sarif.NewPropertyBag()
-	pb.Add("tags", []string{"security", "cloudtrail", "integrity", string(ri.Status)})
-	pb.Add("security-severity", verifySecuritySeverity(ri.Status))
+	d := sarifRule(string(ri.Code), ruleName(ri.Code), ri.Title, ri.PlainMeaning(),
+		ri.Title+": "+sentence(ri.PlainMeaning())+" See docs/verify.md.", verifySARIFLevel(ri.Status))
+	d.FullDescription.WithMarkdown(ri.Meaning)
+	d.Help.WithMarkdown(fmt.Sprintf("**%s** (status `%s`): %s\n\nSee docs/verify.md, \"What verify checks\".", ri.Title, ri.Status, sentence(ri.Meaning)))
+	pb := ruleProperties([]string{"security", "cloudtrail", "integrity", string(ri.Status)}, verifySecuritySeverity(ri.Status))
 	pb.Add("precision", "very-high")
 	pb.Add("status", string(ri.Status))
 	d.AttachPropertyBag(pb)
@@ -122,7 +106,7 @@ func ruleName(r verify.Reason) string {
 	return b.String()
 }
 
-func (d *verifyDoc) sarifItem(it verify.Item, ruleIdx map[verify.Reason]int) *sarif.Result {
+func (d *verifyDoc) sarifItem(l *sarifLog, it verify.Item) *sarif.Result {
 	primary := it.Primary()
 	ri := primary.Info()
 	msg := ri.Title
@@ -132,13 +116,9 @@ func (d *verifyDoc) sarifItem(it verify.Item, ruleIdx map[verify.Reason]int) *sa
 	if restore := restoreCommands(it); len(restore) > 0 {
 		msg += ". Recoverable: " + strings.Join(restore, "; ")
 	}
-	res := sarif.NewRuleResult(string(primary)).WithMessage(sarif.NewTextMessage(msg)).
-		WithKind("fail").WithLevel(verifySARIFLevel(it.Status))
-	if i, ok := ruleIdx[primary]; ok {
-		res.WithRuleIndex(i)
-	}
+	res := l.result(string(primary), msg).WithKind("fail").WithLevel(verifySARIFLevel(it.Status))
 	uri := d.objectURI(it.Bucket, it.Key)
-	res.AddLocation(d.sarifLocation(uri, it.Account, it.Region))
+	res.AddLocation(regionLocation(uri, it.Account, it.Region))
 	res.WithPartialFingerPrints(map[string]any{sarifVerifyFingerprint: verifyFingerprint(string(primary), it.Account, it.Region, uri,
 		timeKey(it.Start), timeKey(it.End))})
 	pb := sarif.NewPropertyBag()
@@ -163,19 +143,15 @@ func (d *verifyDoc) sarifItem(it verify.Item, ruleIdx map[verify.Reason]int) *sa
 	return res
 }
 
-func (d *verifyDoc) sarifGap(g verify.Gap, ruleIdx map[verify.Reason]int) *sarif.Result {
+func (d *verifyDoc) sarifGap(l *sarifLog, g verify.Gap) *sarif.Result {
 	msg := fmt.Sprintf("%s: no digest covers %s to %s (%s): validation or logging was off; %d log files written then are not covered",
 		g.Reason.Info().Title, g.From.UTC().Format(verifyTime), g.To.UTC().Format(verifyTime), g.Where, g.Logs)
 	if ev := gapEventLines(g); len(ev) > 0 {
 		msg += ". " + strings.Join(ev, "; ")
 	}
-	res := sarif.NewRuleResult(string(g.Reason)).WithMessage(sarif.NewTextMessage(msg)).
-		WithKind("fail").WithLevel(verifySARIFLevel(verify.StatusGap))
-	if i, ok := ruleIdx[g.Reason]; ok {
-		res.WithRuleIndex(i)
-	}
+	res := l.result(string(g.Reason), msg).WithKind("fail").WithLevel(verifySARIFLevel(verify.StatusGap))
 	uri := d.objectURI("", "")
-	res.AddLocation(d.sarifLocation(uri, g.Account, g.Region))
+	res.AddLocation(regionLocation(uri, g.Account, g.Region))
 	res.WithPartialFingerPrints(map[string]any{sarifVerifyFingerprint: verifyFingerprint(string(g.Reason), g.Account, g.Region, uri,
 		timeKey(g.From), timeKey(g.To))})
 	pb := sarif.NewPropertyBag()
@@ -197,19 +173,14 @@ func (d *verifyDoc) sarifGap(g verify.Gap, ruleIdx map[verify.Reason]int) *sarif
 	return res
 }
 
-// sarifLocation locates a result by its object (physical) and by its
+// regionLocation locates a result by its object (physical) and by its
 // account and region (logical), for viewers that group by either.
-func (d *verifyDoc) sarifLocation(uri, account, region string) *sarif.Location {
-	loc := sarif.NewLocation().WithPhysicalLocation(
-		sarif.NewPhysicalLocation().WithArtifactLocation(sarif.NewSimpleArtifactLocation(uri)))
+func regionLocation(uri, account, region string) *sarif.Location {
 	name := region
 	if account != "" {
 		name = account + "/" + region
 	}
-	loc.LogicalLocations = []*sarif.LogicalLocation{
-		sarif.NewLogicalLocation().WithName(region).WithFullyQualifiedName(name).WithKind("region"),
-	}
-	return loc
+	return sarifLocationAt(uri, region, name, "region")
 }
 
 // objectURI is an object's s3:// URI, or the file URI of its path in an

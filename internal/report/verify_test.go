@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/trailseal/trailseal/internal/verify"
 )
 
@@ -161,19 +159,7 @@ func TestVerifyGolden(t *testing.T) {
 		for _, format := range []string{"html", "junit", "sarif"} {
 			t.Run(name+"."+format, func(t *testing.T) {
 				got := renderVerify(t, format, r)
-				path := filepath.Join("testdata", "golden", name+"."+goldenExt[format])
-				if *update {
-					if err := os.WriteFile(path, got, 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				want, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatalf("%v (run 'go test ./internal/report -run TestVerifyGolden -update' to create it)", err)
-				}
-				if diff := cmp.Diff(string(want), string(got)); diff != "" {
-					t.Errorf("%s differs from %s (-want +got):\n%s", format, path, diff)
-				}
+				checkGolden(t, filepath.Join("testdata", "golden", name+"."+goldenExt[format]), got)
 			})
 		}
 	}
@@ -422,6 +408,28 @@ func TestVerifyJUnit(t *testing.T) {
 	}
 	if skipped != 1 || failures == 0 {
 		t.Errorf("failures %d, skipped %d: want failures and the account not verified skipped", failures, skipped)
+	}
+}
+
+// TestVerifyJUnitStateNotSaved: a state that could not be saved is an
+// error testcase of its own suite, counted in the suite and the totals.
+func TestVerifyJUnitStateNotSaved(t *testing.T) {
+	ar := verifyArchive(t)
+	var before junitVerify
+	if err := xml.Unmarshal(renderVerify(t, "junit", ar), &before); err != nil {
+		t.Fatal(err)
+	}
+	ar.State = &verify.StateSummary{Path: "state.json", Error: "disk full"}
+	var j junitVerify
+	if err := xml.Unmarshal(renderVerify(t, "junit", ar), &j); err != nil {
+		t.Fatal(err)
+	}
+	last := j.Suites[len(j.Suites)-1]
+	if last.Name != "state state.json" || last.Tests != 1 || last.Errors != 1 || last.Cases[0].Error == nil || last.Cases[0].Error.Type != "STATE_NOT_SAVED" {
+		t.Errorf("state suite %+v", last)
+	}
+	if j.Tests != before.Tests+1 || j.Errors != before.Errors+1 || j.Failures != before.Failures {
+		t.Errorf("totals %d tests %d errors, want %d and %d", j.Tests, j.Errors, before.Tests+1, before.Errors+1)
 	}
 }
 

@@ -3,67 +3,33 @@ package output
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"io"
 	"net"
 
-	"github.com/trailseal/trailseal/internal/findings"
 	"github.com/trailseal/trailseal/internal/hunt/detection"
+	"github.com/trailseal/trailseal/internal/ocsf"
 )
 
-// OCSF pins: schema 1.3.0, the Detection Finding class (Findings category
-// 2, class 4 of it) and its Create activity.
-const (
-	ocsfVersion  = "1.3.0"
-	ocsfCategory = 2
-	ocsfClass    = 2004
-	ocsfCreate   = 1
-)
-
-type ocsfDetection struct {
-	ActivityID   int              `json:"activity_id"`
-	ActivityName string           `json:"activity_name"`
-	CategoryUID  int              `json:"category_uid"`
-	CategoryName string           `json:"category_name"`
-	ClassUID     int              `json:"class_uid"`
-	ClassName    string           `json:"class_name"`
-	TypeUID      int              `json:"type_uid"`
-	TypeName     string           `json:"type_name"`
-	SeverityID   int              `json:"severity_id"`
-	Severity     string           `json:"severity"`
-	StatusID     int              `json:"status_id"`
-	Status       string           `json:"status"`
-	Time         int64            `json:"time"`
-	StartTime    int64            `json:"start_time"`
-	EndTime      int64            `json:"end_time"`
-	Message      string           `json:"message"`
-	Metadata     ocsfMetadata     `json:"metadata"`
-	FindingInfo  ocsfFindingInfo  `json:"finding_info"`
-	Cloud        ocsfCloud        `json:"cloud"`
-	Resources    []ocsfResource   `json:"resources,omitempty"`
-	Evidences    []ocsfEvidence   `json:"evidences"`
-	Remediation  *ocsfRemediation `json:"remediation,omitempty"`
-	Unmapped     map[string]any   `json:"unmapped,omitempty"`
+// detectionEvent is an OCSF 1.3.0 Detection Finding (class 2004). Its time
+// is when hunt made it; start_time and end_time are the event's time.
+type detectionEvent struct {
+	ocsf.Finding
+	StartTime   int64             `json:"start_time"`
+	EndTime     int64             `json:"end_time"`
+	Message     string            `json:"message"`
+	Metadata    ocsf.Metadata     `json:"metadata"`
+	FindingInfo detectionInfo     `json:"finding_info"`
+	Cloud       ocsf.Cloud        `json:"cloud"`
+	Resources   []ocsf.Resource   `json:"resources,omitempty"`
+	Evidences   []ocsfEvidence    `json:"evidences"`
+	Remediation *ocsf.Remediation `json:"remediation,omitempty"`
+	Unmapped    map[string]any    `json:"unmapped,omitempty"`
 }
 
-type ocsfMetadata struct {
-	Version string      `json:"version"`
-	Product ocsfProduct `json:"product"`
-	LogName string      `json:"log_name"`
-}
-
-type ocsfProduct struct {
-	Name       string `json:"name"`
-	VendorName string `json:"vendor_name"`
-	Version    string `json:"version,omitempty"`
-}
-
-type ocsfFindingInfo struct {
-	UID           string         `json:"uid"`
-	Title         string         `json:"title"`
-	Desc          string         `json:"desc,omitempty"`
-	Types         []string       `json:"types"`
-	CreatedTime   int64          `json:"created_time"`
+// detectionInfo is finding_info with what a detection adds: when the event
+// was seen, the analytic (the detection), ATT&CK and the source record.
+type detectionInfo struct {
+	ocsf.FindingInfo
 	FirstSeenTime int64          `json:"first_seen_time"`
 	LastSeenTime  int64          `json:"last_seen_time"`
 	Analytic      ocsfAnalytic   `json:"analytic"`
@@ -95,23 +61,6 @@ type ocsfRelEvent struct {
 	Product string `json:"product_uid,omitempty"`
 }
 
-type ocsfCloud struct {
-	Provider string      `json:"provider"`
-	Region   string      `json:"region,omitempty"`
-	Account  ocsfAccount `json:"account"`
-}
-
-type ocsfAccount struct {
-	UID    string `json:"uid"`
-	TypeID int    `json:"type_id"`
-	Type   string `json:"type"`
-}
-
-type ocsfResource struct {
-	UID    string `json:"uid"`
-	Region string `json:"region,omitempty"`
-}
-
 type ocsfEvidence struct {
 	Actor       ocsfActor    `json:"actor"`
 	API         ocsfAPI      `json:"api"`
@@ -125,12 +74,12 @@ type ocsfActor struct {
 }
 
 type ocsfUser struct {
-	UID           string       `json:"uid,omitempty"`
-	Name          string       `json:"name,omitempty"`
-	Type          string       `json:"type,omitempty"`
-	TypeID        int          `json:"type_id"`
-	CredentialUID string       `json:"credential_uid,omitempty"`
-	Account       *ocsfAccount `json:"account,omitempty"`
+	UID           string        `json:"uid,omitempty"`
+	Name          string        `json:"name,omitempty"`
+	Type          string        `json:"type,omitempty"`
+	TypeID        int           `json:"type_id"`
+	CredentialUID string        `json:"credential_uid,omitempty"`
+	Account       *ocsf.Account `json:"account,omitempty"`
 }
 
 type ocsfSession struct {
@@ -165,48 +114,31 @@ type ocsfNetwork struct {
 	Domain string `json:"domain,omitempty"`
 }
 
-var ocsfSeverity = map[findings.Severity]struct {
-	id   int
-	name string
-}{
-	findings.Info:     {1, "Informational"},
-	findings.Low:      {2, "Low"},
-	findings.Medium:   {3, "Medium"},
-	findings.High:     {4, "High"},
-	findings.Critical: {5, "Critical"},
-}
-
 // writeOCSF writes a JSON array of OCSF 1.3.0 Detection Finding events
-// (class 2004), one per detection. The finding's time is when hunt made it;
-// start_time and end_time are the event's time.
+// (class 2004), one per detection.
 func writeOCSF(w io.Writer, rep *detection.Report, _ Options) error {
 	info := map[string]detection.Info{}
 	for _, d := range detection.Catalog() {
 		info[d.ID] = d
 	}
 	ms := rep.GeneratedAt.UnixMilli()
-	out := []ocsfDetection{}
+	out := []detectionEvent{}
 	for _, d := range rep.Detections {
 		in := info[d.DetectionID]
-		sev, ok := ocsfSeverity[d.Severity]
-		if !ok {
-			sev.id, sev.name = 0, "Unknown"
-		}
 		at := d.EventTime.UnixMilli()
-		ev := ocsfDetection{
-			ActivityID: ocsfCreate, ActivityName: "Create", CategoryUID: ocsfCategory, CategoryName: "Findings",
-			ClassUID: ocsfClass, ClassName: "Detection Finding", TypeUID: ocsfClass*100 + ocsfCreate, TypeName: "Detection Finding: Create",
-			SeverityID: sev.id, Severity: sev.name, StatusID: 1, Status: "New",
-			Time: ms, StartTime: at, EndTime: at, Message: d.Message,
-			Metadata: ocsfMetadata{Version: ocsfVersion, Product: ocsfProduct{Name: "trailseal", VendorName: "trailseal", Version: rep.Version}, LogName: "trailseal hunt"},
-			FindingInfo: ocsfFindingInfo{
-				UID: findingUID(d), Title: in.Title, Desc: in.Meaning, Types: []string{"Audit trail tampering"},
-				CreatedTime: ms, FirstSeenTime: at, LastSeenTime: at,
+		ev := detectionEvent{
+			Finding:   ocsf.NewFinding(ocsf.DetectionFinding, d.Severity, ms),
+			StartTime: at, EndTime: at, Message: d.Message,
+			Metadata: ocsf.TrailsealMetadata(rep.Version, "trailseal hunt"),
+			FindingInfo: detectionInfo{
+				FindingInfo: ocsf.FindingInfo{UID: findingUID(d), Title: in.Title, Desc: in.Meaning,
+					Types: []string{"Audit trail tampering"}, CreatedTime: ms},
+				FirstSeenTime: at, LastSeenTime: at,
 				Analytic:      ocsfAnalytic{UID: d.DetectionID, Name: in.Title, TypeID: 1, Type: "Rule"},
 				DataSources:   []string{"AWS CloudTrail"},
 				RelatedEvents: []ocsfRelEvent{{UID: d.EventID, Product: "AWS CloudTrail"}},
 			},
-			Cloud:     ocsfCloud{Provider: "AWS", Region: d.Region, Account: ocsfAccount{UID: d.Account, TypeID: 10, Type: "AWS Account"}},
+			Cloud:     ocsf.AWSCloud(d.Region, ocsf.AWSAccount(d.Account, "")),
 			Evidences: []ocsfEvidence{evidenceOf(d)},
 			Unmapped: map[string]any{"attempt": d.Attempt, "weakens": d.Weakens, "origin": d.Origin,
 				"user_agent": d.UserAgent, "match": d.Match, "request_parameters": d.Evidence},
@@ -215,22 +147,14 @@ func writeOCSF(w io.Writer, rep *detection.Report, _ Options) error {
 			ev.FindingInfo.Attacks = append(ev.FindingInfo.Attacks, ocsfAttack{Technique: ocsfTechnique{UID: t.ID, Name: t.Name, Src: t.URL()}, Version: "v16"})
 		}
 		if d.Resource != "" {
-			ev.Resources = []ocsfResource{{UID: d.Resource, Region: d.Region}}
+			ev.Resources = []ocsf.Resource{{UID: d.Resource, Region: d.Region}}
 		}
 		if in.Response != "" {
-			ev.Remediation = &ocsfRemediation{Desc: in.Response, References: in.References}
+			ev.Remediation = &ocsf.Remediation{Desc: in.Response, References: in.References}
 		}
 		out = append(out, ev)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(out)
-}
-
-type ocsfRemediation struct {
-	Desc       string   `json:"desc"`
-	References []string `json:"references,omitempty"`
+	return ocsf.Write(w, out)
 }
 
 // findingUID is stable for one detection of one event.
@@ -247,7 +171,8 @@ func evidenceOf(d detection.Detection) ocsfEvidence {
 		u.TypeID = 99
 	}
 	if a.AccountID != "" {
-		u.Account = &ocsfAccount{UID: a.AccountID, TypeID: 10, Type: "AWS Account"}
+		acct := ocsf.AWSAccount(a.AccountID, "")
+		u.Account = &acct
 	}
 	ev := ocsfEvidence{
 		Actor: ocsfActor{User: u, InvokedBy: a.InvokedBy},

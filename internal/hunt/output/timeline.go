@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"github.com/charmbracelet/lipgloss"
-	"github.com/muesli/termenv"
 
 	"github.com/trailseal/trailseal/internal/findings"
 	"github.com/trailseal/trailseal/internal/hunt/detection"
+	"github.com/trailseal/trailseal/internal/report"
 )
 
 var severityColor = map[findings.Severity]string{
@@ -25,12 +25,7 @@ var severityColor = map[findings.Severity]string{
 // order (newest last), with the evidence needed to act: where, from where,
 // which request, which log file.
 func writeTimeline(w io.Writer, rep *detection.Report, opts Options) error {
-	re := lipgloss.NewRenderer(w)
-	if opts.Color {
-		re.SetColorProfile(termenv.ANSI256)
-	} else {
-		re.SetColorProfile(termenv.Ascii)
-	}
+	re := report.Renderer(w, opts.Color)
 	bold := re.NewStyle().Bold(true)
 	dim := re.NewStyle().Faint(true)
 
