@@ -82,3 +82,31 @@ func TestIdentityError(t *testing.T) {
 		t.Errorf("whose is not said: %s", got)
 	}
 }
+
+// TestReachError: any call that tells whether AWS can be used (keys
+// export's ListPublicKeys) is worded as the first call is, naming the call
+// once; a failure that is neither the network nor the credentials is left
+// to the caller.
+func TestReachError(t *testing.T) {
+	ep := "https://cloudtrail.eu-west-1.amazonaws.com"
+	for _, tt := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"endpoint given up during another call", &UnreachableError{Endpoint: ep, Call: "cloudtrail:GetTrailStatus", For: time.Minute, Last: "connection refused"},
+			"cannot reach AWS: cloudtrail:ListPublicKeys: " + ep + " did not answer for 1m0s (last: connection refused); gave up; check the network"},
+		{"this call given up", &UnreachableError{Endpoint: ep, Call: "cloudtrail:ListPublicKeys", For: time.Minute, Last: "connection refused", PerCall: true},
+			"cannot reach AWS: cloudtrail:ListPublicKeys at " + ep + " failed for 1m0s (last: connection refused); gave up; check the network"},
+		{"refused credentials", &smithy.GenericAPIError{Code: "UnrecognizedClientException", Message: "bad token"},
+			"no usable AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run 'aws sso login' (cloudtrail:ListPublicKeys: UnrecognizedClientException)"},
+	} {
+		got := ReachError(fmt.Errorf("cloudtrail ListPublicKeys in eu-west-1: %w", tt.err), "cloudtrail:ListPublicKeys", "")
+		if got == nil || !strings.HasPrefix(got.Error(), tt.want) {
+			t.Errorf("%s:\n got %v\nwant %s...", tt.name, got, tt.want)
+		}
+	}
+	if got := ReachError(&smithy.GenericAPIError{Code: "AccessDenied"}, "cloudtrail:ListPublicKeys", ""); got != nil {
+		t.Errorf("AccessDenied is an answer, not the network or the credentials: %v", got)
+	}
+}

@@ -183,28 +183,44 @@ func noCredentials(err error) bool {
 // problem, and "run aws sso login" would send the user the wrong way.
 // whose names the credentials ("" or "for the management account").
 func IdentityError(err error, whose string) error {
+	if e := ReachError(err, "sts:GetCallerIdentity", whose); e != nil {
+		return e
+	}
+	if whose != "" {
+		whose = " " + whose
+	}
+	return fmt.Errorf("cannot confirm the AWS identity%s: sts:GetCallerIdentity: %s", whose, Describe(err))
+}
+
+// ReachError explains why call failed when its failure says AWS cannot be
+// used at all: "cannot reach AWS" when the endpoint did not answer (the
+// network, a proxy or AWS_ENDPOINT_URL), "no usable AWS credentials" when
+// AWS refused the credentials or none were found. It returns nil for any
+// other failure (an answer such as AccessDenied), which the caller words.
+// whose names the credentials ("" or "for the management account").
+func ReachError(err error, call, whose string) error {
 	if whose != "" {
 		whose = " " + whose
 	}
 	var u *UnreachableError
 	switch {
 	case errors.As(err, &u):
-		call := "sts:GetCallerIdentity: "
-		if u.Call != "" {
-			call = ""
+		prefix := call + ": "
+		if u.PerCall && u.Call != "" {
+			prefix = "" // the error names its call
 		}
-		return fmt.Errorf("cannot reach AWS%s: %s%w; check the network, a proxy (HTTPS_PROXY) or AWS_ENDPOINT_URL", whose, call, u)
+		return fmt.Errorf("cannot reach AWS%s: %s%w; check the network, a proxy (HTTPS_PROXY) or AWS_ENDPOINT_URL", whose, prefix, u)
 	case IsCredentialError(err):
 		what := ErrorCode(err)
 		if what == "" {
 			what = "no credentials found"
 		}
-		return fmt.Errorf("no usable AWS credentials%s: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run 'aws sso login' (sts:GetCallerIdentity: %s)", whose, what)
+		return fmt.Errorf("no usable AWS credentials%s: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run 'aws sso login' (%s: %s)", whose, call, what)
 	}
 	if p := ConnectionProblem(err); p != "" {
-		return fmt.Errorf("cannot reach AWS%s: sts:GetCallerIdentity at %s: %s; check the network, a proxy (HTTPS_PROXY) or AWS_ENDPOINT_URL", whose, endpointOf(err), p)
+		return fmt.Errorf("cannot reach AWS%s: %s at %s: %s; check the network, a proxy (HTTPS_PROXY) or AWS_ENDPOINT_URL", whose, call, endpointOf(err), p)
 	}
-	return fmt.Errorf("cannot confirm the AWS identity%s: sts:GetCallerIdentity: %s", whose, Describe(err))
+	return nil
 }
 
 // endpointOf is scheme://host of the request err is about, or "its

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/spf13/cobra"
 
+	"github.com/trailseal/trailseal/internal/awsclient"
 	"github.com/trailseal/trailseal/internal/verify"
 )
 
@@ -94,6 +95,9 @@ func runKeysExport(ctx context.Context, g *globals, o *keysExportOptions) error 
 	if regions == nil {
 		enabled, err := verify.EnabledRegions(ctx, cfg, "")
 		if err != nil {
+			if rerr := awsclient.ReachError(err, "account:ListRegions, ec2:DescribeRegions", ""); rerr != nil {
+				return fmt.Errorf("--regions all: %w", rerr)
+			}
 			return fmt.Errorf("--regions all: %w; name the regions instead", err)
 		}
 		for _, r := range enabled {
@@ -105,6 +109,11 @@ func runKeysExport(ctx context.Context, g *globals, o *keysExportOptions) error 
 		return cloudtrail.NewFromConfig(cfg, func(o *cloudtrail.Options) { o.Region = region })
 	}}, regions, from, to)
 	if err != nil {
+		// An endpoint that does not answer is not a refused credential,
+		// and neither is a failure of ListPublicKeys itself.
+		if rerr := awsclient.ReachError(err, "cloudtrail:ListPublicKeys", ""); rerr != nil {
+			return rerr
+		}
 		return err
 	}
 	if len(keys) == 0 {

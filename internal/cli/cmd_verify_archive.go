@@ -2,7 +2,7 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/trailseal/trailseal/internal/decodeerr"
 	"github.com/trailseal/trailseal/internal/hunt/detection"
 	"github.com/trailseal/trailseal/internal/verify"
 )
@@ -159,25 +160,19 @@ func runVerifyMerge(ctx context.Context, g *globals, o *mergeOptions, paths []st
 		return err
 	}
 	var reports []*verify.ArchiveReport
+	var hunts []*detection.Report
 	for _, p := range paths {
-		b, err := os.ReadFile(p)
+		r, err := readShardReport(p)
 		if err != nil {
-			return usageError("verify merge: %v", err)
+			return err
 		}
-		var r verify.ArchiveReport
-		if err := json.Unmarshal(b, &r); err != nil {
-			return usageError("verify merge: %s is not a JSON report: %v", p, err)
-		}
-		if r.SchemaVersion != verify.ReportSchemaVersion {
-			return usageError("verify merge: %s has schema version %d, this build reads %d", p, r.SchemaVersion, verify.ReportSchemaVersion)
-		}
-		reports = append(reports, &r)
+		reports, hunts = append(reports, &r.ArchiveReport), append(hunts, r.Hunt)
 	}
 	merged, err := verify.MergeArchiveReports(reports, paths)
 	if err != nil {
 		return asUsage(err)
 	}
-	hunted, err := mergeHuntReports(paths)
+	hunted, err := mergeHuntReports(hunts)
 	if err != nil {
 		return err
 	}
@@ -185,6 +180,33 @@ func runVerifyMerge(ctx context.Context, g *globals, o *mergeOptions, paths []st
 		return err
 	}
 	return archiveExit(merged, hunted)
+}
+
+// shardReport is what verify merge reads of a shard's JSON report: the
+// archive report and, from a run with --hunt, the hunt's.
+type shardReport struct {
+	verify.ArchiveReport
+	Hunt *detection.Report `json:"hunt"`
+}
+
+// readShardReport reads one shard's JSON report. A value of the wrong type
+// is named by its line and field, with the type expected in words.
+func readShardReport(path string) (*shardReport, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usageError("verify merge: %v", err)
+	}
+	var r shardReport
+	if err := decodeerr.Unmarshal(b, &r); err != nil {
+		if m := (*decodeerr.Mismatch)(nil); errors.As(err, &m) {
+			return nil, usageError("verify merge: %s: %v", path, err)
+		}
+		return nil, usageError("verify merge: %s is not a JSON report: %v", path, err)
+	}
+	if r.SchemaVersion != verify.ReportSchemaVersion {
+		return nil, usageError("verify merge: %s has schema version %d, this build reads %d", path, r.SchemaVersion, verify.ReportSchemaVersion)
+	}
+	return &r, nil
 }
 
 // archiveProgress draws chains and objects done of planned on a terminal.

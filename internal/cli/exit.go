@@ -180,7 +180,7 @@ var exitTable = []commandExits{
 	}, order: "4 wins over 1"},
 	{commands: []string{"keys export"}, rows: []exitRow{
 		{ExitOK, "keys written", nil},
-		{ExitRuntime, "ListPublicKeys failed or returned no key, or the output could not be written", anyRuntime},
+		{ExitRuntime, "CloudTrail could not be reached or refused the credentials, ListPublicKeys failed or returned no key, or the output could not be written", anyRuntime},
 		{ExitUsage, "usage error (bad flag, time, region or output path)", anyUsage},
 		interrupted,
 	}},

@@ -159,6 +159,42 @@ func TestUnreachableIsNotCredentials(t *testing.T) {
 	}
 }
 
+// TestKeysExportUnreachable: keys export with a CloudTrail endpoint that
+// refuses connections printed the SDK's error ("cloudtrail ListPublicKeys
+// in us-east-1: operation error CloudTrail: ListPublicKeys, request send
+// failed, ..."). Like the first call of the other commands, it must blame
+// the network in one line that names the call and the endpoint, never the
+// credentials, and exit 1 (docs/exit-codes.md: ListPublicKeys failed). The
+// endpoint is a closed local port: connections are refused.
+func TestKeysExportUnreachable(t *testing.T) {
+	refused, err := testenv.RefusedURL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range testenv.Env(refused, "us-east-1") {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	t.Setenv("AWS_PROFILE", "")
+	for _, tt := range []struct{ regions, call string }{
+		{"us-east-1,eu-west-1", "cloudtrail:ListPublicKeys"},
+		{"all", "account:ListRegions"},
+	} {
+		code, out, stderr := runCLI(t, "keys", "export", "--regions", tt.regions, "--start-time", "2026-01-01T00:00:00Z", "--network-timeout", "1s")
+		last := lastLine(stderr)
+		if code != ExitRuntime || out != "" {
+			t.Errorf("--regions %s: exit %d, stdout %q; want exit %d and no output", tt.regions, code, out, ExitRuntime)
+		}
+		if strings.Count(stderr, "trailseal: ") != 1 || !strings.Contains(last, "cannot reach AWS: ") || !strings.Contains(last, tt.call) ||
+			!strings.Contains(last, refused) || !strings.Contains(last, "(last: connection refused)") || !strings.HasSuffix(last, "check the network, a proxy (HTTPS_PROXY) or AWS_ENDPOINT_URL") {
+			t.Errorf("--regions %s: last line %q; want one line blaming the network, naming %s and %s", tt.regions, last, tt.call, refused)
+		}
+		if strings.Contains(stderr, "credentials") || strings.Contains(stderr, "operation error") {
+			t.Errorf("--regions %s: stderr blames the credentials or shows the SDK's error:\n%s", tt.regions, stderr)
+		}
+	}
+}
+
 // TestNetworkTimeoutSetting: --network-timeout is a setting like the
 // others (flag, TRAILSEAL_NETWORK_TIMEOUT, trailseal.yaml), and a value
 // that is not a duration of at least a second is a usage error naming

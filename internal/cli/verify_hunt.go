@@ -2,10 +2,8 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -117,25 +115,12 @@ func writeHuntTimeline(w io.Writer, hr *detection.Report, color bool) error {
 	return output.Write(w, "timeline", hr, output.Options{Color: color})
 }
 
-// mergeHuntReports reads the hunt reports of sharded 'verify --hunt' runs
-// from their JSON reports and combines them; nil when no shard hunted.
-// Shards that hunted and shards that did not cannot be merged: the
-// merged report would claim a hunt over files it never read.
-func mergeHuntReports(paths []string) (*detection.Report, error) {
-	var parts []*detection.Report
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return nil, usageError("verify merge: %v", err)
-		}
-		var doc struct {
-			Hunt *detection.Report `json:"hunt"`
-		}
-		if err := json.Unmarshal(b, &doc); err != nil {
-			return nil, usageError("verify merge: %s is not a JSON report: %v", p, err)
-		}
-		parts = append(parts, doc.Hunt)
-	}
+// mergeHuntReports combines the hunt reports of sharded 'verify --hunt'
+// runs, read from their JSON reports (nil for a shard that did not hunt);
+// nil when no shard hunted. Shards that hunted and shards that did not
+// cannot be merged: the merged report would claim a hunt over files it
+// never read.
+func mergeHuntReports(parts []*detection.Report) (*detection.Report, error) {
 	hunted := 0
 	for _, h := range parts {
 		if h != nil {

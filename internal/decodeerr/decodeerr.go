@@ -7,8 +7,10 @@
 package decodeerr
 
 import (
+	"bytes"
 	"encoding"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -140,6 +142,32 @@ func FromJSONTypeError(e *json.UnmarshalTypeError) *Mismatch {
 		path = "the document"
 	}
 	return &Mismatch{Path: path, Want: Words(e.Type), Found: foundJSONKind(e.Value), Offset: e.Offset}
+}
+
+// Unmarshal decodes the JSON document data into v, as json.Unmarshal does.
+// A value of the wrong type comes back as "line N: " and a *Mismatch that
+// names it as the document does, list indexes included; any other error
+// (not JSON at all) is encoding/json's.
+func Unmarshal(data []byte, v any) error {
+	err := json.Unmarshal(data, v)
+	if err == nil {
+		return nil
+	}
+	m, ferr := FindJSON(bytes.NewReader(data), reflect.TypeOf(v))
+	if ferr != nil || m == nil {
+		var te *json.UnmarshalTypeError
+		if !errors.As(err, &te) {
+			return err
+		}
+		m = FromJSONTypeError(te)
+	}
+	return fmt.Errorf("line %d: %w", lineAt(data, m.Offset), m)
+}
+
+// lineAt is the line of data the byte offset is on, counted from 1.
+func lineAt(data []byte, offset int64) int {
+	offset = min(max(offset, 0), int64(len(data)))
+	return bytes.Count(data[:offset], []byte("\n")) + 1
 }
 
 // isCustom reports whether t decodes itself (other than time.Time, which

@@ -2,6 +2,7 @@ package decodeerr
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -88,5 +89,20 @@ func TestFromJSONTypeError(t *testing.T) {
 func TestQuote(t *testing.T) {
 	if got := Quote(strings.Repeat("x", 100)); got != `"`+strings.Repeat("x", 40)+`..."` {
 		t.Errorf("got %s", got)
+	}
+}
+
+func TestUnmarshal(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`{"account": {"id": "1"}, "regions": ["a"]}`, ""},
+		{"{\"trails\": [{\"name\": \"a\"},\n {\"name\": \"b\", \"logging\": \"yes\"}]}", `line 2: trails[1].logging must be true or false, not text "yes"`},
+		{"{\n\"collectedAt\": 5}", "line 2: collectedAt must be a time such as 2026-01-02T15:04:05Z, not the number 5"},
+		{`{"regions": [`, "unexpected end of JSON input"},
+	} {
+		var d doc
+		err := Unmarshal([]byte(tc.in), &d)
+		if got := fmt.Sprint(err); (tc.want == "" && err != nil) || (tc.want != "" && got != tc.want) {
+			t.Errorf("Unmarshal(%q) = %v, want %q", tc.in, err, tc.want)
+		}
 	}
 }

@@ -35,17 +35,7 @@ func EmitCLI(w io.Writer, plan *Plan) error {
 		}
 		e.step(s)
 	}
-	for _, m := range plan.Manual {
-		e.line("")
-		e.line("# MANUAL %s on %s:", m.Rule, m.Resource)
-		for _, st := range m.Steps {
-			e.line("#   %s", oneLine(st))
-		}
-	}
-	for _, r := range plan.Refused {
-		e.line("")
-		e.line("# NOT PLANNED %s on %s: %s", r.Rule, r.Resource, oneLine(r.Reason))
-	}
+	writeUnplanned(e.line, plan)
 	_, err := io.WriteString(w, e.b.String())
 	return err
 }
@@ -74,6 +64,23 @@ func (e *cliEmitter) ref(step, output string) string {
 
 // sq quotes s for the shell.
 func sq(s string) string { return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'" }
+
+// writeUnplanned writes, as comments, what the plan leaves to people: the
+// manual steps and the findings it would not plan. Every emitted form ends
+// with them.
+func writeUnplanned(line func(format string, args ...any), plan *Plan) {
+	for _, m := range plan.Manual {
+		line("")
+		line("# MANUAL %s on %s:", m.Rule, m.Resource)
+		for _, st := range m.Steps {
+			line("#   %s", oneLine(st))
+		}
+	}
+	for _, r := range plan.Refused {
+		line("")
+		line("# NOT PLANNED %s on %s: %s", r.Rule, r.Resource, oneLine(r.Reason))
+	}
+}
 
 func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }
 

@@ -24,17 +24,7 @@ func EmitTerraform(w io.Writer, plan *Plan, inv *inventory.Inventory) error {
 	for _, arn := range e.trailOrder {
 		e.trail(e.trails[arn])
 	}
-	for _, m := range plan.Manual {
-		e.line("")
-		e.line("# MANUAL %s on %s:", m.Rule, m.Resource)
-		for _, st := range m.Steps {
-			e.line("#   %s", oneLine(st))
-		}
-	}
-	for _, r := range plan.Refused {
-		e.line("")
-		e.line("# NOT PLANNED %s on %s: %s", r.Rule, r.Resource, oneLine(r.Reason))
-	}
+	writeUnplanned(e.line, plan)
 	_, err := io.WriteString(w, e.b.String())
 	return err
 }

@@ -41,15 +41,11 @@ var bucketBPAKind = setting[bpaState]{
 	read: func(ctx context.Context, c *Clients, s Step) (bpaState, error) {
 		p := s.Params.(*BPAParams)
 		cur, err := c.s3(s.Region).GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String(p.Bucket)})
-		switch {
-		case err == nil:
+		return readOptional(err, "NoSuchPublicAccessBlockConfiguration", func() bpaState {
 			b := cur.PublicAccessBlockConfiguration
 			return bpaState{Configured: true, BlockPublicAcls: aws.ToBool(b.BlockPublicAcls), IgnorePublicAcls: aws.ToBool(b.IgnorePublicAcls),
-				BlockPublicPolicy: aws.ToBool(b.BlockPublicPolicy), RestrictPublicBuckets: aws.ToBool(b.RestrictPublicBuckets)}, nil
-		case errorCode(err) == "NoSuchPublicAccessBlockConfiguration":
-			return bpaState{}, nil
-		}
-		return bpaState{}, err
+				BlockPublicPolicy: aws.ToBool(b.BlockPublicPolicy), RestrictPublicBuckets: aws.ToBool(b.RestrictPublicBuckets)}
+		})
 	},
 	target: func(Step, bpaState, outputFunc) (bpaState, error) {
 		return bpaState{Configured: true, BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true}, nil
@@ -68,18 +64,12 @@ var bucketBPAKind = setting[bpaState]{
 	same: func(_ Step, a, b bpaState) bool { return a == b },
 	show: func(_ Step, v bpaState) string { return v.String() },
 	reverted: func(_ Step, prev bpaState) string {
-		if !prev.Configured {
-			return "removed the Block Public Access configuration (there was none)"
-		}
-		return "restored the previous Block Public Access settings"
+		return revertedOptional(prev.Configured, "the Block Public Access configuration", "the previous Block Public Access settings")
 	},
 	manual: func(s Step, prev bpaState) string {
-		b := shq(s.Params.(*BPAParams).Bucket)
-		if !prev.Configured {
-			return "aws s3api delete-public-access-block --bucket " + b + " --region " + s.Region
-		}
-		return fmt.Sprintf("aws s3api put-public-access-block --bucket %s --region %s --public-access-block-configuration BlockPublicAcls=%t,IgnorePublicAcls=%t,BlockPublicPolicy=%t,RestrictPublicBuckets=%t",
-			b, s.Region, prev.BlockPublicAcls, prev.IgnorePublicAcls, prev.BlockPublicPolicy, prev.RestrictPublicBuckets)
+		return manualOptional(prev.Configured, s.Params.(*BPAParams).Bucket, s.Region, "delete-public-access-block", "put-public-access-block",
+			fmt.Sprintf("--public-access-block-configuration BlockPublicAcls=%t,IgnorePublicAcls=%t,BlockPublicPolicy=%t,RestrictPublicBuckets=%t",
+				prev.BlockPublicAcls, prev.IgnorePublicAcls, prev.BlockPublicPolicy, prev.RestrictPublicBuckets))
 	},
 }.ops(kindOps{
 	fixes:  []string{"bucket.public_access"},

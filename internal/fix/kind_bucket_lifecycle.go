@@ -100,13 +100,9 @@ type abortIncompleteMultipartUpload struct {
 var bucketLifecycleKind = setting[lifecycleState]{
 	read: func(ctx context.Context, c *Clients, s Step) (lifecycleState, error) {
 		cur, err := c.s3(s.Region).GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String(s.Params.(*LifecycleParams).Bucket)})
-		switch {
-		case err == nil:
-			return lifecycleState{Configured: true, Rules: rulesFromSDK(cur.Rules)}, nil
-		case errorCode(err) == "NoSuchLifecycleConfiguration":
-			return lifecycleState{}, nil
-		}
-		return lifecycleState{}, err
+		return readOptional(err, "NoSuchLifecycleConfiguration", func() lifecycleState {
+			return lifecycleState{Configured: true, Rules: rulesFromSDK(cur.Rules)}
+		})
 	},
 	target: func(s Step, prev lifecycleState, _ outputFunc) (lifecycleState, error) {
 		p := s.Params.(*LifecycleParams)
@@ -130,18 +126,11 @@ var bucketLifecycleKind = setting[lifecycleState]{
 		return "lifecycle rules " + compactJSON(v.Rules)
 	},
 	reverted: func(_ Step, prev lifecycleState) string {
-		if !prev.Configured {
-			return "removed the lifecycle configuration (there was none)"
-		}
-		return "restored the previous lifecycle rules"
+		return revertedOptional(prev.Configured, "the lifecycle configuration", "the previous lifecycle rules")
 	},
 	manual: func(s Step, prev lifecycleState) string {
-		b := shq(s.Params.(*LifecycleParams).Bucket)
-		if !prev.Configured {
-			return "aws s3api delete-bucket-lifecycle --bucket " + b + " --region " + s.Region
-		}
-		return fmt.Sprintf("aws s3api put-bucket-lifecycle-configuration --bucket %s --region %s --lifecycle-configuration %s",
-			b, s.Region, sq(apiLifecycleJSON(prev.Rules)))
+		return manualOptional(prev.Configured, s.Params.(*LifecycleParams).Bucket, s.Region, "delete-bucket-lifecycle",
+			"put-bucket-lifecycle-configuration", "--lifecycle-configuration "+sq(apiLifecycleJSON(prev.Rules)))
 	},
 }.ops(kindOps{
 	fixes:         []string{"bucket.lifecycle"},

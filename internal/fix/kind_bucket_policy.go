@@ -37,13 +37,9 @@ type policyState struct {
 var bucketPolicyKind = setting[policyState]{
 	read: func(ctx context.Context, c *Clients, s Step) (policyState, error) {
 		cur, err := c.s3(s.Region).GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(s.Params.(*PolicyParams).Bucket)})
-		switch {
-		case err == nil:
-			return policyState{Exists: true, Document: aws.ToString(cur.Policy)}, nil
-		case errorCode(err) == "NoSuchBucketPolicy":
-			return policyState{}, nil
-		}
-		return policyState{}, err
+		return readOptional(err, "NoSuchBucketPolicy", func() policyState {
+			return policyState{Exists: true, Document: aws.ToString(cur.Policy)}
+		})
 	},
 	target: func(s Step, _ policyState, _ outputFunc) (policyState, error) {
 		return policyState{Exists: true, Document: s.Params.(*PolicyParams).Policy}, nil
@@ -72,17 +68,11 @@ var bucketPolicyKind = setting[policyState]{
 		return "a policy of " + describeStatements(v.Document)
 	},
 	reverted: func(_ Step, prev policyState) string {
-		if !prev.Exists {
-			return "removed the bucket policy (there was none)"
-		}
-		return "restored the previous bucket policy"
+		return revertedOptional(prev.Exists, "the bucket policy", "the previous bucket policy")
 	},
 	manual: func(s Step, prev policyState) string {
-		b := shq(s.Params.(*PolicyParams).Bucket)
-		if !prev.Exists {
-			return "aws s3api delete-bucket-policy --bucket " + b + " --region " + s.Region
-		}
-		return "aws s3api put-bucket-policy --bucket " + b + " --region " + s.Region + " --policy " + sq(compactDoc(prev.Document))
+		return manualOptional(prev.Exists, s.Params.(*PolicyParams).Bucket, s.Region, "delete-bucket-policy", "put-bucket-policy",
+			"--policy "+sq(compactDoc(prev.Document)))
 	},
 }.ops(kindOps{
 	fixes:  []string{"bucket.policy_source_arn", "bucket.least_privilege"},

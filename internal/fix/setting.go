@@ -147,3 +147,40 @@ func (k setting[S]) left(u *undoRun, prev S) (S, error) {
 	}
 	return k.target(u.entry.Step, prev, u.from)
 }
+
+// The helpers below serve the bucket settings S3 deletes rather than
+// empties (a bucket policy, a lifecycle configuration, a Block Public
+// Access configuration): the Get call answers an error code when there is
+// none, and undo puts "none" back with the Delete call.
+
+// readOptional finishes reading such a setting: the state present returns
+// after a Get that succeeded, the zero state (none) when S3 answered
+// absentCode, or the error.
+func readOptional[S any](err error, absentCode string, present func() S) (S, error) {
+	var none S
+	switch {
+	case err == nil:
+		return present(), nil
+	case errorCode(err) == absentCode:
+		return none, nil
+	}
+	return none, err
+}
+
+// revertedOptional says what undo did: removed the setting (named by
+// noun) when there was none before, or restored the previous one.
+func revertedOptional(existed bool, noun, previous string) string {
+	if !existed {
+		return "removed " + noun + " (there was none)"
+	}
+	return "restored " + previous
+}
+
+// manualOptional is the command that puts the setting back by hand: the
+// s3api deleteOp when there was none, else putOp with putArgs.
+func manualOptional(existed bool, bucket, region, deleteOp, putOp, putArgs string) string {
+	if !existed {
+		return "aws s3api " + deleteOp + " --bucket " + shq(bucket) + " --region " + region
+	}
+	return "aws s3api " + putOp + " --bucket " + shq(bucket) + " --region " + region + " " + putArgs
+}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/trailseal/trailseal/internal/suggest"
 )
 
 // known lists the public, GovCloud and China region codes. A region launched
@@ -64,37 +66,12 @@ func Parse(list string) ([]string, error) {
 	return out, nil
 }
 
-// suggestion names the closest known code, for typos like "us-est-1".
+// suggestion names the closest known code, for typos like "us-est-1":
+// one within three edits.
 func suggestion(r string) string {
-	best, bestDist := "", 4
-	for _, k := range known {
-		if d := distance(r, k); d < bestDist {
-			best, bestDist = k, d
-		}
-	}
+	best := suggest.Nearest(r, known, 3)
 	if best == "" {
 		return " (see 'aws ec2 describe-regions' for valid codes)"
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-// distance is the Levenshtein edit distance between a and b.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

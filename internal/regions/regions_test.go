@@ -25,7 +25,8 @@ func TestParse(t *testing.T) {
 func TestParseRejects(t *testing.T) {
 	for in, want := range map[string]string{
 		"us-est-1":       `unknown region "us-est-1" (did you mean "us-east-1"?)`,
-		"us-east-1,mars": `unknown region "mars"`,
+		"us-eas":         `unknown region "us-eas" (did you mean "us-east-1"?)`, // three edits still suggest
+		"us-east-1,mars": `unknown region "mars" (see 'aws ec2 describe-regions' for valid codes)`,
 		"":               "no region given",
 		" , ":            "no region given",
 	} {

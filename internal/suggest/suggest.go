@@ -30,7 +30,15 @@ func Closest(word string, candidates []string) string {
 	if len(suffixed) == 1 {
 		return suffixed[0]
 	}
-	best, bestDist := "", max(2, len(w)/3)+1
+	return Nearest(w, candidates, max(2, len(w)/3))
+}
+
+// Nearest returns the candidate nearest to word by edit distance
+// (Levenshtein, letters' case aside), or "" when none is within maxEdits.
+// Of candidates equally near, the first wins.
+func Nearest(word string, candidates []string, maxEdits int) string {
+	w := strings.ToLower(word)
+	best, bestDist := "", maxEdits+1
 	for _, c := range candidates {
 		if d := levenshtein.Distance(w, strings.ToLower(c), nil); d < bestDist {
 			best, bestDist = c, d

@@ -23,3 +23,21 @@ func TestClosest(t *testing.T) {
 		t.Errorf("DidYouMean: %q", got)
 	}
 }
+
+func TestNearest(t *testing.T) {
+	codes := []string{"eu-west-1", "us-east-1", "us-east-2"}
+	for _, tc := range []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"us-eas", 3, "us-east-1"}, // three edits; of two equally near, the first
+		{"us-eas", 2, ""},
+		{"US-EAST-2", 0, "us-east-2"},
+		{"mars", 3, ""},
+	} {
+		if got := Nearest(tc.in, codes, tc.max); got != tc.want {
+			t.Errorf("Nearest(%q, %d) = %q, want %q", tc.in, tc.max, got, tc.want)
+		}
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -184,28 +183,11 @@ func (a *archive) resolve(ctx context.Context) error {
 
 func (a *archive) resolveOffline(ctx context.Context, keys StaticKeys) error {
 	s := a.spec
-	if s.NeedKeys && keys == nil {
-		return specErrorf("--from-dir needs --public-keys: export them with 'trailseal keys export' while online")
+	bucket, err := offlineBucket(s.FromDir, a.bucket, s.NeedKeys && keys == nil)
+	if err != nil {
+		return err
 	}
-	if a.bucket == "" {
-		entries, err := os.ReadDir(s.FromDir)
-		if err != nil {
-			return specErrorf("--from-dir: %v", err)
-		}
-		var dirs []string
-		for _, e := range entries {
-			if e.IsDir() {
-				dirs = append(dirs, e.Name())
-			}
-		}
-		if len(dirs) != 1 {
-			return specErrorf("--from-dir %s holds %d bucket folders; name the one to verify with --s3-bucket", s.FromDir, len(dirs))
-		}
-		a.bucket = dirs[0]
-	}
-	if fi, err := os.Stat(filepath.Join(s.FromDir, a.bucket)); err != nil || !fi.IsDir() {
-		return specErrorf("--from-dir %s has no folder for bucket %s; give the folder 'trailseal pull --to' wrote", s.FromDir, a.bucket)
-	}
+	a.bucket = bucket
 	if s.State != nil {
 		return specErrorf("--state needs S3: a folder copy has no ETags to tell a replaced file by")
 	}

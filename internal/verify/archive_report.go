@@ -224,23 +224,11 @@ func (r *ArchiveReport) finish(accounts map[string]accountInfo) {
 	r.SchemaVersion, r.Kind = ReportSchemaVersion, ArchiveKind
 	sort.Slice(r.Chains, func(i, j int) bool {
 		a, b := r.Chains[i], r.Chains[j]
-		if a.Account != b.Account {
-			return a.Account < b.Account
-		}
-		return a.Region < b.Region
+		return byChain(a.Account, a.Region, b.Account, b.Region) < 0
 	})
 	sortArchiveItems(r.Problems)
 	sortArchiveItems(r.Valid)
-	sort.SliceStable(r.Gaps, func(i, j int) bool {
-		a, b := r.Gaps[i], r.Gaps[j]
-		if a.Account != b.Account {
-			return a.Account < b.Account
-		}
-		if a.Region != b.Region {
-			return a.Region < b.Region
-		}
-		return a.From.Before(b.From)
-	})
+	sortGaps(r.Gaps)
 	sort.SliceStable(r.Earlier, func(i, j int) bool {
 		a, b := r.Earlier[i], r.Earlier[j]
 		if a.Account != b.Account {
@@ -303,11 +291,8 @@ func (r *ArchiveReport) finish(accounts map[string]accountInfo) {
 func sortArchiveItems(items []Item) {
 	sort.SliceStable(items, func(i, j int) bool {
 		a, b := items[i], items[j]
-		if a.Account != b.Account {
-			return a.Account < b.Account
-		}
-		if a.Region != b.Region {
-			return a.Region < b.Region
+		if c := byChain(a.Account, a.Region, b.Account, b.Region); c != 0 {
+			return c < 0
 		}
 		if a.Kind != b.Kind {
 			return a.Kind < b.Kind // digest, log, region
@@ -364,12 +349,9 @@ func (r *ArchiveReport) WriteText(w io.Writer, verbose bool) error {
 		}
 		b.WriteString("\n")
 	}
-	for _, l := range r.Earlier {
-		fmt.Fprintf(&b, "  %s %s: the trail was moved; its chain was followed into %s for %s to %s (linked from %s)\n",
-			l.Account, l.Region, v.location(l.Bucket, l.Prefix), l.From.Format(displayTime), l.To.Format(displayTime), l.LinkedFrom)
-	}
+	v.writeEarlier(&b, r.Earlier, true)
 	b.WriteString("\n")
-	r.writeProblems(&b, v)
+	v.writeProblems(&b, r.Problems, true)
 	if verbose {
 		for _, it := range r.Valid {
 			fmt.Fprintf(&b, "  valid  %-6s %s %s\n", it.Kind, it.Account, v.where(it.Bucket, it.Key))
@@ -380,12 +362,7 @@ func (r *ArchiveReport) WriteText(w io.Writer, verbose bool) error {
 	}
 	b.WriteString("ACCOUNTS (problems first)\n")
 	for _, a := range r.Accounts {
-		fmt.Fprintf(&b, "  %s  %-12s %s: digests %d valid, %d invalid, %d missing, %d unverified; logs %d valid, %d invalid, %d missing, %d unreferenced, %d unverified, %d not covered; %d gaps",
-			a.Account, strings.ToUpper(string(a.Outcome)), strings.Join(a.Regions, ", "), a.DigestsValid, a.DigestsInvalid, a.DigestsMissing, a.DigestsUnverified,
-			a.LogsValid, a.LogsInvalid, a.LogsMissing, a.LogsUnreferenced, a.LogsUnverified, a.LogsNotCovered, a.Gaps)
-		if a.Manual > 0 {
-			fmt.Fprintf(&b, "; %d to check by hand", a.Manual)
-		}
+		fmt.Fprintf(&b, "  %s  %-12s %s: %s", a.Account, strings.ToUpper(string(a.Outcome)), strings.Join(a.Regions, ", "), a.text(true))
 		if a.Note != "" {
 			fmt.Fprintf(&b, " [%s]", a.Note)
 		}
@@ -405,39 +382,10 @@ func (r *ArchiveReport) WriteText(w io.Writer, verbose bool) error {
 			b.WriteString("\n")
 		}
 	}
-	t := r.Totals
-	fmt.Fprintf(&b, "\nTOTAL: %d accounts, %d chains; digests %d valid, %d invalid, %d missing, %d unverified; logs %d valid, %d invalid, %d missing, %d unreferenced, %d unverified, %d not covered; %d gaps\n",
-		len(r.Accounts), len(r.Chains), t.DigestsValid, t.DigestsInvalid, t.DigestsMissing, t.DigestsUnverified,
-		t.LogsValid, t.LogsInvalid, t.LogsMissing, t.LogsUnreferenced, t.LogsUnverified, t.LogsNotCovered, t.Gaps)
+	fmt.Fprintf(&b, "\nTOTAL: %d accounts, %d chains; %s\n", len(r.Accounts), len(r.Chains), r.Totals.text(false))
 	b.WriteString("RESULT: " + v.resultLine() + "\n")
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-func (r *ArchiveReport) writeProblems(b *strings.Builder, v *Report) {
-	if len(r.Problems) == 0 && len(r.Gaps) == 0 {
-		return
-	}
-	b.WriteString("PROBLEMS\n")
-	for _, it := range r.Problems {
-		fmt.Fprintf(b, "  %-12s %-6s %-40s %s %s\n", strings.ToUpper(string(it.Status)), it.Kind, reasonList(it.Reasons), it.Account, it.Region)
-		if it.Key != "" {
-			fmt.Fprintf(b, "               %s\n", v.where(it.Bucket, it.Key))
-		}
-		if it.Detail != "" {
-			fmt.Fprintf(b, "               %s\n", it.Detail)
-		}
-		if it.Recovery != nil {
-			v.writeRecovery(b, it)
-		}
-	}
-	for _, g := range r.Gaps {
-		fmt.Fprintf(b, "  %-12s %-6s %-40s %s %s\n", "GAP", "period", string(g.Reason), g.Account, g.Region)
-		fmt.Fprintf(b, "               no digest covers %s to %s (%s): validation or logging was off; %d log files written then are not covered\n",
-			g.From.Format(displayTime), g.To.Format(displayTime), g.Where, g.Logs)
-		writeGapEvents(b, g)
-	}
-	b.WriteString("\n")
 }
 
 // MergeArchiveReports combines the reports of every shard of one sharded

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -305,12 +306,20 @@ func (r *Report) sortItems() {
 		}
 		return a.Key < b.Key
 	})
-	sort.SliceStable(r.Gaps, func(i, j int) bool {
-		if r.Gaps[i].Region != r.Gaps[j].Region {
-			return r.Gaps[i].Region < r.Gaps[j].Region
-		}
-		return r.Gaps[i].From.Before(r.Gaps[j].From)
+	sortGaps(r.Gaps)
+}
+
+// sortGaps orders gaps by account (one-account reports leave it empty),
+// region and start.
+func sortGaps(gaps []Gap) {
+	slices.SortStableFunc(gaps, func(a, b Gap) int {
+		return cmp.Or(byChain(a.Account, a.Region, b.Account, b.Region), a.From.Compare(b.From))
 	})
+}
+
+// byChain orders by account, then region: the order of a report's lists.
+func byChain(account1, region1, account2, region2 string) int {
+	return cmp.Or(strings.Compare(account1, account2), strings.Compare(region1, region2))
 }
 
 func (r *Report) summarize() {
@@ -426,12 +435,9 @@ func (r *Report) WriteText(w io.Writer, verbose bool) error {
 	if r.Expected.Unknown == "" && len(r.Expected.Regions) > 0 {
 		fmt.Fprintf(&b, "Regions that must have digests: %s\n", describeExpectation(r.Expected))
 	}
-	for _, l := range r.Earlier {
-		fmt.Fprintf(&b, "  %s: the trail was moved; its chain was followed into %s for %s to %s (linked from %s)\n",
-			l.Region, r.location(l.Bucket, l.Prefix), l.From.Format(displayTime), l.To.Format(displayTime), l.LinkedFrom)
-	}
+	r.writeEarlier(&b, r.Earlier, false)
 	b.WriteString("\n")
-	r.writeProblems(&b)
+	r.writeProblems(&b, r.Problems(), false)
 	if verbose {
 		for _, it := range r.Digests {
 			if it.Status == StatusValid {
@@ -451,12 +457,7 @@ func (r *Report) WriteText(w io.Writer, verbose bool) error {
 		if s.Bucket != r.Bucket || s.Prefix != r.Prefix {
 			label += " in " + r.location(s.Bucket, s.Prefix)
 		}
-		fmt.Fprintf(&b, "  %s: digests %d valid, %d invalid, %d missing, %d unverified; logs %d valid, %d invalid, %d missing, %d unreferenced, %d unverified, %d not covered; %d gaps",
-			label, s.DigestsValid, s.DigestsInvalid, s.DigestsMissing, s.DigestsUnverified,
-			s.LogsValid, s.LogsInvalid, s.LogsMissing, s.LogsUnreferenced, s.LogsUnverified, s.LogsNotCovered, s.Gaps)
-		if s.Manual > 0 {
-			fmt.Fprintf(&b, "; %d to check by hand", s.Manual)
-		}
+		fmt.Fprintf(&b, "  %s: %s", label, s.Counts().text(true))
 		if !s.CoveredFrom.IsZero() {
 			fmt.Fprintf(&b, "; valid digests cover %s to %s", s.CoveredFrom.Format(displayTime), s.CoveredTo.Format(displayTime))
 		}
@@ -467,14 +468,44 @@ func (r *Report) WriteText(w io.Writer, verbose bool) error {
 	return err
 }
 
-func (r *Report) writeProblems(b *strings.Builder) {
-	problems := r.Problems()
+// text words the counts as every text report does; withManual adds what
+// is left to check by hand, when anything is.
+func (c Counts) text(withManual bool) string {
+	s := fmt.Sprintf("digests %d valid, %d invalid, %d missing, %d unverified; logs %d valid, %d invalid, %d missing, %d unreferenced, %d unverified, %d not covered; %d gaps",
+		c.DigestsValid, c.DigestsInvalid, c.DigestsMissing, c.DigestsUnverified,
+		c.LogsValid, c.LogsInvalid, c.LogsMissing, c.LogsUnreferenced, c.LogsUnverified, c.LogsNotCovered, c.Gaps)
+	if withManual && c.Manual > 0 {
+		s += fmt.Sprintf("; %d to check by hand", c.Manual)
+	}
+	return s
+}
+
+// chainLabel names a chain in the text report: its region, after its
+// account in a report over several accounts.
+func chainLabel(account, region string, withAccount bool) string {
+	if withAccount {
+		return account + " " + region
+	}
+	return region
+}
+
+// writeEarlier writes a line per location the chain was followed into.
+func (r *Report) writeEarlier(b *strings.Builder, earlier []Location, withAccount bool) {
+	for _, l := range earlier {
+		fmt.Fprintf(b, "  %s: the trail was moved; its chain was followed into %s for %s to %s (linked from %s)\n",
+			chainLabel(l.Account, l.Region, withAccount), r.location(l.Bucket, l.Prefix), l.From.Format(displayTime), l.To.Format(displayTime), l.LinkedFrom)
+	}
+}
+
+// writeProblems writes the PROBLEMS section: problems and r.Gaps, naming
+// their account too when withAccount is set.
+func (r *Report) writeProblems(b *strings.Builder, problems []Item, withAccount bool) {
 	if len(problems) == 0 && len(r.Gaps) == 0 {
 		return
 	}
 	b.WriteString("PROBLEMS\n")
 	for _, it := range problems {
-		fmt.Fprintf(b, "  %-12s %-6s %-40s %s\n", strings.ToUpper(string(it.Status)), it.Kind, reasonList(it.Reasons), it.Region)
+		fmt.Fprintf(b, "  %-12s %-6s %-40s %s\n", strings.ToUpper(string(it.Status)), it.Kind, reasonList(it.Reasons), chainLabel(it.Account, it.Region, withAccount))
 		if it.Key != "" {
 			fmt.Fprintf(b, "               %s\n", r.where(it.Bucket, it.Key))
 		}
@@ -486,7 +517,7 @@ func (r *Report) writeProblems(b *strings.Builder) {
 		}
 	}
 	for _, g := range r.Gaps {
-		fmt.Fprintf(b, "  %-12s %-6s %-40s %s\n", "GAP", "period", string(g.Reason), g.Region)
+		fmt.Fprintf(b, "  %-12s %-6s %-40s %s\n", "GAP", "period", string(g.Reason), chainLabel(g.Account, g.Region, withAccount))
 		fmt.Fprintf(b, "               no digest covers %s to %s (%s): validation or logging was off; %d log files written then are not covered\n",
 			g.From.Format(displayTime), g.To.Format(displayTime), g.Where, g.Logs)
 		writeGapEvents(b, g)

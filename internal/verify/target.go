@@ -193,29 +193,11 @@ func (t *Target) Expected(ctx context.Context) Expectation {
 
 func (t *Target) resolveOffline(ctx context.Context, keys StaticKeys) error {
 	s := t.Spec
-	if s.NeedKeys && keys == nil {
-		return specErrorf("--from-dir needs --public-keys: export them with 'trailseal keys export' while online")
+	bucket, err := offlineBucket(s.FromDir, t.Bucket, s.NeedKeys && keys == nil)
+	if err != nil {
+		return err
 	}
-	if t.Bucket == "" {
-		entries, err := os.ReadDir(s.FromDir)
-		if err != nil {
-			return specErrorf("--from-dir: %v", err)
-		}
-		var dirs []string
-		for _, e := range entries {
-			if e.IsDir() {
-				dirs = append(dirs, e.Name())
-			}
-		}
-		if len(dirs) != 1 {
-			return specErrorf("--from-dir %s holds %d bucket folders; name the one to verify with --s3-bucket", s.FromDir, len(dirs))
-		}
-		t.Bucket = dirs[0]
-	}
-	// A missing folder would read as a bucket without digests.
-	if fi, err := os.Stat(filepath.Join(s.FromDir, t.Bucket)); err != nil || !fi.IsDir() {
-		return specErrorf("--from-dir %s has no folder for bucket %s; give the folder 'trailseal pull --to' wrote", s.FromDir, t.Bucket)
-	}
+	t.Bucket = bucket
 	t.Offline, t.fromDir = true, filepath.Clean(s.FromDir)
 	t.Store = DirStore{Root: t.fromDir}
 	t.Keys = NewKeyCache(ctx, keys)
@@ -535,4 +517,34 @@ func (b *s3Buckets) ListVersions(ctx context.Context, bucket, prefix string) ([]
 
 func (b *s3Buckets) OpenVersion(ctx context.Context, bucket, key, versionID string) (io.ReadCloser, ObjectInfo, error) {
 	return b.store(ctx, bucket).OpenVersion(ctx, bucket, key, versionID)
+}
+
+// offlineBucket checks a --from-dir run's inputs and returns the bucket to
+// verify: bucket, or when it is empty the one bucket folder under fromDir.
+// noKeys says the run needs --public-keys and has none.
+func offlineBucket(fromDir, bucket string, noKeys bool) (string, error) {
+	if noKeys {
+		return "", specErrorf("--from-dir needs --public-keys: export them with 'trailseal keys export' while online")
+	}
+	if bucket == "" {
+		entries, err := os.ReadDir(fromDir)
+		if err != nil {
+			return "", specErrorf("--from-dir: %v", err)
+		}
+		var dirs []string
+		for _, e := range entries {
+			if e.IsDir() {
+				dirs = append(dirs, e.Name())
+			}
+		}
+		if len(dirs) != 1 {
+			return "", specErrorf("--from-dir %s holds %d bucket folders; name the one to verify with --s3-bucket", fromDir, len(dirs))
+		}
+		bucket = dirs[0]
+	}
+	// A missing folder would read as a bucket without digests.
+	if fi, err := os.Stat(filepath.Join(fromDir, bucket)); err != nil || !fi.IsDir() {
+		return "", specErrorf("--from-dir %s has no folder for bucket %s; give the folder 'trailseal pull --to' wrote", fromDir, bucket)
+	}
+	return bucket, nil
 }
