@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -244,17 +243,34 @@ func TestVerifyProgressOnTerminal(t *testing.T) {
 		}
 		master, tty := openPTY(t)
 		defer master.Close()
+		defer tty.Close()
 		cmd.Stderr = tty
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		tty.Close()
+		// The test keeps its own end of the terminal open until it has read
+		// everything: when the last writer closes, Linux hangs the terminal
+		// up and may drop what the reader has not taken yet (seen under load
+		// as an empty stderr). A marker written after the program exits
+		// comes after all its output, so reading up to it reads it all.
+		const marker = "\x1b[trailseal-test-end]"
 		seen := make(chan string)
 		go func() {
-			b, _ := io.ReadAll(master) // ends with EIO once the program exits
-			seen <- string(b)
+			var b []byte
+			buf := make([]byte, 4096)
+			for !strings.Contains(string(b), marker) {
+				n, err := master.Read(buf)
+				b = append(b, buf[:n]...)
+				if err != nil {
+					break
+				}
+			}
+			seen <- strings.TrimSuffix(string(b), marker)
 		}()
 		cmd.Wait()
+		if _, err := tty.WriteString(marker); err != nil {
+			t.Fatal(err)
+		}
 		return out.String(), <-seen
 	}
 	stdout, stderr := run(true)
