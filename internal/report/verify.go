@@ -172,7 +172,7 @@ func accountDoc(r *verify.Report) *verifyDoc {
 			c = &verifyChain{Account: r.Account, Region: s.Region, Expected: s.Expected}
 			byRegion[s.Region] = c
 		}
-		addCounts(&c.Counts, s.Counts())
+		c.Counts.Add(s.Counts())
 		c.Locations = append(c.Locations, r.LocationName(s.Bucket, s.Prefix))
 		if !s.CoveredFrom.IsZero() && (c.CoveredFrom.IsZero() || s.CoveredFrom.Before(c.CoveredFrom)) {
 			c.CoveredFrom = s.CoveredFrom
@@ -188,7 +188,7 @@ func accountDoc(r *verify.Report) *verifyDoc {
 			c.Locations = nil
 		}
 		d.Chains = append(d.Chains, *c)
-		addCounts(&d.Totals, c.Counts)
+		d.Totals.Add(c.Counts)
 	}
 	sortChains(d.Chains)
 	for _, it := range r.Problems() {
@@ -220,22 +220,6 @@ func archiveDoc(r *verify.ArchiveReport) *verifyDoc {
 	}
 	sortChains(d.Chains)
 	return d
-}
-
-func addCounts(c *verify.Counts, o verify.Counts) {
-	c.DigestsValid += o.DigestsValid
-	c.DigestsInvalid += o.DigestsInvalid
-	c.DigestsMissing += o.DigestsMissing
-	c.DigestsUnverified += o.DigestsUnverified
-	c.LogsValid += o.LogsValid
-	c.LogsInvalid += o.LogsInvalid
-	c.LogsMissing += o.LogsMissing
-	c.LogsUnverified += o.LogsUnverified
-	c.LogsUnreferenced += o.LogsUnreferenced
-	c.LogsNotCovered += o.LogsNotCovered
-	c.Manual += o.Manual
-	c.Gaps += o.Gaps
-	c.UncompressedBytes += o.UncompressedBytes
 }
 
 func sortChains(cs []verifyChain) {

@@ -46,7 +46,7 @@ func addHuntSARIF(l *sarifLog, hr *detection.Report) {
 	for _, det := range hr.Detections {
 		res := l.result(det.DetectionID, nonEmpty(det.Title, det.DetectionID)+": "+det.Message).
 			WithKind("fail").WithLevel(sarifLevel(det.Severity))
-		res.AddLocation(sarifLocationAt(resourceURI(det.Resource, det.Account), det.Region, det.Account+"/"+det.Region, "region"))
+		res.AddLocation(regionLocation(resourceURI(det.Resource, det.Account), det.Account, det.Region))
 		res.WithPartialFingerPrints(map[string]any{sarifHuntFingerprint: verifyFingerprint(det.DetectionID, det.EventID)})
 		pb := sarif.NewPropertyBag()
 		pb.Add("severity", string(det.Severity))

@@ -87,7 +87,8 @@ func (c *Counts) addRegion(s RegionSummary) {
 	c.UncompressedBytes += s.UncompressedBytes
 }
 
-func (c *Counts) add(o Counts) {
+// Add adds o's counts to c.
+func (c *Counts) Add(o Counts) {
 	c.addRegion(RegionSummary{DigestsValid: o.DigestsValid, DigestsInvalid: o.DigestsInvalid, DigestsMissing: o.DigestsMissing,
 		DigestsUnverified: o.DigestsUnverified, LogsValid: o.LogsValid, LogsInvalid: o.LogsInvalid, LogsMissing: o.LogsMissing,
 		LogsUnverified: o.LogsUnverified, LogsUnreferenced: o.LogsUnreferenced, LogsNotCovered: o.LogsNotCovered, Manual: o.Manual,
@@ -249,8 +250,8 @@ func (r *ArchiveReport) finish(accounts map[string]accountInfo) {
 			byAccount[c.Account] = a
 		}
 		a.Regions = append(a.Regions, c.Region)
-		a.add(c.Counts)
-		r.Totals.add(c.Counts)
+		a.Add(c.Counts)
+		r.Totals.Add(c.Counts)
 		if rankOutcome(c.Outcome) > rankOutcome(a.Outcome) {
 			a.Outcome = c.Outcome
 		}
