@@ -3,8 +3,10 @@
 // shows progress in a CI log; 'go test -v ./...' cannot, because with more
 // than one package it holds each package's output until the package ends.
 // A failed test's full output is printed after its line, and a package's
-// own output (a TestMain's message) when the package fails. It exits 1 when
-// a test or package failed, or when the input ended without a result.
+// own output (a TestMain's message) when the package fails. The failures are
+// repeated at the end, so that the tail of a long log, often all a CI page
+// keeps, names them and shows why. It exits 1 when a test or package failed,
+// or when the input ended without a result.
 //
 // Usage: go test -json ./... | go run ./.ci/progress
 package main
@@ -37,6 +39,7 @@ func run(in io.Reader, out io.Writer) int {
 	start := time.Now()
 	output := map[string]*strings.Builder{} // package + "\x00" + test -> output
 	failed, passed, packages := 0, 0, 0
+	var failures []failure
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
 	for sc.Scan() {
@@ -69,9 +72,12 @@ func run(in io.Reader, out io.Writer) int {
 				if e.Test == "" || !strings.Contains(e.Test, "/") {
 					failed++
 				}
+				f := failure{name: strings.TrimSpace(short(e.Package) + " " + e.Test)}
 				if b := output[key]; b != nil {
-					fmt.Fprint(out, indent(b.String()))
+					f.output = b.String()
+					fmt.Fprint(out, indent(f.output))
 				}
+				failures = append(failures, f)
 			} else if e.Action == "pass" && e.Test != "" && !strings.Contains(e.Test, "/") {
 				passed++
 			}
@@ -82,11 +88,45 @@ func run(in io.Reader, out io.Writer) int {
 		fmt.Fprintln(out, "progress:", err)
 		return 1
 	}
+	recap(out, failures)
 	fmt.Fprintf(out, "%d packages, %d tests passed, %d failed, in %s\n", packages, passed, failed, time.Since(start).Round(time.Second))
 	if failed > 0 || packages == 0 {
 		return 1
 	}
 	return 0
+}
+
+// failure is one failed test, subtest or package, with what it printed.
+type failure struct {
+	name, output string
+}
+
+// recapLines bounds each failure's repeated output: the full output was
+// printed where the failure happened.
+const recapLines = 40
+
+// recap repeats the failures: their names, then the last lines of what each
+// printed (a parent test prints little of its own; its subtests say why).
+func recap(out io.Writer, failures []failure) {
+	if len(failures) == 0 {
+		return
+	}
+	fmt.Fprintf(out, "\n=== %d failures (repeated from above)\n", len(failures))
+	for _, f := range failures {
+		fmt.Fprintf(out, "FAIL %s\n", f.name)
+	}
+	for _, f := range failures {
+		lines := strings.SplitAfter(strings.TrimRight(f.output, "\n"), "\n")
+		if len(lines) == 1 && lines[0] == "" {
+			continue
+		}
+		fmt.Fprintf(out, "--- %s\n", f.name)
+		if len(lines) > recapLines {
+			fmt.Fprintf(out, "        [... %d lines above]\n", len(lines)-recapLines)
+			lines = lines[len(lines)-recapLines:]
+		}
+		fmt.Fprintln(out, indent(strings.Join(lines, "")))
+	}
 }
 
 func packageVerdict(action string) string {

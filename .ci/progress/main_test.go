@@ -37,6 +37,20 @@ func TestRun(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, got)
 		}
 	}
+	// The tail repeats the failures, after the last test line.
+	tail := got[strings.LastIndex(got, "internal/c (0.2s)"):]
+	for _, want := range []string{
+		"=== 4 failures",
+		"FAIL internal/a TestBad/sub\n",
+		"FAIL internal/a TestBad\n",
+		"FAIL internal/a\n",
+		"--- internal/a TestBad/sub\n            bad_test.go:9: want 1, got 2\n",
+		"--- internal/c\n        report tests: missing test tools:",
+	} {
+		if !strings.Contains(tail, want) {
+			t.Errorf("the recap at the end lacks %q:\n%s", want, tail)
+		}
+	}
 	if strings.Contains(got, "=== RUN") {
 		t.Errorf("a passing test's output was printed:\n%s", got)
 	}
