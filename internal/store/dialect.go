@@ -64,9 +64,12 @@ var postgresDialect = dialect{
 // which in WAL mode keeps every commit atomic and survives a killed process
 // (a power loss may lose the last commit, never half of it); and BEGIN
 // IMMEDIATE, so that a transaction takes the write lock at its start rather
-// than failing when it upgrades from reading.
+// than failing when it upgrades from reading. journal_size_limit(0) empties
+// the log file after the checkpoint at close (see persistentWAL): a kept log
+// left at full size is read back whole by the next open and appended to by
+// its first write, so every run would pay for all the runs before it.
 func sqliteDSN(path string) string {
-	return path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	return path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=journal_size_limit(0)&_txlock=immediate"
 }
 
 // postgresDSN adds a connect timeout (pgx waits forever by default), an
@@ -128,7 +131,10 @@ func openDB(d dialect, dsn string) (*sql.DB, error) {
 // anew, which costs two fsyncs (the file and its directory) on top of the
 // two of the checkpoint at close: half of what a stored run waits for on a
 // disk with slow fsync. Nothing is less durable: the log holds only
-// committed transactions, checkpointed as before.
+// committed transactions, checkpointed as before. SQLite truncates a kept
+// log to zero bytes after a complete checkpoint only when journal_size_limit
+// is set (sqliteDSN sets it to 0); without it the log would grow by every
+// run's pages forever.
 type persistentWAL struct{ driver.Connector }
 
 func (p persistentWAL) Connect(ctx context.Context) (driver.Conn, error) {

@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -378,4 +381,37 @@ func TestAbortAtWorstPoint(t *testing.T) {
 			})
 		}
 	})
+}
+
+// TestSQLiteLogDoesNotGrow opens, saves and closes the store as scans do,
+// one process at a time, and checks the write-ahead log after each close.
+// The log file is kept between runs (SQLITE_FCNTL_PERSIST_WAL), and SQLite
+// leaves a kept log at its full size unless journal_size_limit says
+// otherwise (https://www.sqlite.org/pragma.html#pragma_journal_size_limit).
+// The next open then reads every frame of that log back, and the first
+// write appends to it instead of starting over: each run then paid for all
+// the runs before it.
+func TestSQLiteLogDoesNotGrow(t *testing.T) {
+	loc := Location{Kind: SQLite, Path: filepath.Join(t.TempDir(), "history.db")}
+	for i := range 5 {
+		s, err := Open(context.Background(), loc, Create)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustSave(t, s, sampleRecord(t, fmt.Sprint("run", i), t0.Add(time.Duration(i)*time.Hour)))
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(loc.Path + "-wal")
+		if err != nil {
+			t.Fatalf("run %d: the log file is not kept between runs: %v", i, err)
+		}
+		if fi.Size() != 0 {
+			t.Fatalf("run %d: the log holds %d bytes after a clean close, want 0", i, fi.Size())
+		}
+	}
+	s := openStore(t, loc)
+	if runs := checkIntegrity(t, s); len(runs) != 5 {
+		t.Fatalf("%d runs stored, want 5", len(runs))
+	}
 }
