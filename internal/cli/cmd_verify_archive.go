@@ -218,7 +218,7 @@ func newArchiveProgress(g *globals, quiet bool) *archiveProgress {
 	if quiet || !isTerminal(g.stderr) {
 		return &archiveProgress{}
 	}
-	return &archiveProgress{progressBar: &progressBar{g: g}}
+	return &archiveProgress{progressBar: &progressBar{g: g, throttle: progressThrottle}}
 }
 
 func (p *archiveProgress) Plan(objects int, bytes int64) {

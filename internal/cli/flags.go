@@ -155,16 +155,29 @@ func parseRegions(ref, s string) ([]string, error) {
 
 // progressBar draws progress on stderr when it is a terminal: collection
 // tasks for scan, objects (and an archive run's chains) for verify and
-// pull. It is the one
-// place that knows the progress bar library.
+// pull. It is the one place that knows the progress bar library.
+//
+// The work to do is found while it is being done (tasks discover tasks,
+// listings find objects while earlier objects are read), so the done count
+// often catches up with the planned one before the plan is complete. The
+// library treats reaching its maximum as the end: it stops drawing for
+// good, and a later larger maximum does not bring it back. So the bar is
+// shown at most one short of the planned count until finish says the run
+// is over.
 type progressBar struct {
-	g       *globals
-	bar     *progressbar.ProgressBar
-	objects int
+	g   *globals
+	bar *progressbar.ProgressBar
+	// throttle is the least time between two drawings.
+	throttle time.Duration
+	// planned and done are objects (verify, pull) or tasks (scan).
+	planned, done int
 	// chainsPlanned and chains are an archive run's chains.
 	chainsPlanned, chains int
 	mu                    sync.Mutex // called from many goroutines
 }
+
+// progressThrottle keeps a bar from redrawing more than ten times a second.
+const progressThrottle = 100 * time.Millisecond
 
 // scanProgress returns a progress callback that draws a bar of collection
 // tasks (nil when stderr is not a terminal, or with --debug, whose log
@@ -173,21 +186,15 @@ func scanProgress(g *globals) (func(done, total int), func()) {
 	if !isTerminal(g.stderr) || g.debug || g.quiet {
 		return nil, func() {}
 	}
-	p := &progressBar{g: g, bar: progressbar.NewOptions(-1,
-		progressbar.OptionSetWriter(g.stderr),
-		progressbar.OptionSetDescription("collecting"),
-		progressbar.OptionShowCount(),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionClearOnFinish(),
-	)}
+	p := &progressBar{g: g, throttle: progressThrottle}
 	return p.tasks, p.finish
 }
 
 func (p *progressBar) tasks(done, total int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.bar.ChangeMax(total)
-	p.bar.Set(done)
+	p.planned, p.done = total, done
+	p.show("collecting", "")
 }
 
 // newProgress returns a progress bar for verify and pull when stderr is a
@@ -197,7 +204,7 @@ func newProgress(g *globals) (verify.Progress, func()) {
 	if !isTerminal(g.stderr) || g.quiet {
 		return nil, func() {}
 	}
-	p := &progressBar{g: g}
+	p := &progressBar{g: g, throttle: progressThrottle}
 	return p, p.finish
 }
 
@@ -208,37 +215,51 @@ func (p *progressBar) describe() string {
 	return fmt.Sprintf("chains %d/%d", p.chains, p.chainsPlanned)
 }
 
+// show creates the bar on the first planned unit of work and draws done of
+// planned, held one short of planned (see progressBar). its names the
+// units and adds a rate and the time left; empty, a bare count. Called
+// with p.mu held.
+func (p *progressBar) show(description, its string) {
+	if p.planned <= 0 {
+		return
+	}
+	if p.bar == nil {
+		opts := []progressbar.Option{
+			progressbar.OptionSetWriter(p.g.stderr),
+			progressbar.OptionSetDescription(description),
+			progressbar.OptionShowCount(),
+			progressbar.OptionThrottle(p.throttle),
+			progressbar.OptionClearOnFinish(),
+		}
+		if its != "" {
+			opts = append(opts,
+				progressbar.OptionSetItsString(its),
+				progressbar.OptionShowIts(),
+				progressbar.OptionSetPredictTime(true))
+		}
+		p.bar = progressbar.NewOptions(p.planned, opts...)
+	} else {
+		p.bar.ChangeMax(p.planned)
+	}
+	p.bar.Set(min(p.done, p.planned-1))
+}
+
 // Plan is called as objects are found to read (digests, then logs, of
 // every chain at once in an archive run); totals add up. The bar counts
 // objects: done of found, their rate and the time left.
 func (p *progressBar) Plan(objects int, _ int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.objects += objects
-	if p.bar != nil {
-		p.bar.ChangeMax(p.objects)
-		return
-	}
-	p.bar = progressbar.NewOptions(p.objects,
-		progressbar.OptionSetWriter(p.g.stderr),
-		progressbar.OptionSetDescription(p.describe()),
-		progressbar.OptionSetItsString("objects"),
-		progressbar.OptionShowIts(),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionClearOnFinish(),
-	)
+	p.planned += objects
+	p.show(p.describe(), "objects")
 }
 
 // Done is called once per object read.
 func (p *progressBar) Done(int64) {
 	p.mu.Lock()
-	bar := p.bar
-	p.mu.Unlock()
-	if bar != nil {
-		bar.Add(1)
-	}
+	defer p.mu.Unlock()
+	p.done++
+	p.show(p.describe(), "objects")
 }
 
 // Chains is told the chains planned and done of an archive run (verify
@@ -252,6 +273,7 @@ func (p *progressBar) Chains(planned, done int) {
 	}
 }
 
+// finish ends the bar: the library fills it and clears its line.
 func (p *progressBar) finish() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
