@@ -6,7 +6,10 @@
 //     and against the sample account of bench/scan_calls.sh seeded into
 //     moto. Runs with and without the store alternate, so that the baseline
 //     is measured in the same run under the same load;
-//  2. how fast 'history' and 'diff' answer on a store of -runs runs, with
+//  2. the same on a store that -grown scans (a year of daily runs) have
+//     already written, each its own process, as scans write it: a cost that
+//     grows with the store's age shows here;
+//  3. how fast 'history' and 'diff' answer on a store of -runs runs, with
 //     the same commands on a store of 2 runs and 'trailseal version' (the
 //     process's own start-up) as baselines.
 //
@@ -39,18 +42,19 @@ func main() {
 	motoPairs := flag.Int("moto-pairs", 8, "scans of the sample account in moto with and without the store")
 	runs := flag.Int("runs", 1000, "runs in the large store")
 	repeat := flag.Int("repeat", 15, "times each history and diff command is timed")
+	grown := flag.Int("grown", 365, "scans written into the store before the grown-store pairs (0: skip them)")
 	flag.Parse()
 	if *bin == "" {
 		fmt.Fprintln(os.Stderr, "bench: -bin is required: go build -o /tmp/trailseal ./cmd/trailseal")
 		os.Exit(2)
 	}
-	if err := run(*bin, *pairs, *motoPairs, *runs, *repeat); err != nil {
+	if err := run(*bin, *pairs, *motoPairs, *runs, *repeat, *grown); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin string, pairs, motoPairs, runs, repeat int) error {
+func run(bin string, pairs, motoPairs, runs, repeat, grown int) error {
 	dir, err := os.MkdirTemp("", "trailseal-store-bench-*")
 	if err != nil {
 		return err
@@ -77,6 +81,15 @@ func run(bin string, pairs, motoPairs, runs, repeat int) error {
 		}
 		if err := b.scanPairs(backend, url, pairs, nil, "--snapshot", snap); err != nil {
 			return err
+		}
+	}
+
+	if grown > 0 {
+		fmt.Printf("\n## scan --snapshot of the demo account, store already written by %d scans (%d pairs)\n", grown, pairs)
+		for _, backend := range []string{"sqlite", "postgres"} {
+			if err := b.grownStore(backend, snap, grown, pairs); err != nil {
+				return err
+			}
 		}
 	}
 
@@ -169,6 +182,34 @@ func (b *bench) scanPairs(label, storeURL string, pairs int, env []string, args 
 	fmt.Printf("%-9s without store: wall %7s cpu %7s | with store: wall %7s cpu %7s | store adds wall %+5.1f%%, cpu %+5.1f%%\n",
 		label, ms(w0), ms(c0), ms(w1), ms(c1), pct(w1, w0), pct(c1, c0))
 	return nil
+}
+
+// grownStore writes grown runs into a new store with the binary, one
+// process each as scans write them, then measures pairs as scanPairs. For
+// SQLite it prints the files' sizes: the write-ahead log is emptied at
+// every close, so it should be empty.
+func (b *bench) grownStore(backend, snap string, grown, pairs int) error {
+	url, err := b.newStore(backend, "grown")
+	if err != nil {
+		return err
+	}
+	out := filepath.Join(b.dir, "report.json")
+	t0 := time.Now()
+	for range grown {
+		if _, err := b.trailseal(nil, "scan", "--format", "json", "--output", out, "--snapshot", snap, "--store="+url); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("%s: %d runs written in %s", backend, grown, time.Since(t0).Round(time.Millisecond))
+	if path, ok := strings.CutPrefix(url, "sqlite:"); ok {
+		for _, f := range []string{path, path + "-wal"} {
+			if fi, err := os.Stat(f); err == nil {
+				fmt.Printf(", %s %.1f MB", filepath.Base(f), float64(fi.Size())/1e6)
+			}
+		}
+	}
+	fmt.Println()
+	return b.scanPairs(backend, url, pairs, nil, "--snapshot", snap)
 }
 
 func wallOf(s sample) time.Duration { return s.wall }
