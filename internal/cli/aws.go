@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/trailseal/trailseal/internal/awsclient"
 )
@@ -33,7 +34,7 @@ type awsOptions struct {
 // which bounds retries by --network-timeout, says on stderr what is
 // retrying and, with --debug, logs each request with secrets redacted.
 func loadAWSConfig(ctx context.Context, g *globals, o awsOptions) (aws.Config, error) {
-	var opts []func(*config.LoadOptions) error
+	opts := []func(*config.LoadOptions) error{config.WithLogger(sdkLogger{g})}
 	if o.profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(o.profile))
 	}
@@ -62,6 +63,19 @@ func loadAWSConfig(ctx context.Context, g *globals, o awsOptions) (aws.Config, e
 		cfg.Credentials = aws.NewCredentialsCache(provider)
 	}
 	return cfg, nil
+}
+
+// sdkLogger takes the lines the AWS SDK logs on its own (by default
+// written to stderr with a date, like "SDK 2026/12/07 01:22:32 WARN falling
+// back to IMDSv1 ...", while it looks for credentials) into the run's
+// logger at debug level: shown with --debug, never mixed into a normal
+// run's output. What the SDK warns of that matters to the run (no
+// credentials, an endpoint that does not answer) comes back as an error
+// and is said in words.
+type sdkLogger struct{ g *globals }
+
+func (l sdkLogger) Logf(c logging.Classification, format string, v ...any) {
+	l.g.logger.Debug(fmt.Sprintf(format, v...), "aws_sdk", string(c))
 }
 
 // awsNetwork is the run's one awsclient.Network: a command that loads its

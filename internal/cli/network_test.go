@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
+	"log/slog"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -13,6 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/trailseal/trailseal/internal/findings"
 	"github.com/trailseal/trailseal/internal/fix"
@@ -439,5 +443,50 @@ func TestFixApplyCallGivenUpIsReadBack(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "retrying s3:PutPublicAccessBlock at "+p.URL) {
 		t.Errorf("stderr does not say what was retrying:\n%s", stderr)
+	}
+}
+
+// TestSDKLogLinesOnlyWithDebug: the AWS SDK logs some things on its own
+// while it looks for credentials (an instance metadata service that
+// refuses a token: "falling back to IMDSv1"), by default as a dated line
+// on stderr in the middle of a report. They go to the run's logger at
+// debug level: shown with --debug, not otherwise.
+func TestSDKLogLinesOnlyWithDebug(t *testing.T) {
+	for _, debug := range []bool{false, true} {
+		var stderr strings.Builder
+		level := slog.LevelWarn
+		if debug {
+			level = slog.LevelDebug
+		}
+		g := &globals{stderr: &stderr, logger: slog.New(slog.NewTextHandler(&stderr, &slog.HandlerOptions{Level: level}))}
+		// The SDK's own logger writes to the process's stderr, not to
+		// g.stderr: catch that too.
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		processStderr := os.Stderr
+		os.Stderr = w
+		cfg, err := loadAWSConfig(context.Background(), g, awsOptions{region: "us-east-1"})
+		if err == nil {
+			cfg.Logger.Logf(logging.Warn, "falling back to IMDSv1: %s", "403")
+		}
+		os.Stderr = processStderr
+		w.Close()
+		direct, _ := io.ReadAll(r)
+		r.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(direct) > 0 {
+			t.Errorf("debug %v: the SDK wrote to the process's stderr itself: %q", debug, direct)
+		}
+		got := stderr.String()
+		if debug != strings.Contains(got, "falling back to IMDSv1: 403") {
+			t.Errorf("debug %v: the SDK's line on stderr: %q", debug, got)
+		}
+		if debug && !strings.Contains(got, "aws_sdk=WARN") {
+			t.Errorf("with --debug the SDK's line does not say it is the SDK's warning: %q", got)
+		}
 	}
 }
