@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/trailseal/trailseal/internal/catalog"
 	"github.com/trailseal/trailseal/internal/compliance"
@@ -17,35 +18,44 @@ import (
 //go:embed html.tmpl
 var htmlSource string
 
-var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"lower":  statusClass,
-	"join":   strings.Join,
-	"add":    func(a, b int) int { return a + b },
-	"pct":    func(f float64) string { return fmt.Sprintf("%.3f%%", f) },
-	"half":   func(n int) int { return n / 2 },
-	"short":  ShortResource,
-	"counts": statusCounts,
-	"firstTab": func(c htmlCard) string {
-		switch {
-		case len(c.CLI) > 0:
-			return "cli"
-		case len(c.Terraform) > 0:
-			return "tf"
-		}
-		return "con"
-	},
-	"scoreClass": func(f htmlFramework) string {
-		switch {
-		case f.Assessed == 0:
-			return ""
-		case f.Pass*100 >= 80*f.Assessed:
-			return "good"
-		case f.Pass*100 >= 50*f.Assessed:
-			return "mid"
-		}
-		return "bad"
-	},
-}).Parse(htmlSource))
+// htmlTemplate is parsed on first use: parsed at start-up, as the other
+// templates of this package were, it cost every command about a millisecond,
+// the ones that write no HTML too.
+var htmlTemplate = sync.OnceValue(parseHTMLTemplate)
+
+// parseHTMLTemplate parses the scan report's templates anew; verify's page
+// adds its own to a fresh copy (a template that has run cannot be cloned).
+func parseHTMLTemplate() *template.Template {
+	return template.Must(template.New("report").Funcs(template.FuncMap{
+		"lower":  statusClass,
+		"join":   strings.Join,
+		"add":    func(a, b int) int { return a + b },
+		"pct":    func(f float64) string { return fmt.Sprintf("%.3f%%", f) },
+		"half":   func(n int) int { return n / 2 },
+		"short":  ShortResource,
+		"counts": statusCounts,
+		"firstTab": func(c htmlCard) string {
+			switch {
+			case len(c.CLI) > 0:
+				return "cli"
+			case len(c.Terraform) > 0:
+				return "tf"
+			}
+			return "con"
+		},
+		"scoreClass": func(f htmlFramework) string {
+			switch {
+			case f.Assessed == 0:
+				return ""
+			case f.Pass*100 >= 80*f.Assessed:
+				return "good"
+			case f.Pass*100 >= 50*f.Assessed:
+				return "mid"
+			}
+			return "bad"
+		},
+	}).Parse(htmlSource))
+}
 
 // statusCounts writes a control's findings by status: "2 FAIL, 3 PASS".
 func statusCounts(m map[findings.Status]int) string {
@@ -152,7 +162,7 @@ func writeHTML(w io.Writer, rep *findings.Report, entries []catalog.Rule, opts O
 			d.Suppressed++
 		}
 	}
-	return htmlTemplate.ExecuteTemplate(w, "report", d)
+	return htmlTemplate().ExecuteTemplate(w, "report", d)
 }
 
 // verdict sums the report up in one line: open FAIL findings first, then
@@ -317,5 +327,5 @@ func WriteComplianceHTML(w io.Writer, v *compliance.View, rep *findings.Report) 
 		FW              htmlFramework
 		ControlStatuses []findings.Status
 	}{rep, rep.GeneratedAt.UTC().Format("2006-01-02 15:04 UTC"), frameworkView(v), controlStatuses}
-	return htmlTemplate.ExecuteTemplate(w, "compliance", d)
+	return htmlTemplate().ExecuteTemplate(w, "compliance", d)
 }

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/trailseal/trailseal/internal/hunt/detection"
@@ -18,19 +19,21 @@ import (
 //go:embed timeline.tmpl
 var timelineSource string
 
-var timelineTemplate = template.Must(template.New("timeline").Funcs(template.FuncMap{
-	"lower": func(v any) string {
-		switch x := v.(type) {
-		case string:
-			return strings.ToLower(x)
-		default:
-			b, _ := json.Marshal(x)
-			return strings.ToLower(strings.Trim(string(b), `"`))
-		}
-	},
-	"utc":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
-	"json": func(v any) string { b, _ := json.MarshalIndent(v, "", "  "); return string(b) },
-}).Parse(timelineSource))
+var timelineTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("timeline").Funcs(template.FuncMap{
+		"lower": func(v any) string {
+			switch x := v.(type) {
+			case string:
+				return strings.ToLower(x)
+			default:
+				b, _ := json.Marshal(x)
+				return strings.ToLower(strings.Trim(string(b), `"`))
+			}
+		},
+		"utc":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
+		"json": func(v any) string { b, _ := json.MarshalIndent(v, "", "  "); return string(b) },
+	}).Parse(timelineSource))
+})
 
 // TimelineGroup is one actor's detections, oldest first.
 type TimelineGroup struct {
@@ -76,5 +79,5 @@ func TimelineFor(rep *detection.Report, summary, context string, groups []Timeli
 // taken from the records, so a hostile user agent or bucket name cannot
 // inject markup.
 func WriteTimelineHTML(w io.Writer, t Timeline) error {
-	return timelineTemplate.ExecuteTemplate(w, "hunt-page", t)
+	return timelineTemplate().ExecuteTemplate(w, "hunt-page", t)
 }

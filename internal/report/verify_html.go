@@ -7,6 +7,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/trailseal/trailseal/internal/verify"
@@ -19,11 +20,13 @@ import (
 //go:embed verify_html.tmpl
 var verifyHTMLSource string
 
-var verifyHTMLTemplate = template.Must(template.Must(htmlTemplate.Clone()).Funcs(template.FuncMap{
-	"utc":     func(t time.Time) string { return t.UTC().Format(verifyTime) },
-	"upper":   strings.ToUpper,
-	"verdict": func(o verify.Outcome) string { return o.Verdict() },
-}).Parse(verifyHTMLSource))
+var verifyHTMLTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(parseHTMLTemplate().Funcs(template.FuncMap{
+		"utc":     func(t time.Time) string { return t.UTC().Format(verifyTime) },
+		"upper":   strings.ToUpper,
+		"verdict": func(o verify.Outcome) string { return o.Verdict() },
+	}).Parse(verifyHTMLSource))
+})
 
 // verifyPage is what the verify page shows, computed here so that the
 // template only lays it out.
@@ -70,7 +73,7 @@ func writeVerifyHTML(w io.Writer, d *verifyDoc, o VerifyOptions) error {
 	p.Filters, p.Reasons = verifyFilterChoices(d, p.Cards)
 	p.Counts = verifyCountsLine(d)
 	p.Notes = verifyNotes(d)
-	return verifyHTMLTemplate.ExecuteTemplate(w, "verify-page", p)
+	return verifyHTMLTemplate().ExecuteTemplate(w, "verify-page", p)
 }
 
 // verifyVerdict is the answer at the top: VALID, INVALID, GAPS or COULD

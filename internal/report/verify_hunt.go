@@ -124,7 +124,7 @@ func huntSection(t *Timeline) (template.HTML, error) {
 		return "", nil
 	}
 	var buf bytes.Buffer
-	if err := timelineTemplate.ExecuteTemplate(&buf, "timeline", *t); err != nil {
+	if err := timelineTemplate().ExecuteTemplate(&buf, "timeline", *t); err != nil {
 		return "", err
 	}
 	return template.HTML(buf.String()), nil //nolint:gosec // escaped by html/template above
