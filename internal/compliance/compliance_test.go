@@ -15,6 +15,13 @@ func TestListHasEveryFramework(t *testing.T) {
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("IDs() = %v, want %v", got, want)
 	}
+	var listed []string
+	for _, fw := range List() {
+		listed = append(listed, fw.ID)
+	}
+	if strings.Join(listed, ",") != strings.Join(got, ",") {
+		t.Errorf("IDs() = %v, but the mappings parsed declare %v", got, listed)
+	}
 	for _, fw := range List() {
 		if fw.Title == "" || fw.Version == "" || fw.Source == "" || len(fw.Controls) == 0 {
 			t.Errorf("%s: title, version, source and controls are required: %+v", fw.ID, fw)
