@@ -126,9 +126,12 @@ traced_run() { # name extra-flags...: time one run, count its GETs
 	"$work/tcpdelay" -target "127.0.0.1:$port" -latency 20ms -trace >"$work/$name.s3url" 2>"$work/$name.trace" &
 	local pid=$!
 	for _ in $(seq 50); do [[ -s $work/$name.s3url ]] && break; sleep 0.1; done
+	local c0
+	c0=$(($(ticks "$minio_pid") + $(ticks "$pid")))
 	t0=$(seconds)
-	AWS_ENDPOINT_URL_S3=$(cat "$work/$name.s3url") "$work/trailseal" verify "$@" --quiet >"$work/$name.out" || true
+	AWS_ENDPOINT_URL_S3=$(cat "$work/$name.s3url") /usr/bin/time -f "%U %S" -o "$work/$name.cpu" "$work/trailseal" verify "$@" --quiet >"$work/$name.out" || true
 	echo "$(elapsed "$t0" "$(seconds)")" >"$work/$name.time"
+	echo "$(awk '{ printf "%.2f", $1 + $2 }' "$work/$name.cpu") $(awk -v t=$(($(ticks "$minio_pid") + $(ticks "$pid") - c0)) 'BEGIN { printf "%.2f", t / 100 }')" >"$work/$name.cpus"
 	kill "$pid"
 	wait "$pid" 2>/dev/null || true
 	# GetObject: a GET of a key (ListObjectsV2 and GetBucketLocation are
@@ -150,6 +153,8 @@ full_t, incr_t = float(r("full.time")), float(r("incr.time"))
 gets = int(r("incr.gets"))
 print(f"b) full run with --state: {full_t:.2f} s, {r('full.gets')} GETs, {r('full.lists')} LISTs; one hour later, incremental: {incr_t:.2f} s, "
       f"{gets} GETs for {new} new objects ({100 * (gets - new) / new:+.1f}%), {r('incr.lists')} LISTs; wall time {full_t / incr_t:.1f}x below the full run")
+own, rig = r("incr.cpus").split()
+print(f"   CPU of the incremental run: trailseal {own} s, MinIO and tcpdelay {rig} s (two cores)")
 PY
 
 # c) Peak memory of the full run (no latency: the most objects in flight)
