@@ -169,8 +169,9 @@ type progressBar struct {
 	bar *progressbar.ProgressBar
 	// throttle is the least time between two drawings.
 	throttle time.Duration
-	// planned and done are objects (verify, pull) or tasks (scan).
-	planned, done int
+	// planned and done are objects (verify, pull) or tasks (scan); drawnMax
+	// is the total the bar was last given.
+	planned, done, drawnMax int
 	// chainsPlanned and chains are an archive run's chains.
 	chainsPlanned, chains int
 	mu                    sync.Mutex // called from many goroutines
@@ -238,9 +239,10 @@ func (p *progressBar) show(description, its string) {
 				progressbar.OptionSetPredictTime(true))
 		}
 		p.bar = progressbar.NewOptions(p.planned, opts...)
-	} else {
+	} else if p.planned != p.drawnMax {
 		p.bar.ChangeMax(p.planned)
 	}
+	p.drawnMax = p.planned
 	p.bar.Set(min(p.done, p.planned-1))
 }
 
