@@ -14,8 +14,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/smithy-go/logging"
 
 	"github.com/trailseal/trailseal/internal/findings"
@@ -48,24 +46,7 @@ var networkFaults = []struct {
 // own, AWS_ENDPOINT_URL_STS).
 func scanGoneEnv(t *testing.T, fault testenv.Fault, refuse bool) (endpoint string) {
 	t.Helper()
-	m := startScanMoto(t)
-	ctx := context.Background()
-	seed, err := testenv.Config(ctx, m.Endpoint, "us-east-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := testenv.CreateBucket(ctx, seed, "gone-trail-logs"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := testenv.CreateLoggingTrail(ctx, seed, &cloudtrail.CreateTrailInput{
-		Name: aws.String("main"), S3BucketName: aws.String("gone-trail-logs"), IsMultiRegionTrail: aws.Bool(true)}); err != nil {
-		t.Fatal(err)
-	}
-	p, err := testenv.StartProxy(m.Endpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Close)
+	p := trailBehindProxy(t, "gone-trail-logs")
 	if refuse {
 		refused, err := testenv.RefusedURL()
 		if err != nil {

@@ -21,17 +21,27 @@ import (
 // reached by the CLI through a fault-injecting proxy.
 func faultScanEnv(t *testing.T, rule testenv.FaultRule) {
 	t.Helper()
+	p := trailBehindProxy(t, "faults-trail-logs")
+	p.Intercept(testenv.Faults(nil, rule))
+	t.Setenv("AWS_ENDPOINT_URL", p.URL)
+}
+
+// trailBehindProxy seeds moto with a logging multi-region trail "main"
+// writing to bucket, and returns a proxy in front of moto that the test
+// sets up (faults, routes) and points the CLI at.
+func trailBehindProxy(t *testing.T, bucket string) *testenv.Proxy {
+	t.Helper()
 	m := startScanMoto(t)
 	ctx := context.Background()
 	seed, err := testenv.Config(ctx, m.Endpoint, "us-east-1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := testenv.CreateBucket(ctx, seed, "faults-trail-logs"); err != nil {
+	if err := testenv.CreateBucket(ctx, seed, bucket); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := testenv.CreateLoggingTrail(ctx, seed, &cloudtrail.CreateTrailInput{
-		Name: aws.String("main"), S3BucketName: aws.String("faults-trail-logs"), IsMultiRegionTrail: aws.Bool(true)}); err != nil {
+		Name: aws.String("main"), S3BucketName: aws.String(bucket), IsMultiRegionTrail: aws.Bool(true)}); err != nil {
 		t.Fatal(err)
 	}
 	p, err := testenv.StartProxy(m.Endpoint)
@@ -39,8 +49,7 @@ func faultScanEnv(t *testing.T, rule testenv.FaultRule) {
 		t.Fatal(err)
 	}
 	t.Cleanup(p.Close)
-	p.Intercept(testenv.Faults(nil, rule))
-	t.Setenv("AWS_ENDPOINT_URL", p.URL)
+	return p
 }
 
 func readFindings(t *testing.T, path string) []findings.Finding {
