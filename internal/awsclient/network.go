@@ -261,13 +261,19 @@ func (n *Network) failed(ep, call string, cs *callState, start time.Time, proble
 	}
 	h := n.endpoint(ep)
 	for _, x := range []*health{h, &n.all} {
-		if x.since.IsZero() {
-			x.since = start
-			if x.lastOK.After(start) {
-				// An answer arrived while this attempt was under way:
-				// the endpoint has been failing since then only.
-				x.since = x.lastOK
-			}
+		// The streak began when the earliest failed attempt since the
+		// last answer began, whichever attempt failed first: attempts
+		// overlap, and one that began earlier may fail later. Else a
+		// call could outlast its endpoint's streak and be given up alone,
+		// named as one failing call while the endpoint never answered.
+		begin := start
+		if x.lastOK.After(begin) {
+			// An answer arrived while this attempt was under way:
+			// the endpoint has been failing since then only.
+			begin = x.lastOK
+		}
+		if x.since.IsZero() || begin.Before(x.since) {
+			x.since = begin
 		}
 		x.failures++
 		x.last = problem

@@ -194,6 +194,53 @@ func TestNetworkBoundsOneCall(t *testing.T) {
 	}
 }
 
+// TestNetworkStreakStartsAtEarliestAttempt: attempts overlap, and one
+// that began first may fail last. CI saw "cloudtrail:DescribeTrails at
+// ... failed for 1s" (one call given up) from an endpoint that had never
+// answered, because the endpoint's streak was dated from the attempt that
+// failed first, which began later. The streak begins with the earliest
+// failed attempt since the last answer, so the endpoint is given up and
+// named, as it is when the attempts do not overlap.
+func TestNetworkStreakStartsAtEarliestAttempt(t *testing.T) {
+	n, clock, _ := testNetwork(time.Minute, slog.LevelWarn)
+	t0 := clock.now()
+	slow := newCallState()
+	defer n.endCall(slow)
+	if err := n.admit(epCT, "cloudtrail:DescribeTrails", slow, false); err != nil {
+		t.Fatal(err)
+	}
+	clock.add(time.Second)
+	fast := newCallState()
+	defer n.endCall(fast)
+	if err := n.admit(epCT, "cloudtrail:GetTrailStatus", fast, false); err != nil {
+		t.Fatal(err)
+	}
+	n.failed(epCT, "cloudtrail:GetTrailStatus", fast, clock.now(), "connection refused") // began at t0+1s
+	clock.add(time.Second)
+	n.failed(epCT, "cloudtrail:DescribeTrails", slow, t0, "connection refused") // began at t0
+	clock.add(58 * time.Second)
+	err := n.admit(epCT, "cloudtrail:DescribeTrails", slow, false)
+	var u *UnreachableError
+	if !errors.As(err, &u) || u.PerCall || u.Endpoint != epCT {
+		t.Fatalf("after 60s without an answer: %v, want the endpoint given up", err)
+	}
+	if !strings.Contains(err.Error(), epCT+" did not answer for 1m0s") {
+		t.Errorf("message: %s", err)
+	}
+
+	// An answer during the slow attempt still dates the streak from it.
+	n2, clock2, _ := testNetwork(time.Minute, slog.LevelWarn)
+	begin := clock2.now()
+	clock2.add(10 * time.Second)
+	n2.answered(epCT, nil)
+	clock2.add(time.Second)
+	n2.failed(epCT, "cloudtrail:DescribeTrails", nil, begin, "connection reset")
+	clock2.add(50 * time.Second)
+	if err := n2.admit(epCT, "cloudtrail:DescribeTrails", nil, false); err != nil {
+		t.Errorf("given up 51s after the last answer: %v", err)
+	}
+}
+
 // TestNetworkNotices: a line once an endpoint has failed for a while, at
 // most one per noticeEvery whatever the number of requests, and one when
 // it answers again; a lone failure, or an endpoint that fails now and then
