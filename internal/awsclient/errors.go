@@ -79,3 +79,18 @@ func FirstLine(s string) string {
 	first, _, _ := strings.Cut(s, "\n")
 	return first
 }
+
+// Described is err shown as Describe words it, one line without the SDK's
+// "operation error ... request send failed" wrapping, and still unwrapping
+// to err for errors.Is and errors.As.
+func Described(err error) error {
+	if err == nil {
+		return nil
+	}
+	return describedError{err}
+}
+
+type describedError struct{ err error }
+
+func (e describedError) Error() string { return Describe(e.err) }
+func (e describedError) Unwrap() error { return e.err }

@@ -112,7 +112,7 @@ func (s *S3Store) ListFrom(ctx context.Context, bucket, prefix, startAfter strin
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return fmt.Errorf("list s3://%s/%s: %w", bucket, prefix, err)
+			return fmt.Errorf("list s3://%s/%s: %w", bucket, prefix, awsclient.Described(err))
 		}
 		for _, o := range page.Contents {
 			err := fn(Object{Key: aws.ToString(o.Key), Size: aws.ToInt64(o.Size), ETag: aws.ToString(o.ETag)})
@@ -134,7 +134,7 @@ func (s *S3Store) ListDirs(ctx context.Context, bucket, prefix string) ([]string
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("list s3://%s/%s: %w", bucket, prefix, err)
+			return nil, fmt.Errorf("list s3://%s/%s: %w", bucket, prefix, awsclient.Described(err))
 		}
 		for _, cp := range page.CommonPrefixes {
 			d := strings.TrimSuffix(strings.TrimPrefix(aws.ToString(cp.Prefix), prefix), "/")
@@ -342,7 +342,7 @@ func (s *S3Store) ListVersions(ctx context.Context, bucket, prefix string) ([]Ve
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("list versions of s3://%s/%s: %w", bucket, prefix, err)
+			return nil, fmt.Errorf("list versions of s3://%s/%s: %w", bucket, prefix, awsclient.Described(err))
 		}
 		for _, v := range page.Versions {
 			out = append(out, Version{Key: aws.ToString(v.Key), VersionID: aws.ToString(v.VersionId), LastModified: aws.ToTime(v.LastModified),

@@ -357,7 +357,7 @@ func (t *Target) describeTrail(ctx context.Context, ct *cloudtrail.Client) *trai
 		out, err := ct.DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{TrailNameList: []string{raw}})
 		switch {
 		case err != nil:
-			l.err = fmt.Errorf("find the trail with DescribeTrails: %w (pass --s3-bucket and --regions to verify without it)", err)
+			l.err = fmt.Errorf("find the trail with DescribeTrails: %w (pass --s3-bucket and --regions to verify without it)", awsclient.Described(err))
 		case len(out.TrailList) == 0:
 			l.err = fmt.Errorf("trail %s not found; check the ARN, or pass --s3-bucket and --regions", raw)
 		default:
