@@ -334,15 +334,26 @@ func showPlan(g *globals, o *fixOptions, out *outputFile, plan *fix.Plan, inv *i
 	}
 	switch {
 	case !o.apply && plan.Empty():
-		return true, nil
+		return true, unjudged(plan)
 	case !o.apply:
 		g.info("Nothing was changed. Run again with --apply to make these changes.")
 		return true, errPlanPending
 	case plan.Empty():
 		g.info("Nothing to apply.")
-		return true, nil
+		return true, unjudged(plan)
 	}
 	return false, nil
+}
+
+// unjudged is the outcome of a plan that is complete only as far as the
+// evidence could be read: errUnreadable when some rule fix acts on said
+// ERROR, so that "nothing to fix" never passes for an account whose
+// evidence was not read (exit 4; pending changes and failures win).
+func unjudged(plan *fix.Plan) error {
+	if len(plan.Unjudged) == 0 {
+		return nil
+	}
+	return explain(errUnreadable, fmt.Errorf("%d rules fix acts on could not be judged (evidence unreadable, listed above), so the plan may lack changes; fix the access or network problem and run again", len(plan.Unjudged)))
 }
 
 // applyPlan asks, then applies the plan with a journal. A first interrupt
@@ -385,7 +396,7 @@ func applyPlan(ctx context.Context, g *globals, o *fixOptions, clients *fix.Clie
 	case out.Failed+out.Skipped > 0:
 		return fmt.Errorf("%d of %d changes were not made (%d failed, %d of them partially applied, %d not attempted); journal %s", out.Failed+out.Skipped, len(plan.Steps), out.Failed, out.Partial, out.Skipped, j.Path())
 	}
-	return nil
+	return unjudged(plan)
 }
 
 // watchInterrupts says on stderr what an interrupted apply does, and
@@ -620,8 +631,12 @@ func writePlan(w io.Writer, plan *fix.Plan) {
 			irreversible++
 		}
 	}
-	fmt.Fprintf(w, "Plan for account %s: %d changes (%d not reversible), %d manual, %d not planned\n",
+	fmt.Fprintf(w, "Plan for account %s: %d changes (%d not reversible), %d manual, %d not planned",
 		plan.Account, len(plan.Steps), irreversible, len(plan.Manual), len(plan.Refused))
+	if len(plan.Unjudged) > 0 {
+		fmt.Fprintf(w, ", %d not judged (evidence unreadable)", len(plan.Unjudged))
+	}
+	fmt.Fprintln(w)
 	for i, s := range plan.Steps {
 		fmt.Fprintf(w, "\n%2d. %s  [%s]\n", i+1, s.ID, strings.Join(s.Rules, ", "))
 		fmt.Fprintf(w, "    %s (%s, %s)\n", s.Summary, s.Kind, s.Region)
@@ -650,6 +665,12 @@ func writePlan(w io.Writer, plan *fix.Plan) {
 		fmt.Fprintf(w, "\nNot planned:\n")
 		for _, r := range plan.Refused {
 			fmt.Fprintf(w, "  %s on %s: %s\n", r.Rule, r.Resource, r.Reason)
+		}
+	}
+	if len(plan.Unjudged) > 0 {
+		fmt.Fprintf(w, "\nNot judged (the evidence could not be read, so whether these need a change is unknown):\n")
+		for _, u := range plan.Unjudged {
+			fmt.Fprintf(w, "  %s on %s: %s\n", u.Rule, u.Resource, u.Reason)
 		}
 	}
 }

@@ -169,8 +169,9 @@ var exitTable = []commandExits{
 		{ExitRuntime, "runtime error, or a partial failure: some change failed or was not\n     attempted because a change it depends on failed (the journal and the\n     report say exactly which); with --undo, a change was refused because\n     its resource changed after fix changed it (--force reverts it anyway)", anyRuntime},
 		{ExitUsage, "usage error (bad flag, setting, settings file, rule ID, journal, output or\n     journal path; no terminal to confirm on without --yes)", anyUsage},
 		{ExitFindings, "without --apply: the plan has changes", errPlanPending},
+		{ExitUnverifiable, "some rule fix acts on could not be judged (ERROR: its evidence could\n     not be read), so the plan may lack changes; otherwise as 0", errUnreadable},
 		{ExitInterrupted, "interrupted (Ctrl-C, SIGTERM): the call in flight was finished or\n     read back, and the journal says what was changed", context.Canceled},
-	}},
+	}, order: "1 wins over 3 and 4; 3 wins over 4"},
 	{commands: []string{"pull"}, rows: []exitRow{
 		{ExitOK, "everything was copied", nil},
 		{ExitRuntime, "some objects a digest names do not exist (the copy is still evidence:\n     verify the copy to see what is missing), or a runtime error", errInvalid},

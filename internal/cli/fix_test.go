@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -234,5 +235,53 @@ func TestFixReadsConfig(t *testing.T) {
 	code, stdout, _ = runFixCLI(t, "", "fix", "--regions", "us-east-1", "--rules", "bucket.lifecycle")
 	if code != ExitOK || !strings.Contains(stdout, ": 0 changes") {
 		t.Errorf("without the config, a 365-day rule passes and nothing is planned: exit %d\n%s", code, stdout)
+	}
+}
+
+// TestFixUnjudgedIsIncomplete: fix planned nothing and exited 0 ("Nothing
+// to apply.") when a rule it fixes said ERROR: CI saw it when the
+// emulator's first S3 Control answer came too late for a short
+// --network-timeout. Its evidence unread, bucket.public_access may be
+// failing; the plan must say which rules were not judged, and fix exits 4
+// unless changes are pending (3) or a change failed (1). Here the account's
+// Block Public Access read (s3control:GetPublicAccessBlock) is denied, and
+// the bucket has none of its own, so the bucket's setting is unknown.
+func TestFixUnjudgedIsIncomplete(t *testing.T) {
+	faultScanEnv(t, testenv.FaultRule{Match: testenv.Ops("s3control:GetPublicAccessBlock"), Fault: testenv.Deny})
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	const unjudged = "Not judged (the evidence could not be read"
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"--rules", "bucket.public_access"}, ExitIncomplete},
+		{[]string{"--rules", "bucket.public_access", "--apply", "--yes"}, ExitIncomplete},
+		{[]string{"--rules", "bucket.public_access,bucket.versioning"}, ExitFixPending},
+	} {
+		name := strings.Join(tc.args, " ")
+		code, stdout, stderr := runFixCLI(t, "", append([]string{"fix", "--regions", "us-east-1"}, tc.args...)...)
+		if code != tc.code {
+			t.Errorf("%s: exit %d, want %d\n%s\n%s", name, code, tc.code, stdout, stderr)
+		}
+		if !strings.Contains(stdout, ", 1 not judged (evidence unreadable)") || !strings.Contains(stdout, unjudged) ||
+			!strings.Contains(stdout, "bucket.public_access on arn:aws:s3:::faults-trail-logs: cannot tell whether") {
+			t.Errorf("%s: the plan does not list the rule it could not judge:\n%s", name, stdout)
+		}
+		if tc.code == ExitIncomplete && !strings.Contains(stderr, "1 rules fix acts on could not be judged") {
+			t.Errorf("%s: stderr does not say why the exit is %d:\n%s", name, tc.code, stderr)
+		}
+	}
+
+	// JSON carries the same list; a rule outside --rules is not in it.
+	code, stdout, _ := runFixCLI(t, "", "fix", "--regions", "us-east-1", "--rules", "bucket.public_access", "--format", "json")
+	var plan fix.Plan
+	if err := json.Unmarshal([]byte(stdout), &plan); err != nil {
+		t.Fatalf("exit %d, JSON plan: %v\n%s", code, err, stdout)
+	}
+	if len(plan.Unjudged) != 1 || plan.Unjudged[0].Rule != "bucket.public_access" || plan.Unjudged[0].Resource != "arn:aws:s3:::faults-trail-logs" {
+		t.Errorf("unjudged = %+v", plan.Unjudged)
+	}
+	if code, stdout, _ := runFixCLI(t, "", "fix", "--regions", "us-east-1", "--rules", "bucket.versioning"); code != ExitFixPending || strings.Contains(stdout, "not judged") {
+		t.Errorf("--rules bucket.versioning: exit %d, and a rule outside --rules listed:\n%s", code, stdout)
 	}
 }

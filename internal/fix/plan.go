@@ -47,12 +47,22 @@ type Refusal struct {
 	Reason   string `json:"reason"`
 }
 
+// Unjudged is a rule fix acts on whose evidence could not be read (an
+// ERROR finding): whether it needs a change is unknown, so the plan may
+// lack one. Reason is the finding's message.
+type Unjudged struct {
+	Rule     string `json:"rule"`
+	Resource string `json:"resource"`
+	Reason   string `json:"reason"`
+}
+
 // Plan is the ordered list of changes for one account.
 type Plan struct {
-	Account string    `json:"account"`
-	Steps   []Step    `json:"steps"`
-	Manual  []Manual  `json:"manual,omitempty"`
-	Refused []Refusal `json:"refused,omitempty"`
+	Account  string     `json:"account"`
+	Steps    []Step     `json:"steps"`
+	Manual   []Manual   `json:"manual,omitempty"`
+	Refused  []Refusal  `json:"refused,omitempty"`
+	Unjudged []Unjudged `json:"unjudged,omitempty"`
 }
 
 // Options are the user's choices that shape the plan.
@@ -139,10 +149,17 @@ type planner struct {
 func NewPlan(inv *inventory.Inventory, fs []findings.Finding, opts Options) *Plan {
 	p := &planner{inv: inv, opts: opts, plan: &Plan{Account: inv.Account.ID}, fails: map[string][]findings.Finding{}, byKey: map[string]int{}, covered: map[string]bool{}, trailOf: map[string]string{}}
 	for _, f := range fs {
-		if f.Status != findings.Fail || f.Suppressed != nil {
+		if (f.Status != findings.Fail && f.Status != findings.Error) || f.Suppressed != nil {
 			continue
 		}
 		if len(opts.Rules) > 0 && !slices.Contains(opts.Rules, f.RuleID) {
+			continue
+		}
+		if f.Status == findings.Error {
+			// A FAIL may hide behind it: say so rather than plan nothing.
+			if isFixable(f.RuleID) || slices.Contains(ManualOnly, f.RuleID) {
+				p.plan.Unjudged = append(p.plan.Unjudged, Unjudged{Rule: f.RuleID, Resource: f.Resource, Reason: f.Message})
+			}
 			continue
 		}
 		p.fails[f.RuleID] = append(p.fails[f.RuleID], f)

@@ -75,6 +75,41 @@ func TestPlanOnlyFailingFindings(t *testing.T) {
 	}
 }
 
+// TestPlanListsUnjudgedRules: an ERROR finding of a rule fix acts on
+// (fixed or manual) is listed as not judged, since a FAIL may hide behind
+// it; an ERROR of a rule fix never touches, a suppressed one, and one
+// outside Rules are not.
+func TestPlanListsUnjudgedRules(t *testing.T) {
+	inv := testInventory()
+	errorOf := func(rule, resource string) findings.Finding {
+		return findings.Finding{RuleID: rule, Status: findings.Error, Resource: resource, Message: "cannot tell: AccessDenied"}
+	}
+	suppressed := errorOf("bucket.lifecycle", bucketARN)
+	suppressed.Suppressed = &findings.Suppression{Reason: "accepted"}
+	fs := []findings.Finding{
+		errorOf("bucket.public_access", bucketARN),
+		errorOf("bucket.mfa_delete", bucketARN),
+		errorOf("trail.digest_delivery", trailARN),
+		suppressed,
+	}
+	if isFixable("trail.digest_delivery") || slices.Contains(ManualOnly, "trail.digest_delivery") {
+		t.Fatal("the test needs a rule fix does not act on")
+	}
+	p := NewPlan(inv, fs, DefaultOptions())
+	want := []Unjudged{
+		{Rule: "bucket.public_access", Resource: bucketARN, Reason: "cannot tell: AccessDenied"},
+		{Rule: "bucket.mfa_delete", Resource: bucketARN, Reason: "cannot tell: AccessDenied"},
+	}
+	if !slices.Equal(p.Unjudged, want) || !p.Empty() {
+		t.Errorf("unjudged %+v, steps %v; want %+v and no step", p.Unjudged, stepIDs(p), want)
+	}
+	opts := DefaultOptions()
+	opts.Rules = []string{"bucket.versioning"}
+	if p := NewPlan(inv, fs, opts); len(p.Unjudged) != 0 {
+		t.Errorf("rules outside Rules listed: %+v", p.Unjudged)
+	}
+}
+
 func TestPlanRulesFilter(t *testing.T) {
 	inv := testInventory()
 	fs := []findings.Finding{fail("bucket.versioning", bucketARN), fail("bucket.public_access", bucketARN)}
