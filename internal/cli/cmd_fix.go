@@ -314,11 +314,21 @@ func runFix(ctx context.Context, g *globals, o *fixOptions) error {
 // showPlan writes the plan, or the emitted script or Terraform, to out. It
 // reports done when there is nothing left to apply.
 func showPlan(g *globals, o *fixOptions, out *outputFile, plan *fix.Plan, inv *inventory.Inventory) (bool, error) {
-	switch o.emit {
-	case "cli":
-		return true, out.write(func(w io.Writer) error { return fix.EmitCLI(w, plan) })
-	case "terraform":
-		return true, out.write(func(w io.Writer) error { return fix.EmitTerraform(w, plan, inv) })
+	if o.emit != "" {
+		err := out.write(func(w io.Writer) error {
+			if o.emit == "terraform" {
+				return fix.EmitTerraform(w, plan, inv)
+			}
+			return fix.EmitCLI(w, plan)
+		})
+		if err != nil {
+			return true, err
+		}
+		// The script has no place for them: stderr does.
+		for _, u := range plan.Unjudged {
+			g.info("not judged: %s on %s: %s", u.Rule, u.Resource, u.Reason)
+		}
+		return true, unjudged(plan)
 	}
 	err := out.write(func(w io.Writer) error {
 		if o.format == "json" {
@@ -353,7 +363,11 @@ func unjudged(plan *fix.Plan) error {
 	if len(plan.Unjudged) == 0 {
 		return nil
 	}
-	return explain(errUnreadable, fmt.Errorf("%d rules fix acts on could not be judged (evidence unreadable, listed above), so the plan may lack changes; fix the access or network problem and run again", len(plan.Unjudged)))
+	what := fmt.Sprintf("%d rules fix acts on", len(plan.Unjudged))
+	if len(plan.Unjudged) == 1 {
+		what = "1 rule fix acts on"
+	}
+	return explain(errUnreadable, fmt.Errorf("%s could not be judged (its evidence could not be read: see 'not judged' above), so the plan may lack changes; grant the reads or fix the network, and run again", what))
 }
 
 // applyPlan asks, then applies the plan with a journal. A first interrupt

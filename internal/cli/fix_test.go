@@ -267,7 +267,7 @@ func TestFixUnjudgedIsIncomplete(t *testing.T) {
 			!strings.Contains(stdout, "bucket.public_access on arn:aws:s3:::faults-trail-logs: cannot tell whether") {
 			t.Errorf("%s: the plan does not list the rule it could not judge:\n%s", name, stdout)
 		}
-		if tc.code == ExitIncomplete && !strings.Contains(stderr, "1 rules fix acts on could not be judged") {
+		if tc.code == ExitIncomplete && !strings.Contains(stderr, "1 rule fix acts on could not be judged") {
 			t.Errorf("%s: stderr does not say why the exit is %d:\n%s", name, tc.code, stderr)
 		}
 	}
@@ -280,6 +280,12 @@ func TestFixUnjudgedIsIncomplete(t *testing.T) {
 	}
 	if len(plan.Unjudged) != 1 || plan.Unjudged[0].Rule != "bucket.public_access" || plan.Unjudged[0].Resource != "arn:aws:s3:::faults-trail-logs" {
 		t.Errorf("unjudged = %+v", plan.Unjudged)
+	}
+	// --emit writes the script, says on stderr what was not judged, and
+	// exits 4 as the plan does.
+	code, stdout, stderr := runFixCLI(t, "", "fix", "--regions", "us-east-1", "--rules", "bucket.public_access", "--emit", "cli")
+	if code != ExitIncomplete || !strings.Contains(stderr, "not judged: bucket.public_access on arn:aws:s3:::faults-trail-logs") {
+		t.Errorf("--emit cli: exit %d, want %d and the rule named on stderr\n%s\n%s", code, ExitIncomplete, stdout, stderr)
 	}
 	if code, stdout, _ := runFixCLI(t, "", "fix", "--regions", "us-east-1", "--rules", "bucket.versioning"); code != ExitFixPending || strings.Contains(stdout, "not judged") {
 		t.Errorf("--rules bucket.versioning: exit %d, and a rule outside --rules listed:\n%s", code, stdout)
