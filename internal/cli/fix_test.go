@@ -162,10 +162,7 @@ func TestFixReportsPartiallyAppliedStep(t *testing.T) {
 		}
 		return false
 	})
-	for _, kv := range testenv.Env(proxy.URL, "us-east-1") {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
+	testenv.SetEnv(t, proxy.URL, "us-east-1")
 	journal := filepath.Join(t.TempDir(), "journal.json")
 	code, stdout, stderr := runFixCLI(t, "", "fix", "--regions", "us-east-1", "--rules", "trail.cloudwatch_logs", "--apply", "--yes", "--journal", journal)
 	if code != ExitRuntime {

@@ -113,15 +113,7 @@ func TestScanEndpointGone(t *testing.T) {
 // error that names the endpoint and blames the network, not the
 // credentials.
 func TestUnreachableIsNotCredentials(t *testing.T) {
-	refused, err := testenv.RefusedURL()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, kv := range testenv.Env(refused, "us-east-1") {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
-	t.Setenv("AWS_PROFILE", "")
+	refused := refusedEnv(t)
 	trail := "arn:aws:cloudtrail:us-east-1:123456789012:trail/main"
 	for _, tt := range []struct {
 		args []string
@@ -145,6 +137,18 @@ func TestUnreachableIsNotCredentials(t *testing.T) {
 	}
 }
 
+// refusedEnv points the CLI at a closed local port, where connections
+// are refused, and returns its URL.
+func refusedEnv(t *testing.T) string {
+	t.Helper()
+	refused, err := testenv.RefusedURL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	testenv.SetEnv(t, refused, "us-east-1")
+	return refused
+}
+
 // refusedNamed reports whether line names endpoint and its refused
 // connections in one of the two ways a run can end: given up after
 // --network-timeout ("<endpoint> did not answer for 1s (last: connection
@@ -165,15 +169,7 @@ func refusedNamed(line, endpoint string) bool {
 // credentials, and exit 1 (docs/exit-codes.md: ListPublicKeys failed). The
 // endpoint is a closed local port: connections are refused.
 func TestKeysExportUnreachable(t *testing.T) {
-	refused, err := testenv.RefusedURL()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, kv := range testenv.Env(refused, "us-east-1") {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
-	t.Setenv("AWS_PROFILE", "")
+	refused := refusedEnv(t)
 	for _, tt := range []struct{ regions, call string }{
 		{"us-east-1,eu-west-1", "cloudtrail:ListPublicKeys"},
 		{"all", "account:ListRegions"},
@@ -198,15 +194,7 @@ func TestKeysExportUnreachable(t *testing.T) {
 // that is not a duration of at least a second is a usage error naming
 // where it came from.
 func TestNetworkTimeoutSetting(t *testing.T) {
-	refused, err := testenv.RefusedURL()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, kv := range testenv.Env(refused, "us-east-1") {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
-	t.Setenv("AWS_PROFILE", "")
+	refusedEnv(t)
 	t.Setenv("TRAILSEAL_NETWORK_TIMEOUT", "1s")
 	code, _, stderr := runCLI(t, "scan", "--regions", "us-east-1")
 	if code != ExitRuntime || !strings.Contains(stderr, "gave up (--network-timeout 1s)") {

@@ -25,11 +25,7 @@ func countingAWS(t *testing.T) *atomic.Int64 {
 		http.Error(w, "no AWS here", http.StatusServiceUnavailable)
 	}))
 	t.Cleanup(srv.Close)
-	for _, kv := range testenv.Env(srv.URL, "us-east-1") {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
-	t.Setenv("AWS_PROFILE", "")
+	testenv.SetEnv(t, srv.URL, "us-east-1")
 	t.Setenv("AWS_MAX_ATTEMPTS", "1")
 	return &n
 }

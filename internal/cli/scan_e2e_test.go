@@ -28,11 +28,7 @@ func startScanMoto(t *testing.T) *testenv.Moto {
 		t.Fatal(err)
 	}
 	t.Cleanup(m.Stop)
-	for _, kv := range testenv.Env(m.Endpoint, "us-east-1") {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
-	t.Setenv("AWS_PROFILE", "")
+	testenv.SetEnv(t, m.Endpoint, "us-east-1")
 	return m
 }
 

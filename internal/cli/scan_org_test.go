@@ -60,11 +60,7 @@ func startOrgEnv(t *testing.T) orgEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(p.Close)
-	for _, kv := range testenv.Env(p.URL, "us-east-1") {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
-	t.Setenv("AWS_PROFILE", "")
+	testenv.SetEnv(t, p.URL, "us-east-1")
 
 	ctx := context.Background()
 	seed, err := testenv.Config(ctx, m.Endpoint, "us-east-1")

@@ -79,10 +79,7 @@ func startHuntVerifyEnv(t *testing.T) *huntVerifyEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, kv := range testenv.Env(rec.URL, "us-east-1") {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
+	testenv.SetEnv(t, rec.URL, "us-east-1")
 	return &huntVerifyEnv{rec: rec, signers: signers, first: first,
 		s3: s3.NewFromConfig(cfg, func(o *s3.Options) {
 			o.UsePathStyle = true

@@ -636,10 +636,7 @@ func TestKeysExportCoversLinkBeforeStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(p.Close)
-	for _, kv := range testenv.Env(p.URL, "us-east-1") {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
+	testenv.SetEnv(t, p.URL, "us-east-1")
 	// The period starts 30 minutes after the old key's last moment.
 	start := vFirst.Add(-30 * time.Minute).Format(time.RFC3339)
 	code, out, errOut := runCLI(t, "keys", "export", "--regions", "us-east-1", "--start-time", start, "--end-time", vEnd)

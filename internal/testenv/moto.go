@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -113,6 +114,18 @@ func Env(endpoint, region string) []string {
 		"AWS_CONFIG_FILE=/dev/null",
 		"AWS_SHARED_CREDENTIALS_FILE=/dev/null",
 	}
+}
+
+// SetEnv points the process (the CLI run in-process, or a binary it
+// starts) at endpoint as Env does, for the test's duration, and clears
+// AWS_PROFILE so a developer's own profile is never used.
+func SetEnv(t testing.TB, endpoint, region string) {
+	t.Helper()
+	for _, kv := range Env(endpoint, region) {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	t.Setenv("AWS_PROFILE", "")
 }
 
 func freePort() (int, error) {
